@@ -1,0 +1,100 @@
+"""Wire the stages: documents -> items -> plan -> rendered files -> disk."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from feedpub.config import Config
+from feedpub.errors import ConfigError, SourceError
+from feedpub.model import Diagnostic, Item, RawItem
+from feedpub.normalise import normalise_items
+from feedpub.parse import decode_source, parse_document
+from feedpub.plan import plan_feeds
+from feedpub.publish import PublishReport, read_sources, write_outputs
+from feedpub.render.pages import render_page
+from feedpub.render.rss_atom import render_atom, render_rss
+from feedpub.tagging import tag_items
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildResult:
+    """What a build made: the items, the warnings and the rendered files."""
+
+    items: tuple[Item, ...]
+    warnings: tuple[Diagnostic, ...]
+    outputs: dict[str, bytes]
+
+
+def compile_items(
+    documents: Sequence[tuple[str, bytes]], config: Config
+) -> tuple[list[Item], list[Diagnostic]]:
+    """Parse, normalise and tag the documents. Pure.
+
+    Raises:
+        SourceError: listing every problem in every document.
+    """
+    raw_items: list[RawItem] = []
+    warnings: list[Diagnostic] = []
+    errors: list[Diagnostic] = []
+    for name, data in documents:
+        try:
+            items, found = parse_document(decode_source(data, name), name)
+        except SourceError as e:
+            errors.extend(e.diagnostics)
+            continue
+        raw_items.extend(items)
+        warnings.extend(found)
+    if errors:
+        raise SourceError(errors)
+    items, found = normalise_items(raw_items, config)
+    warnings.extend(found)
+    tagged, found = tag_items(items, config.topics)
+    warnings.extend(found)
+    return tagged, warnings
+
+
+def compile_site(documents: Sequence[tuple[str, bytes]], config: Config) -> BuildResult:
+    """Turn documents into every output file, as bytes by relative path. Pure.
+
+    Raises:
+        ConfigError: the config has no ``base_url`` to make absolute URLs with.
+        SourceError: a document is invalid or there are no items at all.
+    """
+    if not config.base_url:
+        where = config.path or "feedpub.toml"
+        raise ConfigError(f"{where}: feed.base_url is required to build feeds")
+    items, warnings = compile_items(documents, config)
+    if not items:
+        names = ", ".join(name for name, _ in documents) or "no documents"
+        raise SourceError(
+            [Diagnostic(source=names, line=0, message="expected dated items, found none", severity="error")]
+        )
+    plan = plan_feeds(items, config)
+    outputs: dict[str, bytes] = {}
+    for prefix, feed in plan.feeds:
+        outputs[f"{prefix}rss.xml"] = render_rss(feed)
+        outputs[f"{prefix}atom.xml"] = render_atom(feed)
+    for page in plan.pages:
+        outputs[page.path] = render_page(page)
+    return BuildResult(items=tuple(items), warnings=tuple(warnings), outputs=outputs)
+
+
+def build(
+    config: Config, sources: Sequence[Path] = (), output: Path | None = None
+) -> tuple[BuildResult, PublishReport]:
+    """Read the sources, build everything and publish it to the output folder.
+
+    Args:
+        config: the validated configuration.
+        sources: files or folders; default: the config's ``sources``.
+        output: the output folder; default: the config's ``output``.
+
+    Raises:
+        FeedpubError: any problem, before anything is written when the input is bad.
+    """
+    documents = read_sources(sources or config.sources)
+    result = compile_site(documents, config)
+    report = write_outputs(result.outputs, output or config.output)
+    return result, report

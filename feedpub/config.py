@@ -1,0 +1,212 @@
+"""The project's configuration: ``feedpub.toml`` read into a frozen ``Config``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from feedpub.errors import ConfigError
+from feedpub.model import Topic
+from feedpub.text import SLUG_PATTERN, slugify
+
+DEFAULT_CONFIG = Path("feedpub.toml")
+_AUTHORITY = r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    """Everything a build needs besides the source documents."""
+
+    title: str = "News"
+    description: str = "News"
+    base_url: str = ""  # absolute URL under which the output folder is served
+    home_url: str = ""  # the site's own news page; default: the built index.html
+    language: str = "de"
+    author: str = "feedpub"
+    timezone: dt.tzinfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
+    id_authority: str = "localhost"
+    limit: int = 50
+    title_length: int = 90
+    summary_length: int = 300
+    sources: tuple[Path, ...] = (Path("seeds"),)
+    output: Path = Path("feeds")
+    topics: tuple[Topic, ...] = ()
+    path: Path | None = None
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read and validate a config file.
+
+    Args:
+        path: the TOML file; ``None`` means ``./feedpub.toml`` if it exists,
+            else the built-in defaults.
+
+    Raises:
+        ConfigError: the file is missing, unreadable, not TOML, or invalid;
+            every problem is listed, one per line.
+    """
+    if path is None:
+        if not DEFAULT_CONFIG.is_file():
+            return Config()
+        path = DEFAULT_CONFIG
+    try:
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError as e:
+        raise ConfigError(f"{path}: config file not found") from e
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read config: {e.strerror}") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: expected UTF-8 TOML, found invalid bytes") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from e
+    return config_from_dict(data, path)
+
+
+def config_from_dict(data: dict[str, Any], path: Path) -> Config:
+    """Validate parsed TOML; relative paths are taken from ``path``'s folder.
+
+    Raises:
+        ConfigError: listing every problem.
+    """
+    problems: list[str] = []
+    check = _Checker(problems)
+    base = path.parent
+    top = dict(data)
+    feed = check.table(top.pop("feed", {}), "feed")
+    raw_topics = top.pop("topic", [])
+    sources = check.strings(top.pop("sources", ["seeds"]), "sources", allow_empty=False)
+    output = check.string(top.pop("output", "feeds"), "output")
+    check.unknown(top, "")
+
+    base_url = check.url(feed.pop("base_url", ""), "feed.base_url", required=True)
+    if base_url and not base_url.endswith("/"):
+        base_url += "/"
+    home_url = check.url(feed.pop("home_url", ""), "feed.home_url", required=False)
+    zone_name = check.string(feed.pop("timezone", "Europe/Berlin"), "feed.timezone")
+    zone: dt.tzinfo = ZoneInfo("UTC")
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"feed.timezone: expected an IANA zone such as Europe/Berlin, found {zone_name!r}")
+    authority = check.string(
+        feed.pop("id_authority", urlsplit(base_url).hostname or ""), "feed.id_authority"
+    )
+    if not re.fullmatch(rf"(?:[^@\s]+@)?{_AUTHORITY}", authority):
+        problems.append(
+            f"feed.id_authority: expected a domain name or e-mail address you own, found {authority!r}"
+        )
+    config = Config(
+        title=check.string(feed.pop("title", "News"), "feed.title"),
+        description=check.string(feed.pop("description", "News"), "feed.description"),
+        base_url=base_url,
+        home_url=home_url or "",
+        language=check.string(feed.pop("language", "de"), "feed.language"),
+        author=check.string(feed.pop("author", "feedpub"), "feed.author"),
+        timezone=zone,
+        id_authority=authority,
+        limit=check.positive(feed.pop("limit", 50), "feed.limit"),
+        title_length=check.positive(feed.pop("title_length", 90), "feed.title_length", minimum=20),
+        summary_length=check.positive(
+            feed.pop("summary_length", 300), "feed.summary_length", minimum=20
+        ),
+        sources=tuple(base / s for s in sources),
+        output=base / output,
+        topics=_topics(raw_topics, check),
+        path=path,
+    )
+    check.unknown(feed, "feed.")
+    if problems:
+        bullets = "\n".join(f"  - {p}" for p in problems)
+        raise ConfigError(f"{path}: invalid config:\n{bullets}")
+    return config
+
+
+def _topics(raw: Any, check: _Checker) -> tuple[Topic, ...]:
+    if not isinstance(raw, list):
+        check.problems.append("topic: expected [[topic]] tables")
+        return ()
+    topics: list[Topic] = []
+    for index, entry in enumerate(raw):
+        where = f"topic[{index}]"
+        table = check.table(entry, where)
+        name = check.string(table.pop("name", ""), f"{where}.name")
+        where = f"topic {name!r}" if name else where
+        slug = table.pop("slug", None)
+        if slug is None:
+            slug = slugify(name)
+        elif not isinstance(slug, str) or not SLUG_PATTERN.fullmatch(slug):
+            check.problems.append(
+                f"{where}.slug: expected lower-case ASCII letters, digits and"
+                f" single hyphens (a safe file name), found {slug!r}"
+            )
+            slug = slugify(str(slug))
+        if not slug:
+            check.problems.append(f"{where}: expected a name that gives a slug, found {name!r}")
+        keywords = check.strings(table.pop("keywords", []), f"{where}.keywords")
+        exclude = check.strings(table.pop("exclude", []), f"{where}.exclude")
+        description = check.string(table.pop("description", ""), f"{where}.description", allow_empty=True)
+        check.unknown(table, f"{where}.")
+        for other in topics:
+            if other.slug == slug:
+                check.problems.append(f"{where}: slug {slug!r} is already used by topic {other.name!r}")
+            if other.name.casefold() == name.casefold():
+                check.problems.append(f"{where}: name is already used by another topic")
+        topics.append(
+            Topic(name=name, slug=slug, keywords=keywords, exclude=exclude, description=description)
+        )
+    return tuple(topics)
+
+
+@dataclass
+class _Checker:
+    """Collects problems instead of stopping at the first one."""
+
+    problems: list[str]
+
+    def table(self, value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            self.problems.append(f"{where}: expected a table, found {type(value).__name__}")
+            return {}
+        return dict(value)
+
+    def string(self, value: Any, where: str, *, allow_empty: bool = False) -> str:
+        if not isinstance(value, str) or (not allow_empty and not value.strip()):
+            self.problems.append(f"{where}: expected a non-empty string, found {value!r}")
+            return ""
+        return value.strip()
+
+    def strings(self, value: Any, where: str, *, allow_empty: bool = True) -> tuple[str, ...]:
+        if (
+            not isinstance(value, list)
+            or not all(isinstance(v, str) and v.strip() for v in value)
+            or (not allow_empty and not value)
+        ):
+            self.problems.append(f"{where}: expected a list of non-empty strings, found {value!r}")
+            return ()
+        return tuple(v.strip() for v in value)
+
+    def positive(self, value: Any, where: str, *, minimum: int = 1) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.problems.append(f"{where}: expected a whole number >= {minimum}, found {value!r}")
+            return minimum
+        return value
+
+    def url(self, value: Any, where: str, *, required: bool) -> str:
+        if value == "" and not required:
+            return ""
+        text = value if isinstance(value, str) else ""
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
+            self.problems.append(f"{where}: expected an absolute http(s) URL, found {value!r}")
+            return ""
+        return text
+
+    def unknown(self, table: dict[str, Any], prefix: str) -> None:
+        for key in sorted(table):
+            self.problems.append(f"{prefix}{key}: unknown key")

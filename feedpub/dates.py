@@ -1,0 +1,95 @@
+"""German calendar dates as they appear on header lines: always day first.
+
+Accepted: ``16.09.20``, ``16.09.2020``, ``3.9.2020``, ``16. September 2020``,
+``3. März 2020``, ``3. Okt. 2020``, ``2020-09-16``. Two-digit years follow the
+POSIX rule also used by ``strptime("%y")``: 69-99 are 1969-1999, 00-68 are 2000-2068.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from dateutil.parser import parserinfo
+
+
+class _GermanMonths(parserinfo):  # type: ignore[misc]
+    """dateutil's month table, in German (dateutil only knows English names)."""
+
+    MONTHS = [  # noqa: RUF012 - the shape dateutil expects
+        ("Jan", "Januar", "Jänner", "Jaen", "Jänn"),
+        ("Feb", "Februar", "Febr"),
+        ("Mär", "März", "Maerz", "Mrz", "Marz"),
+        ("Apr", "April"),
+        ("Mai",),
+        ("Jun", "Juni"),
+        ("Jul", "Juli"),
+        ("Aug", "August"),
+        ("Sep", "Sept", "September"),
+        ("Okt", "Oktober"),
+        ("Nov", "November"),
+        ("Dez", "Dezember"),
+    ]
+
+
+_MONTHS = _GermanMonths()
+
+_NUMERIC = r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4}|\d{2})"
+_NAMED = r"(?P<nd>\d{1,2})\.\s*(?P<mon>[^\W\d_]{3,9})\.?\s*(?P<ny>\d{4})"
+_ISO = r"(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})"
+DATE_AT_START = re.compile(rf"(?:{_NUMERIC}|{_NAMED}|{_ISO})(?=\s|$)")
+
+
+@dataclass(frozen=True, slots=True)
+class DateToken:
+    """A date found at the start of a line, not yet checked to exist."""
+
+    text: str
+    year: int
+    month: int
+    day: int
+
+    def to_date(self) -> dt.date:
+        """Return the calendar date.
+
+        Raises:
+            ValueError: the date does not exist (``31.02.20``).
+        """
+        return dt.date(self.year, self.month, self.day)
+
+
+def expand_year(digits: str) -> int:
+    """Apply the two-digit year rule; four digits pass unchanged."""
+    year = int(digits)
+    if len(digits) == 2:
+        return year + (1900 if year >= 69 else 2000)
+    return year
+
+
+def match_date(line: str) -> tuple[DateToken, str] | None:
+    """Find a date at the very start of ``line``.
+
+    Returns:
+        The date token and the rest of the line after it, or ``None`` when the
+        line does not start with a date in one of the accepted forms. A named
+        month must be a German month name for the line to count.
+    """
+    match = DATE_AT_START.match(line)
+    if match is None:
+        return None
+    groups = match.groupdict()
+    if groups["d"] is not None:
+        token = DateToken(
+            match.group(), expand_year(groups["y"]), int(groups["m"]), int(groups["d"])
+        )
+    elif groups["nd"] is not None:
+        month = _MONTHS.month(groups["mon"])
+        if month is None:
+            return None
+        token = DateToken(match.group(), int(groups["ny"]), month, int(groups["nd"]))
+    else:
+        token = DateToken(
+            match.group(), int(groups["iy"]), int(groups["im"]), int(groups["id"])
+        )
+    return token, line[match.end() :]

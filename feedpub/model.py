@@ -1,0 +1,108 @@
+"""Frozen data passed between the stages. No I/O here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Diagnostic:
+    """A problem found in a source document, located at ``source:line``."""
+
+    source: str
+    line: int
+    message: str
+    severity: Severity = "warning"
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        label = "" if self.severity == "error" else "warning: "
+        return f"{where}: {label}{self.message}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceLine:
+    """One line of a source document with its 1-based line number."""
+
+    number: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Field:
+    """An explicit ``@key: value`` line given below an item's header."""
+
+    key: str
+    value: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawItem:
+    """An item as the parser found it: header data plus unprocessed lines."""
+
+    source: str
+    line: int
+    day: dt.date
+    date_text: str
+    byline: str | None
+    fields: tuple[Field, ...]
+    paragraphs: tuple[tuple[SourceLine, ...], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Topic:
+    """A topic feed and the rules that choose its items."""
+
+    name: str
+    slug: str
+    keywords: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Item:
+    """One normalised news item, ready to be tagged and rendered."""
+
+    id: str
+    anchor: str
+    title: str
+    paragraphs: tuple[str, ...]
+    summary: str
+    day: dt.date
+    published: dt.datetime
+    link: str
+    author: str | None = None
+    tags: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    source: str = ""
+    line: int = 0
+
+    def __post_init__(self) -> None:
+        offset = self.published.utcoffset()
+        if offset is None or offset != dt.timedelta(0):
+            raise ValueError(f"published of {self.id!r} must be aware UTC")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedSpec:
+    """Everything a renderer needs for one feed; renderers never read config."""
+
+    key: str  # "" for the main feed, else the topic slug
+    title: str
+    description: str
+    language: str
+    author: str
+    home_url: str  # the HTML page the feed belongs to
+    rss_url: str
+    atom_url: str
+    updated: dt.datetime
+    timezone: dt.tzinfo
+    items: tuple[Item, ...]
+    topic_names: tuple[tuple[str, str], ...] = ()  # (slug, name) of all topics

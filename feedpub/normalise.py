@@ -1,0 +1,162 @@
+"""Raw items -> normalised items: clean text, titles, timestamps, ids and links.
+
+Date-only items (the source gives no time of day) get this policy:
+
+* The first-listed item of a day is placed at 12:00 UTC on that date. 12:00 UTC
+  falls on the same calendar date everywhere from UTC-11 to UTC+11, and is
+  13:00 (winter) or 14:00 (summer time) in Europe/Berlin. Feeds show it in the
+  configured zone. For a zone further than 11 hours from UTC, local noon is used
+  instead, so the publisher's own date always holds.
+* Items of the same day keep their source order: the source lists newest first,
+  so each later-listed item of that day is one minute older (one second older
+  when a day has more than 60 items), which keeps every timestamp distinct.
+
+Ids are RFC 4151 ``tag:`` URIs: ``tag:AUTHORITY,YYYY-MM-DD:N``, where N counts
+the items of that day from the oldest (the last-listed) up. They do not depend
+on the text, the title, the build time or the output folder, so fixing a typo
+keeps the id, and a new item added on top of a day leaves the older ids alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections import defaultdict
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from feedpub.config import Config
+from feedpub.errors import SourceError
+from feedpub.model import Diagnostic, Item, RawItem, SourceLine
+from feedpub.text import collapse_space, cut, strip_illegal, title_from
+
+UTC = dt.UTC
+_NOON = dt.time(12)
+
+
+def archive_path(day: dt.date) -> str:
+    """Return the output path of the HTML page that holds an item's anchor."""
+    return f"archive/{day.year:04d}.html"
+
+
+def item_time(day: dt.date, index: int, count: int, zone: dt.tzinfo) -> dt.datetime:
+    """Timestamp of the ``index``-th listed of ``count`` date-only items of a day."""
+    step = dt.timedelta(seconds=60 if count <= 60 else max(1, 3600 // count))
+    moment = dt.datetime.combine(day, _NOON, tzinfo=UTC)
+    if moment.astimezone(zone).date() != day:
+        moment = dt.datetime.combine(day, _NOON, tzinfo=zone).astimezone(UTC)
+    return moment - index * step
+
+
+def clean_text(
+    lines: Sequence[SourceLine], source: str, warnings: list[Diagnostic]
+) -> str:
+    """Join a paragraph's lines into one clean string, reporting bad characters."""
+    parts: list[str] = []
+    for line in lines:
+        text, removed = strip_illegal(unicodedata.normalize("NFC", line.text))
+        if removed:
+            shown = ", ".join(sorted(set(removed)))
+            warnings.append(
+                Diagnostic(
+                    source=source,
+                    line=line.number,
+                    message=f"removed {len(removed)} character(s) not allowed in XML ({shown})",
+                )
+            )
+        parts.append(text)
+    return collapse_space(" ".join(parts))
+
+
+def normalise_items(
+    raw_items: Sequence[RawItem], config: Config
+) -> tuple[list[Item], list[Diagnostic]]:
+    """Normalise every raw item, in source order.
+
+    Args:
+        raw_items: all items of all documents, documents in build order.
+        config: supplies the time zone, id authority, base URL and lengths.
+
+    Returns:
+        The items (same order, same count) and the warnings found.
+
+    Raises:
+        SourceError: a field holds a value that cannot be used (a bad link).
+    """
+    warnings: list[Diagnostic] = []
+    errors: list[Diagnostic] = []
+    by_day: dict[dt.date, list[int]] = defaultdict(list)
+    for index, raw in enumerate(raw_items):
+        by_day[raw.day].append(index)
+    position: dict[int, tuple[int, int]] = {}
+    for indexes in by_day.values():
+        for rank, index in enumerate(indexes):
+            position[index] = (rank, len(indexes))
+
+    items: list[Item] = []
+    for index, raw in enumerate(raw_items):
+        rank, count = position[index]
+        items.append(_normalise(raw, rank, count, config, warnings, errors))
+    if errors:
+        raise SourceError(errors)
+    return items, warnings
+
+
+def _normalise(
+    raw: RawItem,
+    rank: int,
+    count: int,
+    config: Config,
+    warnings: list[Diagnostic],
+    errors: list[Diagnostic],
+) -> Item:
+    paragraphs = tuple(
+        text
+        for para in raw.paragraphs
+        if (text := clean_text(para, raw.source, warnings))
+    )
+    fields = {f.key: f for f in raw.fields}
+    values = {
+        key: clean_text([SourceLine(number=f.line, text=f.value)], raw.source, warnings)
+        for key, f in fields.items()
+    }
+    number = count - rank  # counted from the oldest item of the day
+    anchor = f"item-{raw.day.isoformat()}-{number}"
+    link = f"{config.base_url}{archive_path(raw.day)}#{anchor}"
+    if "link" in values:
+        parts = urlsplit(values["link"])
+        if parts.scheme not in ("http", "https") or not parts.hostname or " " in values["link"]:
+            errors.append(
+                Diagnostic(
+                    source=raw.source,
+                    line=fields["link"].line,
+                    message=f"expected an absolute http(s) URL after @link:, found {values['link']!r}",
+                    severity="error",
+                )
+            )
+        link = values["link"]
+    title = values.get("title") or ""
+    if not title and paragraphs:
+        title = title_from(paragraphs[0], config.title_length)
+    if not title:
+        title = raw.day.strftime("%d.%m.%Y")
+    tags = tuple(
+        dict.fromkeys(t for tag in values.get("tags", "").split(",") if (t := tag.strip()))
+    )
+    byline = None
+    if raw.byline is not None:
+        byline = clean_text([SourceLine(number=raw.line, text=raw.byline)], raw.source, warnings)
+    return Item(
+        id=f"tag:{config.id_authority},{raw.day.isoformat()}:{number}",
+        anchor=anchor,
+        title=title,
+        paragraphs=paragraphs,
+        summary=cut(paragraphs[0], config.summary_length) if paragraphs else "",
+        day=raw.day,
+        published=item_time(raw.day, rank, count, config.timezone),
+        link=link,
+        author=values.get("author") or byline or None,
+        tags=tags,
+        source=raw.source,
+        line=raw.line,
+    )

@@ -1,0 +1,121 @@
+"""Items + config -> what to publish: one feed per scope and the HTML pages.
+
+Output paths are public API (subscribers depend on them) and live here only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from feedpub.config import Config
+from feedpub.model import FeedSpec, Item
+from feedpub.normalise import archive_path
+
+RSS = "rss.xml"
+ATOM = "atom.xml"
+INDEX = "index.html"
+TOPIC_DIR = "topics/{slug}/"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageSpec:
+    """One HTML page: a feed's landing page or a year of the archive."""
+
+    path: str
+    title: str
+    language: str
+    timezone: dt.tzinfo
+    items: tuple[Item, ...]
+    base_url: str
+    feed: FeedSpec | None = None  # the feed a landing page belongs to
+    feeds: tuple[FeedSpec, ...] = ()  # all feeds, for the lists of subscriptions
+    years: tuple[int, ...] = ()  # all archive years, for navigation
+    full_text: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """Everything one build publishes, before rendering."""
+
+    feeds: tuple[tuple[str, FeedSpec], ...]  # (folder prefix, spec)
+    pages: tuple[PageSpec, ...]
+
+
+def newest_first(items: Sequence[Item]) -> list[Item]:
+    """Sort by publication time, newest first; ids break ties deterministically."""
+    return sorted(items, key=lambda i: (i.published, i.id), reverse=True)
+
+
+def plan_feeds(items: Sequence[Item], config: Config) -> Plan:
+    """Plan the main feed, one feed per topic (also when empty) and the pages.
+
+    Args:
+        items: tagged items, at least one.
+        config: the validated configuration.
+    """
+    ordered = newest_first(items)
+    oldest = min(i.published for i in ordered)
+    topic_names = tuple((t.slug, t.name) for t in config.topics)
+
+    def spec(prefix: str, key: str, title: str, description: str, chosen: list[Item]) -> FeedSpec:
+        # An empty feed is dated at the start of the archive: a date from the
+        # data that does not move with every new item elsewhere.
+        updated = chosen[0].published if chosen else oldest
+        home = config.home_url if not key and config.home_url else f"{config.base_url}{prefix}{INDEX}"
+        return FeedSpec(
+            key=key,
+            title=title,
+            description=description,
+            language=config.language,
+            author=config.author,
+            home_url=home,
+            rss_url=f"{config.base_url}{prefix}{RSS}",
+            atom_url=f"{config.base_url}{prefix}{ATOM}",
+            updated=updated,
+            timezone=config.timezone,
+            items=tuple(chosen[: config.limit]),
+            topic_names=topic_names,
+        )
+
+    feeds = [("", spec("", "", config.title, config.description, ordered))]
+    for topic in config.topics:
+        prefix = TOPIC_DIR.format(slug=topic.slug)
+        chosen = [i for i in ordered if topic.slug in i.topics]
+        description = topic.description or f"{config.description} – {topic.name}"
+        feeds.append(
+            (prefix, spec(prefix, topic.slug, f"{config.title} – {topic.name}", description, chosen))
+        )
+
+    all_feeds = tuple(f for _, f in feeds)
+    years = tuple(sorted({i.day.year for i in ordered}, reverse=True))
+    pages = [
+        PageSpec(
+            path=f"{prefix}{INDEX}",
+            title=feed.title,
+            language=config.language,
+            timezone=config.timezone,
+            items=feed.items,
+            base_url=config.base_url,
+            feed=feed,
+            feeds=all_feeds,
+            years=years,
+        )
+        for prefix, feed in feeds
+    ]
+    for year in years:
+        pages.append(
+            PageSpec(
+                path=archive_path(dt.date(year, 1, 1)),
+                title=f"{config.title} – {year}",
+                language=config.language,
+                timezone=config.timezone,
+                items=tuple(i for i in ordered if i.day.year == year),
+                base_url=config.base_url,
+                feeds=all_feeds,
+                years=years,
+                full_text=True,
+            )
+        )
+    return Plan(feeds=tuple(feeds), pages=tuple(pages))

@@ -1,0 +1,1 @@
+"""Renderers: planned data -> bytes. Pure; one module per format."""

@@ -1,0 +1,125 @@
+"""Pure string helpers: XML-safe text, whitespace, slugs, sentences, cutting."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Characters XML 1.0 forbids (C0 controls but TAB/LF/CR, surrogates, U+FFFE/FFFF),
+# plus DEL, the C1 controls and the other noncharacters, which the W3C validator
+# flags and which only ever reach a document as copy-and-paste debris.
+_ILLEGAL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+    + "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(1, 17))
+    + "]"
+)
+# A single no-break space between words is the author's choice and is kept;
+# any other run of white space becomes one plain space.
+_KEPT_SPACES = frozenset("\u00a0\u202f\u2007")
+_SPACE_RUN = re.compile(r"\s+")
+
+
+def strip_illegal(text: str) -> tuple[str, tuple[str, ...]]:
+    """Remove characters that XML 1.0 cannot carry.
+
+    Returns:
+        The cleaned text and the removed characters as ``U+XXXX`` names, in order.
+        Removed white-space controls (vertical tab, form feed, …) leave a space.
+    """
+    removed: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        char = match.group()
+        removed.append(f"U+{ord(char):04X}")
+        return " " if char.isspace() else ""
+
+    return _ILLEGAL.sub(replace, text), tuple(removed)
+
+
+def collapse_space(text: str) -> str:
+    """Collapse white space runs to one space and trim both ends."""
+
+    def replace(match: re.Match[str]) -> str:
+        run = match.group()
+        return run if run in _KEPT_SPACES else " "
+
+    return _SPACE_RUN.sub(replace, text).strip()
+
+
+def slugify(name: str) -> str:
+    """Make an ASCII file-name-safe slug: ``Förderung`` -> ``foerderung``."""
+    text = name.casefold()
+    for src, dst in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(src, dst)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+
+
+SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+# Abbreviations that end in a full stop without ending a sentence (casefolded).
+# Single letters (``z.``, ``B.``, ``V.``) and dotted runs (``e.V.``, ``u.a.``,
+# ``z.B.``) are recognised by shape and need no entry here.
+_ABBREVIATIONS = frozenset(
+    """
+    abb abs abt allg anm bd bde bsp bspw btw bzgl bzw ca chr co dgl dipl dr ebd
+    ehem einschl engl entspr erg etc ev evtl exkl fa ff fr frl gegr gem geb ges
+    gest ggf ggü gr hbf hl hr hrn hrsg inc ing inkl insb insbes jh jhd jr kap kath
+    kfm kl kr lfd lkr ltd mag max med mind min mio mr mrd mrs ms mwst nat nr nrn
+    orig pfr phil pkt prof rd rer reg rel sen sog spp st std stellv str stv tel
+    tsd ua usw verf vgl vj vogtl vors vs zb zit zt zzgl
+    jan feb mär märz apr jun jul aug sep sept okt nov dez
+    """.split()
+)
+_OPENERS = "\"'„“‚‘«»([{"
+_CLOSERS = "\"'“”‘’»«)]}"
+_DOTTED = re.compile(r"(?:[^\W\d_]\.)+")
+_ORDINAL = re.compile(r"\d{1,2}\.")
+
+
+def _ends_sentence(token: str, following: str | None) -> bool:
+    core = token.rstrip(_CLOSERS)
+    if not core:
+        return False
+    if core[-1] in "!?":
+        return True
+    if core[-1] != ".":
+        return False
+    last = re.split(r"[/(\[]", core)[-1]
+    if _ORDINAL.fullmatch(last) or _DOTTED.fullmatch(last):
+        return False  # "13. Januar", "8. September", "e.V.", "z. B."
+    if last[:-1].casefold().replace(".", "") in _ABBREVIATIONS:
+        return False  # "bzw.", "Ca. 20", "Dr.", "Adorf/Vogtl."
+    if following is None:
+        return True
+    head = following.lstrip(_OPENERS)
+    return not head or head[0].isupper() or head[0].isdigit() or head != following
+
+
+def first_sentence(text: str) -> str:
+    """Return the first sentence of ``text``, knowing German abbreviations."""
+    tokens = list(re.finditer(r"\S+", text))
+    for index, match in enumerate(tokens):
+        following = tokens[index + 1].group() if index + 1 < len(tokens) else None
+        if _ends_sentence(match.group(), following):
+            return text[: match.end()]
+    return text
+
+
+def cut(text: str, limit: int) -> str:
+    """Cut ``text`` at a word boundary to at most ``limit`` characters with "…"."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if not text[limit - 1].isspace() and " " in head:
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,;:–—-") + "…"
+
+
+def title_from(text: str, limit: int) -> str:
+    """Derive a title: the first sentence, without its full stop, cut to ``limit``."""
+    sentence = first_sentence(text)
+    core = sentence.rstrip(_CLOSERS)
+    if core.endswith(".") and not core.endswith("..") and core == sentence:
+        sentence = sentence[:-1]
+    return cut(sentence, limit)
