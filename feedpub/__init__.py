@@ -6,7 +6,13 @@ import logging
 
 from feedpub.build import BuildResult, build, compile_items, compile_site
 from feedpub.config import Config, load_config
-from feedpub.errors import ConfigError, FeedpubError, PublishError, RenderError, SourceError
+from feedpub.errors import (
+    ConfigError,
+    FeedpubError,
+    PublishError,
+    RenderError,
+    SourceError,
+)
 from feedpub.model import Diagnostic, FeedSpec, Item, RawItem, Topic
 
 __version__ = "0.1.0"

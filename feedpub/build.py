@@ -48,9 +48,9 @@ def compile_items(
         warnings.extend(found)
     if errors:
         raise SourceError(errors)
-    items, found = normalise_items(raw_items, config)
+    normalised, found = normalise_items(raw_items, config)
     warnings.extend(found)
-    tagged, found = tag_items(items, config.topics)
+    tagged, found = tag_items(normalised, config.topics)
     warnings.extend(found)
     return tagged, warnings
 
@@ -69,7 +69,14 @@ def compile_site(documents: Sequence[tuple[str, bytes]], config: Config) -> Buil
     if not items:
         names = ", ".join(name for name, _ in documents) or "no documents"
         raise SourceError(
-            [Diagnostic(source=names, line=0, message="expected dated items, found none", severity="error")]
+            [
+                Diagnostic(
+                    source=names,
+                    line=0,
+                    message="expected dated items, found none",
+                    severity="error",
+                )
+            ]
         )
     plan = plan_feeds(items, config)
     outputs: dict[str, bytes] = {}

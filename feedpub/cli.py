@@ -52,9 +52,16 @@ def cli() -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Output folder (default: the config's output, feeds/).",
 )
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing on success (for cron).")
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Print nothing on success (for cron)."
+)
 @_SOURCES
-def build(config_path: Path | None, output: Path | None, quiet: bool, sources: tuple[Path, ...]) -> None:
+def build(
+    config_path: Path | None,
+    output: Path | None,
+    quiet: bool,
+    sources: tuple[Path, ...],
+) -> None:
     """Build all feeds and pages into the output folder.
 
     SOURCES are files or folders of *.txt (default: the config's sources, seeds/).
@@ -97,7 +104,9 @@ def check(config_path: Path | None, sources: tuple[Path, ...]) -> None:
 @click.option("--topic", "-t", "slug", metavar="SLUG", help="Only items of this topic.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @_SOURCES
-def items(config_path: Path | None, slug: str | None, as_json: bool, sources: tuple[Path, ...]) -> None:
+def items(
+    config_path: Path | None, slug: str | None, as_json: bool, sources: tuple[Path, ...]
+) -> None:
     """Show what the parser made of the sources, in source order.
 
     \b
@@ -107,15 +116,24 @@ def items(config_path: Path | None, slug: str | None, as_json: bool, sources: tu
     config = load_config(config_path)
     if slug is not None and slug not in {t.slug for t in config.topics}:
         known = ", ".join(t.slug for t in config.topics) or "none configured"
-        raise click.BadParameter(f"no topic {slug!r} (topics: {known})", param_hint="--topic")
+        raise click.BadParameter(
+            f"no topic {slug!r} (topics: {known})", param_hint="--topic"
+        )
     found, _ = compile_items(read_sources(sources or config.sources), config)
     chosen = [i for i in found if slug is None or slug in i.topics]
     if as_json:
-        click.echo(json.dumps([_item_json(i, config) for i in chosen], ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                [_item_json(i, config) for i in chosen], ensure_ascii=False, indent=2
+            )
+        )
         return
     for item in chosen:
         topics = ", ".join(item.topics) or "-"
-        click.echo(f"{item.day.isoformat()}  {item.source}:{item.line}  [{topics}]  {item.title}")
+        click.echo(
+            f"{item.day.isoformat()}  {item.source}:{item.line}"
+            f"  [{topics}]  {item.title}"
+        )
 
 
 def _item_json(item: Item, config: Config) -> dict[str, Any]:

@@ -13,10 +13,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedpub.errors import ConfigError
 from feedpub.model import Topic
-from feedpub.text import SLUG_PATTERN, slugify
+from feedpub.text import SLUG_PATTERN, slugify, to_uri
 
 DEFAULT_CONFIG = Path("feedpub.toml")
-_AUTHORITY = r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
+# RFC 4151 taggingEntity: a domain name or an e-mail address, lower case (the
+# W3C validator rejects upper case), never to change once feeds are published.
+_AUTHORITY = re.compile(r"(?:[a-z0-9._-]+@)?[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,25 +96,32 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
     try:
         zone = ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError):
-        problems.append(f"feed.timezone: expected an IANA zone such as Europe/Berlin, found {zone_name!r}")
+        problems.append(
+            "feed.timezone: expected an IANA zone such as Europe/Berlin,"
+            f" found {zone_name!r}"
+        )
     authority = check.string(
         feed.pop("id_authority", urlsplit(base_url).hostname or ""), "feed.id_authority"
     )
-    if not re.fullmatch(rf"(?:[^@\s]+@)?{_AUTHORITY}", authority):
+    authority = authority.lower()
+    if not _AUTHORITY.fullmatch(authority):
         problems.append(
-            f"feed.id_authority: expected a domain name or e-mail address you own, found {authority!r}"
+            "feed.id_authority: expected a domain name or e-mail address you own,"
+            f" found {authority!r}"
         )
     config = Config(
         title=check.string(feed.pop("title", "News"), "feed.title"),
         description=check.string(feed.pop("description", "News"), "feed.description"),
         base_url=base_url,
         home_url=home_url or "",
-        language=check.string(feed.pop("language", "de"), "feed.language"),
+        language=check.language(feed.pop("language", "de"), "feed.language"),
         author=check.string(feed.pop("author", "feedpub"), "feed.author"),
         timezone=zone,
         id_authority=authority,
         limit=check.positive(feed.pop("limit", 50), "feed.limit"),
-        title_length=check.positive(feed.pop("title_length", 90), "feed.title_length", minimum=20),
+        title_length=check.positive(
+            feed.pop("title_length", 90), "feed.title_length", minimum=20
+        ),
         summary_length=check.positive(
             feed.pop("summary_length", 300), "feed.summary_length", minimum=20
         ),
@@ -147,18 +157,30 @@ def _topics(raw: Any, check: _Checker) -> tuple[Topic, ...]:
             )
             slug = slugify(str(slug))
         if not slug:
-            check.problems.append(f"{where}: expected a name that gives a slug, found {name!r}")
+            check.problems.append(
+                f"{where}: expected a name that gives a slug, found {name!r}"
+            )
         keywords = check.strings(table.pop("keywords", []), f"{where}.keywords")
         exclude = check.strings(table.pop("exclude", []), f"{where}.exclude")
-        description = check.string(table.pop("description", ""), f"{where}.description", allow_empty=True)
+        description = check.string(
+            table.pop("description", ""), f"{where}.description", allow_empty=True
+        )
         check.unknown(table, f"{where}.")
         for other in topics:
             if other.slug == slug:
-                check.problems.append(f"{where}: slug {slug!r} is already used by topic {other.name!r}")
+                check.problems.append(
+                    f"{where}: slug {slug!r} is already used by topic {other.name!r}"
+                )
             if other.name.casefold() == name.casefold():
                 check.problems.append(f"{where}: name is already used by another topic")
         topics.append(
-            Topic(name=name, slug=slug, keywords=keywords, exclude=exclude, description=description)
+            Topic(
+                name=name,
+                slug=slug,
+                keywords=keywords,
+                exclude=exclude,
+                description=description,
+            )
         )
     return tuple(topics)
 
@@ -171,41 +193,61 @@ class _Checker:
 
     def table(self, value: Any, where: str) -> dict[str, Any]:
         if not isinstance(value, dict):
-            self.problems.append(f"{where}: expected a table, found {type(value).__name__}")
+            self.problems.append(
+                f"{where}: expected a table, found {type(value).__name__}"
+            )
             return {}
         return dict(value)
 
     def string(self, value: Any, where: str, *, allow_empty: bool = False) -> str:
         if not isinstance(value, str) or (not allow_empty and not value.strip()):
-            self.problems.append(f"{where}: expected a non-empty string, found {value!r}")
+            self.problems.append(
+                f"{where}: expected a non-empty string, found {value!r}"
+            )
             return ""
         return value.strip()
 
-    def strings(self, value: Any, where: str, *, allow_empty: bool = True) -> tuple[str, ...]:
+    def strings(
+        self, value: Any, where: str, *, allow_empty: bool = True
+    ) -> tuple[str, ...]:
         if (
             not isinstance(value, list)
             or not all(isinstance(v, str) and v.strip() for v in value)
             or (not allow_empty and not value)
         ):
-            self.problems.append(f"{where}: expected a list of non-empty strings, found {value!r}")
+            self.problems.append(
+                f"{where}: expected a list of non-empty strings, found {value!r}"
+            )
             return ()
         return tuple(v.strip() for v in value)
 
     def positive(self, value: Any, where: str, *, minimum: int = 1) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self.problems.append(f"{where}: expected a whole number >= {minimum}, found {value!r}")
+            self.problems.append(
+                f"{where}: expected a whole number >= {minimum}, found {value!r}"
+            )
             return minimum
         return value
 
     def url(self, value: Any, where: str, *, required: bool) -> str:
         if value == "" and not required:
             return ""
-        text = value if isinstance(value, str) else ""
-        parts = urlsplit(text)
-        if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
-            self.problems.append(f"{where}: expected an absolute http(s) URL, found {value!r}")
+        uri = to_uri(value) if isinstance(value, str) else None
+        if uri is None:
+            self.problems.append(
+                f"{where}: expected an absolute http(s) URL, found {value!r}"
+            )
             return ""
-        return text
+        return uri
+
+    def language(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not _LANGUAGE.fullmatch(value):
+            self.problems.append(
+                f"{where}: expected a language code such as de or de-DE,"
+                f" found {value!r}"
+            )
+            return "de"
+        return value
 
     def unknown(self, table: dict[str, Any], prefix: str) -> None:
         for key in sorted(table):

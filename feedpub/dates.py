@@ -10,27 +10,31 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from dateutil.parser import parserinfo
 
+# dateutil's stubs allow two or three names per month; the table needs more.
+_GERMAN_MONTHS: Any = [
+    ("Jan", "Januar", "Jänner", "Jaen", "Jänn"),
+    ("Feb", "Februar", "Febr"),
+    ("Mär", "März", "Maerz", "Mrz", "Marz"),
+    ("Apr", "April"),
+    ("Mai",),
+    ("Jun", "Juni"),
+    ("Jul", "Juli"),
+    ("Aug", "August"),
+    ("Sep", "Sept", "September"),
+    ("Okt", "Oktober"),
+    ("Nov", "November"),
+    ("Dez", "Dezember"),
+]
 
-class _GermanMonths(parserinfo):  # type: ignore[misc]
+
+class _GermanMonths(parserinfo):
     """dateutil's month table, in German (dateutil only knows English names)."""
 
-    MONTHS = [  # noqa: RUF012 - the shape dateutil expects
-        ("Jan", "Januar", "Jänner", "Jaen", "Jänn"),
-        ("Feb", "Februar", "Febr"),
-        ("Mär", "März", "Maerz", "Mrz", "Marz"),
-        ("Apr", "April"),
-        ("Mai",),
-        ("Jun", "Juni"),
-        ("Jul", "Juli"),
-        ("Aug", "August"),
-        ("Sep", "Sept", "September"),
-        ("Okt", "Oktober"),
-        ("Nov", "November"),
-        ("Dez", "Dezember"),
-    ]
+    MONTHS = _GERMAN_MONTHS
 
 
 _MONTHS = _GermanMonths()

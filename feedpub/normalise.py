@@ -23,12 +23,11 @@ import datetime as dt
 import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 from feedpub.config import Config
 from feedpub.errors import SourceError
 from feedpub.model import Diagnostic, Item, RawItem, SourceLine
-from feedpub.text import collapse_space, cut, strip_illegal, title_from
+from feedpub.text import collapse_space, cut, strip_illegal, title_from, to_uri
 
 UTC = dt.UTC
 _NOON = dt.time(12)
@@ -61,7 +60,8 @@ def clean_text(
                 Diagnostic(
                     source=source,
                     line=line.number,
-                    message=f"removed {len(removed)} character(s) not allowed in XML ({shown})",
+                    message=f"removed {len(removed)} character(s) not allowed"
+                    f" in XML ({shown})",
                 )
             )
         parts.append(text)
@@ -124,28 +124,33 @@ def _normalise(
     anchor = f"item-{raw.day.isoformat()}-{number}"
     link = f"{config.base_url}{archive_path(raw.day)}#{anchor}"
     if "link" in values:
-        parts = urlsplit(values["link"])
-        if parts.scheme not in ("http", "https") or not parts.hostname or " " in values["link"]:
+        uri = to_uri(values["link"])
+        if uri is None:
             errors.append(
                 Diagnostic(
                     source=raw.source,
                     line=fields["link"].line,
-                    message=f"expected an absolute http(s) URL after @link:, found {values['link']!r}",
+                    message="expected an absolute http(s) URL after @link:,"
+                    f" found {values['link']!r}",
                     severity="error",
                 )
             )
-        link = values["link"]
+        link = uri or link
     title = values.get("title") or ""
     if not title and paragraphs:
         title = title_from(paragraphs[0], config.title_length)
     if not title:
         title = raw.day.strftime("%d.%m.%Y")
     tags = tuple(
-        dict.fromkeys(t for tag in values.get("tags", "").split(",") if (t := tag.strip()))
+        dict.fromkeys(
+            t for tag in values.get("tags", "").split(",") if (t := tag.strip())
+        )
     )
     byline = None
     if raw.byline is not None:
-        byline = clean_text([SourceLine(number=raw.line, text=raw.byline)], raw.source, warnings)
+        byline = clean_text(
+            [SourceLine(number=raw.line, text=raw.byline)], raw.source, warnings
+        )
     return Item(
         id=f"tag:{config.id_authority},{raw.day.isoformat()}:{number}",
         anchor=anchor,

@@ -43,17 +43,18 @@ def decode_source(data: bytes, source: str) -> str:
         raise SourceError(
             [_error(source, 1, "expected UTF-8 text, found a UTF-16 byte order mark")]
         )
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
-        text = data.decode("utf-8")
+        text = data[bom:].decode("utf-8")
     except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-        bad = data[e.start : e.end].hex(" ")
+        start = e.start + bom  # offsets in the file as it is on disk
+        before = data[:start]
+        line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
+        column = start - max(before.rfind(b"\n"), before.rfind(b"\r"), bom - 1)
+        bad = data[start : e.end + bom].hex(" ")
         message = (
             f"expected UTF-8 text, found byte(s) {bad} at column {column}"
-            f" (byte offset {e.start})"
+            f" (byte offset {start})"
         )
         raise SourceError([_error(source, line, message)]) from e
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -95,7 +96,7 @@ def parse_document(text: str, source: str) -> tuple[list[RawItem], list[Diagnost
     items: list[RawItem] = []
     preamble: list[int] = []
     for block in _split_items(lines):
-        header_line, header_text = block[0]
+        header_line, _header_text = block[0]
         if header_line == 0:
             preamble.extend(number for number, text in block[1:] if text.strip())
             continue
@@ -104,7 +105,9 @@ def parse_document(text: str, source: str) -> tuple[list[RawItem], list[Diagnost
             items.append(item)
             if not item.paragraphs:
                 warnings.append(
-                    Diagnostic(source=source, line=item.line, message="item has no text")
+                    Diagnostic(
+                        source=source, line=item.line, message="item has no text"
+                    )
                 )
     if preamble:
         count = len(preamble)
@@ -195,15 +198,25 @@ def _parse_item(
             if key not in FIELD_KEYS:
                 expected = ", ".join(f"@{k}:" for k in FIELD_KEYS)
                 errors.append(
-                    _error(source, line_number, f"expected one of {expected} found @{key}:")
+                    _error(
+                        source, line_number, f"expected one of {expected} found @{key}:"
+                    )
                 )
             elif not value:
                 errors.append(
-                    _error(source, line_number, f"expected a value after @{key}:, found none")
+                    _error(
+                        source,
+                        line_number,
+                        f"expected a value after @{key}:, found none",
+                    )
                 )
             elif any(f.key == key for f in fields):
                 errors.append(
-                    _error(source, line_number, f"expected @{key}: once per item, found it again")
+                    _error(
+                        source,
+                        line_number,
+                        f"expected @{key}: once per item, found it again",
+                    )
                 )
             else:
                 fields.append(Field(key=key, value=value, line=line_number))

@@ -59,11 +59,17 @@ def plan_feeds(items: Sequence[Item], config: Config) -> Plan:
     oldest = min(i.published for i in ordered)
     topic_names = tuple((t.slug, t.name) for t in config.topics)
 
-    def spec(prefix: str, key: str, title: str, description: str, chosen: list[Item]) -> FeedSpec:
+    def spec(
+        prefix: str, key: str, title: str, description: str, chosen: list[Item]
+    ) -> FeedSpec:
         # An empty feed is dated at the start of the archive: a date from the
         # data that does not move with every new item elsewhere.
         updated = chosen[0].published if chosen else oldest
-        home = config.home_url if not key and config.home_url else f"{config.base_url}{prefix}{INDEX}"
+        home = (
+            config.home_url
+            if not key and config.home_url
+            else f"{config.base_url}{prefix}{INDEX}"
+        )
         return FeedSpec(
             key=key,
             title=title,
@@ -85,7 +91,16 @@ def plan_feeds(items: Sequence[Item], config: Config) -> Plan:
         chosen = [i for i in ordered if topic.slug in i.topics]
         description = topic.description or f"{config.description} – {topic.name}"
         feeds.append(
-            (prefix, spec(prefix, topic.slug, f"{config.title} – {topic.name}", description, chosen))
+            (
+                prefix,
+                spec(
+                    prefix,
+                    topic.slug,
+                    f"{config.title} – {topic.name}",
+                    description,
+                    chosen,
+                ),
+            )
         )
 
     all_feeds = tuple(f for _, f in feeds)

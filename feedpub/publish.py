@@ -34,7 +34,9 @@ def read_sources(paths: Iterable[Path]) -> list[tuple[str, bytes]]:
     for path in paths:
         files = sorted(path.rglob("*.txt")) if path.is_dir() else [path]
         if not files:
-            problems.append(_problem(path, "expected *.txt source documents, found none"))
+            problems.append(
+                _problem(path, "expected *.txt source documents, found none")
+            )
         for file in files:
             try:
                 documents.append((str(file), file.read_bytes()))
@@ -54,8 +56,16 @@ def output_path(out_dir: Path, name: str) -> Path:
         PublishError: the name is absolute, empty, or climbs out with ``..``.
     """
     pure = PurePosixPath(name)
-    if not name or pure.is_absolute() or ".." in pure.parts or "\\" in name or "\0" in name:
-        raise PublishError(f"{out_dir}: refusing to write {name!r} outside the output folder")
+    if (
+        not name
+        or pure.is_absolute()
+        or ".." in pure.parts
+        or "\\" in name
+        or "\0" in name
+    ):
+        raise PublishError(
+            f"{out_dir}: refusing to write {name!r} outside the output folder"
+        )
     return out_dir.joinpath(*pure.parts)
 
 
@@ -89,7 +99,9 @@ def _write_atomic(path: Path, data: bytes, mode: int) -> None:
     temp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, temp = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -52,7 +52,11 @@ def tag_items(
     tagged: list[Item] = []
     for item in items:
         text = " ".join((item.title, *item.paragraphs)).casefold()
-        explicit = {by_name[tag.casefold()].slug for tag in item.tags if tag.casefold() in by_name}
+        explicit = {
+            by_name[tag.casefold()].slug
+            for tag in item.tags
+            if tag.casefold() in by_name
+        }
         unknown = tuple(tag for tag in item.tags if tag.casefold() not in by_name)
         for tag in unknown:
             known = ", ".join(t.name for t in topics) or "none configured"
@@ -60,7 +64,8 @@ def tag_items(
                 Diagnostic(
                     source=item.source,
                     line=item.line,
-                    message=f"tag {tag!r} names no topic (topics: {known}); kept as a category",
+                    message=f"tag {tag!r} names no topic (topics: {known});"
+                    " kept as a category",
                 )
             )
         chosen = [

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import quote, urlsplit, urlunsplit
 
 # Characters XML 1.0 forbids (C0 controls but TAB/LF/CR, surrogates, U+FFFE/FFFF),
 # plus DEL, the C1 controls and the other noncharacters, which the W3C validator
 # flags and which only ever reach a document as copy-and-paste debris.
 _ILLEGAL = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
-    + "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(1, 17))
+    + "".join(
+        f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(1, 17)
+    )
     + "]"
 )
 # A single no-break space between words is the author's choice and is kept;
@@ -48,7 +51,7 @@ def collapse_space(text: str) -> str:
 
 def slugify(name: str) -> str:
     """Make an ASCII file-name-safe slug: ``Förderung`` -> ``foerderung``."""
-    text = name.casefold()
+    text = unicodedata.normalize("NFC", name).casefold()
     for src, dst in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
         text = text.replace(src, dst)
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -73,6 +76,7 @@ _ABBREVIATIONS = frozenset(
 )
 _OPENERS = "\"'„“‚‘«»([{"
 _CLOSERS = "\"'“”‘’»«)]}"
+_SPLIT_AT_OPENER = re.compile("[/" + re.escape(_OPENERS) + "]")
 _DOTTED = re.compile(r"(?:[^\W\d_]\.)+")
 _ORDINAL = re.compile(r"\d{1,2}\.")
 
@@ -85,7 +89,7 @@ def _ends_sentence(token: str, following: str | None) -> bool:
         return True
     if core[-1] != ".":
         return False
-    last = re.split(r"[/(\[]", core)[-1]
+    last = _SPLIT_AT_OPENER.split(core)[-1]
     if _ORDINAL.fullmatch(last) or _DOTTED.fullmatch(last):
         return False  # "13. Januar", "8. September", "e.V.", "z. B."
     if last[:-1].casefold().replace(".", "") in _ABBREVIATIONS:
@@ -119,7 +123,48 @@ def cut(text: str, limit: int) -> str:
 def title_from(text: str, limit: int) -> str:
     """Derive a title: the first sentence, without its full stop, cut to ``limit``."""
     sentence = first_sentence(text)
-    core = sentence.rstrip(_CLOSERS)
-    if core.endswith(".") and not core.endswith("..") and core == sentence:
-        sentence = sentence[:-1]
+    last = sentence.rsplit(maxsplit=1)[-1] if sentence.strip() else ""
+    if last.endswith(".") and not last.endswith("..") and _ends_sentence(last, None):
+        sentence = sentence[:-1]  # the full stop that ends it; "e.V." keeps its own
     return cut(sentence, limit)
+
+
+_URI_SAFE = "/:@!$&'()*+,;=%~-._"
+
+
+def to_uri(url: str) -> str | None:
+    """Make an absolute http(s) IRI a plain-ASCII URI, as RSS ``<link>`` needs.
+
+    The scheme and host are lower-cased (an IDN host is IDNA-encoded); other
+    characters outside the URI set are percent-encoded, existing escapes kept.
+
+    Returns:
+        The URI, or ``None`` when ``url`` is not an absolute http(s) URL.
+    """
+    if any(char.isspace() for char in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    try:
+        netloc = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    if parts.username is not None or parts.password is not None:
+        return None  # credentials have no place in a published link
+    if port is not None:
+        netloc += f":{port}"
+    return urlunsplit(
+        (
+            parts.scheme.lower(),
+            netloc,
+            quote(parts.path, safe=_URI_SAFE),
+            quote(parts.query, safe=_URI_SAFE + "?"),
+            quote(parts.fragment, safe=_URI_SAFE + "?"),
+        )
+    )

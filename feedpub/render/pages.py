@@ -18,7 +18,11 @@ _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 _WORDS = {
-    "de": {"feeds": "Feeds abonnieren", "archive": "Archiv", "empty": "Noch keine Meldungen."},
+    "de": {
+        "feeds": "Feeds abonnieren",
+        "archive": "Archiv",
+        "empty": "Noch keine Meldungen.",
+    },
     "en": {"feeds": "Subscribe", "archive": "Archive", "empty": "No news yet."},
 }
 

@@ -3,7 +3,8 @@
 feedgen 1.0.0 quirks handled here: ``add_entry()`` prepends unless told to
 append; every ``updated`` defaults to *now*; the RSS channel ``<link>`` is the
 last ``link()`` given; RSS authors need an e-mail address (bylines go to
-``dc:creator`` instead); its own ``<generator>`` names feedgen's version.
+``dc:creator`` instead); its own ``<generator>`` names feedgen's version; an
+Atom entry link loses its ``rel`` and ``type`` (harmless: alternate is the default).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def html_body(item: Item) -> str:
     return "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in item.paragraphs)
 
 
-def _feed(spec: FeedSpec, self_url: str) -> Any:
+def _feed(spec: FeedSpec, self_url: str, self_type: str) -> Any:
     fg = FeedGenerator()
     fg.id(self_url)
     fg.title(spec.title)
@@ -35,7 +36,7 @@ def _feed(spec: FeedSpec, self_url: str) -> Any:
     fg.generator(GENERATOR)
     fg.updated(spec.updated.astimezone(spec.timezone))
     # The RSS channel <link> is taken from the last link() call: self first.
-    fg.link(href=self_url, rel="self")
+    fg.link(href=self_url, rel="self", type=self_type)
     fg.link(href=spec.home_url, rel="alternate", type="text/html")
     return fg
 
@@ -47,7 +48,7 @@ def render_rss(spec: FeedSpec) -> bytes:
         RenderError: feedgen or lxml refused the data.
     """
     try:
-        fg = _feed(spec, spec.rss_url)
+        fg = _feed(spec, spec.rss_url, "application/rss+xml")
         fg.load_extension("dc", atom=False, rss=True)
         fg.pubDate(spec.updated.astimezone(spec.timezone))
         for item in spec.items:
@@ -76,7 +77,7 @@ def render_atom(spec: FeedSpec) -> bytes:
     """
     slugs = {name: slug for slug, name in spec.topic_names}
     try:
-        fg = _feed(spec, spec.atom_url)
+        fg = _feed(spec, spec.atom_url, "application/atom+xml")
         for item in spec.items:
             moment = item.published.astimezone(spec.timezone)
             entry = fg.add_entry(order="append")
@@ -88,6 +89,8 @@ def render_atom(spec: FeedSpec) -> bytes:
             if item.paragraphs:
                 entry.summary(item.summary, type="text")
                 entry.content(html_body(item), type="html")
+            else:  # an entry needs some text (validator: MissingTextualContent)
+                entry.summary(item.title, type="text")
             if item.author:
                 entry.author({"name": item.author})
             for name in item.categories:

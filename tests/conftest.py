@@ -1,0 +1,55 @@
+"""Shared fixtures: project paths, configs, and the ``--update-golden`` switch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feedpub.config import Config, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/ and feeds/ from a fresh build instead of comparing",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No developer setting leaks into a test."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("FEEDPUB_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def project_config() -> Config:
+    return load_config(ROOT / "feedpub.toml")
+
+
+@pytest.fixture
+def tricky_config() -> Config:
+    return load_config(DATA / "tricky.toml")
+
+
+def read_tree(folder: Path) -> dict[str, bytes]:
+    """Every file below ``folder`` by its relative POSIX path."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }

@@ -1,0 +1,157 @@
+"""The command line: exact output, exit codes, and nothing lost on failure."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from feedpub import __version__
+from feedpub.cli import cli
+from tests.conftest import ROOT, read_tree
+
+SEED = "seeds/demografiewerkstatt-kommunen.txt"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the project's config and seeds as the working directory."""
+    shutil.copy(ROOT / "feedpub.toml", tmp_path / "feedpub.toml")
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_build_then_rebuild(project: Path) -> None:
+    assert run("build") == (
+        0,
+        "wrote 23 of 23 files to feeds (9 items, 6 topics)\n",
+        "",
+    )
+    assert read_tree(project / "feeds") == read_tree(ROOT / "feeds")
+    assert run("build") == (0, "wrote 0 of 23 files to feeds (9 items, 6 topics)\n", "")
+
+
+def test_quiet_build_prints_nothing(project: Path) -> None:
+    (project / "seeds" / "extra.txt").write_text("01.01.21\n\nMit\x00 Steuerzeichen.\n")
+    assert run("build", "--quiet", "-o", "out") == (0, "", "")
+    assert (project / "out" / "rss.xml").is_file()
+
+
+def test_bad_date_is_an_error_and_nothing_is_touched(project: Path) -> None:
+    assert run("build", "-q")[0] == 0
+    before = read_tree(project / "feeds")
+    (project / "seeds" / "bad.txt").write_text(
+        "01.03.20\n\nGut.\n\n31.02.20\n\nUnmöglich.\n\n30.02.2021 Anna Alt\n\nAuch.\n"
+    )
+    assert run("build") == (
+        1,
+        "",
+        "seeds/bad.txt:5: expected a real calendar date, found '31.02.20'"
+        " (31.02.2020 does not exist)\n"
+        "seeds/bad.txt:9: expected a real calendar date, found '30.02.2021'"
+        " (30.02.2021 does not exist)\n",
+    )
+    assert read_tree(project / "feeds") == before
+
+
+def test_undecodable_source_names_line_and_offset(project: Path) -> None:
+    (project / "seeds" / "latin1.txt").write_bytes(b"01.03.20\n\nGr\xfc\xdfe.\n")
+    assert run("check") == (
+        1,
+        "",
+        "seeds/latin1.txt:3: expected UTF-8 text, found byte(s) fc at column 3"
+        " (byte offset 12)\n",
+    )
+
+
+def test_missing_source_and_missing_config(project: Path) -> None:
+    assert run("build", "nope.txt") == (1, "", "nope.txt: source not found\n")
+    assert run("build", "--config", "none.toml") == (
+        1,
+        "",
+        "none.toml: config file not found\n",
+    )
+    (project / "feedpub.toml").unlink()
+    assert run("build") == (
+        1,
+        "",
+        "feedpub.toml: feed.base_url is required to build feeds\n",
+    )
+
+
+def test_check_reports_warnings_with_file_and_line(project: Path) -> None:
+    (project / "seeds" / "warn.txt").write_text(
+        "Vorspann ohne Datum.\n\n02.03.20\n\n01.03.20\n\nText\x07 mit Klingel.\n"
+    )
+    code, out, err = run("check")
+    assert (code, out) == (0, "11 items, 3 warnings\n")
+    assert err.splitlines() == [
+        "seeds/warn.txt:1: warning: text before the first date header belongs to no"
+        " item (1 line, up to line 1)",
+        "seeds/warn.txt:3: warning: item has no text",
+        "seeds/warn.txt:7: warning: removed 1 character(s) not allowed in XML (U+0007)",
+    ]
+    assert not (project / "feeds").exists()
+
+
+def test_items_table_json_and_topic(project: Path) -> None:
+    code, out, _ = run("items", "--topic", "ehrenamt")
+    assert code == 0
+    assert out.splitlines() == [
+        f"2020-02-24  {SEED}:21  [ehrenamt, demografie]  Am Montag, 13. Januar 2020"
+        " kamen rund 150 Personen des Landkreises aus verschiedensten…",
+        f"2019-12-01  {SEED}:29  [ehrenamt, demografie, foerderung]  18 ausgewählte"
+        " Landkreise erhalten im Rahmen des Projektes „Hauptamt stärkt Ehrenamt“ für…",
+    ]
+    code, out, _ = run("items", "--json", "-t", "integration")
+    data = json.loads(out)
+    assert [(d["date"], d["line"], d["topics"]) for d in data] == [
+        ("2020-09-16", 1, ["integration", "corona"]),
+        ("2020-03-31", 13, ["integration"]),
+        ("2020-01-20", 25, ["integration", "demografie", "foerderung"]),
+    ]
+    assert data[0]["published"] == "2020-09-16T14:00:00+02:00"
+    code, out, err = run("items", "--topic", "nope")
+    assert code == 2
+    assert out == ""
+    assert "no topic 'nope' (topics: integration, ehrenamt" in err
+
+
+def test_version_and_help() -> None:
+    assert run("--version") == (0, f"feedpub, version {__version__}\n", "")
+    for command in ("build", "check", "items"):
+        code, out, _ = run(command, "--help")
+        assert code == 0
+        assert "Example:" in out
+        assert f"feedpub {command}" in out
+
+
+def test_real_process_as_cron_runs_it(project: Path) -> None:
+    """A real process: silent success, then a one-line error and exit 1, no traceback."""
+    command = [sys.executable, "-m", "feedpub", "build", "--quiet"]
+    done = subprocess.run(
+        command, cwd=project, capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    (project / "feedpub.toml").write_text("[feed\n")
+    done = subprocess.run(
+        command, cwd=project, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.startswith("feedpub.toml: invalid TOML: ")
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.splitlines()) == 1

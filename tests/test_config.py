@@ -1,0 +1,124 @@
+"""Config loading: defaults, every key, and errors that list every problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feedpub.config import Config, load_config
+from feedpub.errors import ConfigError
+
+MINIMAL = '[feed]\nbase_url = "https://example.org/feeds"\n'
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "feedpub.toml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+def test_minimal_config_and_defaults(tmp_path: Path) -> None:
+    config = load_config(_write(tmp_path, MINIMAL))
+    assert config.base_url == "https://example.org/feeds/"
+    assert config.id_authority == "example.org"
+    assert (config.limit, config.language, str(config.timezone)) == (
+        50,
+        "de",
+        "Europe/Berlin",
+    )
+    assert config.sources == (tmp_path / "seeds",)
+    assert config.output == tmp_path / "feeds"
+    assert config.topics == ()
+
+
+def test_no_config_file_gives_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_config(None) == Config()
+
+
+def test_topics_and_slugs(tmp_path: Path) -> None:
+    config = load_config(
+        _write(
+            tmp_path,
+            MINIMAL
+            + '[[topic]]\nname = "Förderung"\nkeywords = ["*förder"]\n'
+            + '[[topic]]\nname = "Ältere Menschen & Straße"\n'
+            + '[[topic]]\nname = "Jugend"\nslug = "jugend-2"\nexclude = ["Jugendstil"]\n',
+        )
+    )
+    assert [(t.name, t.slug, t.keywords, t.exclude) for t in config.topics] == [
+        ("Förderung", "foerderung", ("*förder",), ()),
+        ("Ältere Menschen & Straße", "aeltere-menschen-strasse", (), ()),
+        ("Jugend", "jugend-2", (), ("Jugendstil",)),
+    ]
+
+
+def test_every_problem_is_listed(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        'colour = "blue"\n[feed]\nbase_url = "ftp://x"\ntimezone = "Mars/Base"\n'
+        'limit = 0\nid_authority = "a b"\n'
+        '[[topic]]\nname = "Förderung"\n'
+        '[[topic]]\nname = "Foerderung"\n'
+        '[[topic]]\nname = "Weg"\nslug = "../../etc"\n'
+        '[[topic]]\nname = "!!!"\nwords = ["x"]\n',
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).splitlines() == [
+        f"{path}: invalid config:",
+        "  - colour: unknown key",
+        "  - feed.base_url: expected an absolute http(s) URL, found 'ftp://x'",
+        "  - feed.timezone: expected an IANA zone such as Europe/Berlin, found 'Mars/Base'",
+        "  - feed.id_authority: expected a domain name or e-mail address you own,"
+        " found 'a b'",
+        "  - feed.limit: expected a whole number >= 1, found 0",
+        "  - topic 'Foerderung': slug 'foerderung' is already used by topic 'Förderung'",
+        "  - topic 'Weg'.slug: expected lower-case ASCII letters, digits and single"
+        " hyphens (a safe file name), found '../../etc'",
+        "  - topic '!!!': expected a name that gives a slug, found '!!!'",
+        "  - topic '!!!'.words: unknown key",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[feed\n", "invalid TOML: "),
+        ("[feed]\n", "feed.base_url: expected an absolute http(s) URL, found ''"),
+        (
+            '[feed]\nbase_url = "https://x.org/"\n[[topic]]\nname = "A"\n[[topic]]\nname = "a"\n',
+            "topic 'a': name is already used by another topic",
+        ),
+    ],
+)
+def test_invalid_configs_name_the_file(tmp_path: Path, text: str, message: str) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert message in str(caught.value)
+
+
+def test_missing_and_undecodable_config(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"title = '\xff'\n")
+    with pytest.raises(ConfigError, match="expected UTF-8 TOML"):
+        load_config(bad)
+
+
+def test_project_config_defines_the_required_topics(project_config: Config) -> None:
+    names = {t.name for t in project_config.topics}
+    assert {
+        "Integration",
+        "Ehrenamt",
+        "Demografie",
+        "Jugend",
+        "Corona",
+        "Förderung",
+    } <= names

@@ -1,0 +1,196 @@
+"""Tests for feedpub.dates: German day-first header dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from feedpub.dates import DateToken, expand_year, match_date
+
+
+@pytest.mark.parametrize(
+    ("line", "token"),
+    [
+        ("16.09.20", DateToken("16.09.20", 2020, 9, 16)),
+        ("16.09.2020", DateToken("16.09.2020", 2020, 9, 16)),
+        ("3.9.2020", DateToken("3.9.2020", 2020, 9, 3)),
+        ("3.9.20", DateToken("3.9.20", 2020, 9, 3)),
+        ("16. September 2020", DateToken("16. September 2020", 2020, 9, 16)),
+        ("16.September 2020", DateToken("16.September 2020", 2020, 9, 16)),
+        ("3. März 2020", DateToken("3. März 2020", 2020, 3, 3)),
+        ("3. Maerz 2020", DateToken("3. Maerz 2020", 2020, 3, 3)),
+        ("3. Okt. 2020", DateToken("3. Okt. 2020", 2020, 10, 3)),
+        ("3. Mai 2020", DateToken("3. Mai 2020", 2020, 5, 3)),
+        ("1. Januar 2021", DateToken("1. Januar 2021", 2021, 1, 1)),
+        ("24. Dezember 2019", DateToken("24. Dezember 2019", 2019, 12, 24)),
+        ("2020-09-16", DateToken("2020-09-16", 2020, 9, 16)),
+        ("05.09.20", DateToken("05.09.20", 2020, 9, 5)),
+        ("12.01.2020", DateToken("12.01.2020", 2020, 1, 12)),
+    ],
+    ids=[
+        "dd.mm.yy",
+        "dd.mm.yyyy",
+        "d.m.yyyy",
+        "d.m.yy",
+        "named-month",
+        "named-month-no-space",
+        "maerz-umlaut",
+        "maerz-ae",
+        "abbreviated-month-with-stop",
+        "mai",
+        "januar",
+        "dezember",
+        "iso",
+        "day-first-05.09.20",
+        "day-first-12.01.2020",
+    ],
+)
+def test_match_date_accepted_forms(line: str, token: DateToken) -> None:
+    assert match_date(line) == (token, "")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("16.09.20 Anna Muster", (DateToken("16.09.20", 2020, 9, 16), " Anna Muster")),
+        ("16.09.2020\tRed.", (DateToken("16.09.2020", 2020, 9, 16), "\tRed.")),
+        (
+            "3. Okt. 2020 Max von Muster",
+            (DateToken("3. Okt. 2020", 2020, 10, 3), " Max von Muster"),
+        ),
+        (
+            "2020-09-16  zwei Leerzeichen ",
+            (DateToken("2020-09-16", 2020, 9, 16), "  zwei Leerzeichen "),
+        ),
+        ("16.09.20 ", (DateToken("16.09.20", 2020, 9, 16), " ")),
+    ],
+    ids=["numeric-byline", "tab-byline", "named-byline", "iso-rest-verbatim", "space"],
+)
+def test_match_date_returns_rest_of_line(
+    line: str, expected: tuple[DateToken, str]
+) -> None:
+    assert match_date(line) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "year"),
+    [
+        ("01.01.68", 2068),
+        ("01.01.69", 1969),
+        ("01.01.99", 1999),
+        ("01.01.00", 2000),
+        ("01.01.20", 2020),
+        ("01.01.1968", 1968),
+        ("01.01.2069", 2069),
+    ],
+    ids=["68-2068", "69-1969", "99-1999", "00-2000", "20-2020", "1968", "2069"],
+)
+def test_two_digit_year_pivot(line: str, year: int) -> None:
+    found = match_date(line)
+    assert found == (DateToken(line, year, 1, 1), "")
+
+
+@pytest.mark.parametrize(
+    ("digits", "year"),
+    [
+        ("68", 2068),
+        ("69", 1969),
+        ("99", 1999),
+        ("00", 2000),
+        ("07", 2007),
+        ("2020", 2020),
+        ("1969", 1969),
+        ("0099", 99),
+    ],
+    ids=["68", "69", "99", "00", "07", "2020", "1969", "four-digit-0099"],
+)
+def test_expand_year(digits: str, year: int) -> None:
+    assert expand_year(digits) == year
+
+
+@pytest.mark.parametrize(
+    ("line", "token"),
+    [
+        ("31.02.20", DateToken("31.02.20", 2020, 2, 31)),
+        ("29.02.2021", DateToken("29.02.2021", 2021, 2, 29)),
+        ("00.01.2020", DateToken("00.01.2020", 2020, 1, 0)),
+        ("01.13.2020", DateToken("01.13.2020", 2020, 13, 1)),
+        ("31. April 2020", DateToken("31. April 2020", 2020, 4, 31)),
+        ("2020-02-30", DateToken("2020-02-30", 2020, 2, 30)),
+    ],
+    ids=["31.02.20", "29.02.2021", "day-00", "month-13", "31-april", "iso-02-30"],
+)
+def test_impossible_dates_parse_but_do_not_convert(line: str, token: DateToken) -> None:
+    assert match_date(line) == (token, "")
+    with pytest.raises(ValueError, match=r"out of range|must be in"):
+        token.to_date()
+
+
+@pytest.mark.parametrize(
+    ("line", "day"),
+    [
+        ("29.02.2020", dt.date(2020, 2, 29)),
+        ("29.02.00", dt.date(2000, 2, 29)),
+        ("31.12.99", dt.date(1999, 12, 31)),
+        ("16.09.20", dt.date(2020, 9, 16)),
+        ("3. März 2020", dt.date(2020, 3, 3)),
+        ("2020-09-16", dt.date(2020, 9, 16)),
+    ],
+    ids=["leap-2020", "leap-2000", "end-1999", "16.09.20", "named", "iso"],
+)
+def test_to_date(line: str, day: dt.date) -> None:
+    found = match_date(line)
+    assert found is not None
+    assert found[0].to_date() == day
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "17.05.2017, 10:10 Uhr",
+        "17.05.2017, 10:10 Uhr. Mit dabei ist …",
+        "13. Teilnehmer 2020",
+        "13. Gäste 2020",
+        "13. Mais 2020",
+        "16.09.20.",
+        "16.09.20,",
+        "16.09.2020:",
+        "1.2.3",
+        "2020-9-16",
+        "2020-09-16T10:00",
+        "16.09.202",
+        "116.09.20",
+        "16/09/20",
+        "September 16, 2020",
+        "Am 16.09.20",
+        " 16.09.20",
+        "16.09",
+        "16. September",
+        "",
+    ],
+    ids=[
+        "date-comma-time",
+        "hard-wrapped-body-line",
+        "ordinal-noun-year",
+        "ordinal-umlaut-noun-year",
+        "not-a-month-name",
+        "trailing-full-stop",
+        "trailing-comma",
+        "trailing-colon",
+        "1.2.3",
+        "iso-single-digit-month",
+        "iso-with-time",
+        "three-digit-year",
+        "three-digit-day",
+        "slashes",
+        "english-order",
+        "date-not-at-start",
+        "leading-space",
+        "no-year",
+        "named-no-year",
+        "empty",
+    ],
+)
+def test_non_dates_return_none(line: str) -> None:
+    assert match_date(line) is None

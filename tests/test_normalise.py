@@ -1,0 +1,163 @@
+"""Normalisation: the date-only time policy, ids, fields, text cleaning."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from feedpub.config import Config
+from feedpub.errors import SourceError
+from feedpub.model import Diagnostic
+from feedpub.normalise import item_time, normalise_items
+from feedpub.parse import parse_document
+
+BERLIN = ZoneInfo("Europe/Berlin")
+CONFIG = Config(base_url="https://example.org/f/", id_authority="example.org")
+
+
+def _normalise(text: str, config: Config = CONFIG) -> tuple[list, list[Diagnostic]]:  # type: ignore[type-arg]
+    raw, warnings = parse_document(text, "doc.txt")
+    items, more = normalise_items(raw, config)
+    return items, warnings + more
+
+
+def test_berlin_summer_and_winter_time() -> None:
+    summer = item_time(dt.date(2020, 9, 16), 0, 1, BERLIN)
+    winter = item_time(dt.date(2020, 1, 20), 0, 1, BERLIN)
+    assert summer.isoformat() == "2020-09-16T12:00:00+00:00"
+    assert summer.astimezone(BERLIN).isoformat() == "2020-09-16T14:00:00+02:00"
+    assert winter.astimezone(BERLIN).isoformat() == "2020-01-20T13:00:00+01:00"
+
+
+@given(
+    day=st.dates(min_value=dt.date(1970, 1, 1), max_value=dt.date(2100, 12, 31)),
+    count=st.integers(min_value=1, max_value=60),
+    data=st.data(),
+)
+def test_calendar_date_holds_from_utc_minus_11_to_plus_11(
+    day: dt.date, count: int, data: st.DataObject
+) -> None:
+    index = data.draw(st.integers(min_value=0, max_value=count - 1))
+    moment = item_time(day, index, count, BERLIN)
+    for hours in range(-11, 12):
+        zone = dt.timezone(dt.timedelta(hours=hours))
+        assert moment.astimezone(zone).date() == day, hours
+    assert moment.astimezone(BERLIN).date() == day
+
+
+@pytest.mark.parametrize("count", [2, 3, 60, 61, 500, 3600])
+def test_same_day_items_get_distinct_times_in_source_order(count: int) -> None:
+    day = dt.date(2021, 3, 28)  # the day summer time starts in Berlin
+    times = [item_time(day, i, count, BERLIN) for i in range(count)]
+    assert times == sorted(set(times), reverse=True)  # distinct, first listed newest
+    for moment in (times[0], times[-1]):
+        for hours in (-11, 11):
+            assert (
+                moment.astimezone(dt.timezone(dt.timedelta(hours=hours))).date() == day
+            )
+
+
+@pytest.mark.parametrize(
+    "zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago", "Asia/Kolkata"]
+)
+def test_far_zones_keep_the_publishers_date(zone: str) -> None:
+    tz = ZoneInfo(zone)
+    for day in (dt.date(2020, 1, 1), dt.date(2020, 7, 1)):
+        assert item_time(day, 0, 2, tz).astimezone(tz).date() == day
+        assert item_time(day, 1, 2, tz).astimezone(tz).date() == day
+
+
+DOC = """16.09.20
+
+Erste Meldung. Mit Text.
+
+16.09.20
+
+Zweite Meldung des Tages.
+
+15.09.20
+
+Vortag.
+"""
+
+
+def test_ids_count_each_day_from_its_oldest_item() -> None:
+    items, _ = _normalise(DOC)
+    assert [i.id for i in items] == [
+        "tag:example.org,2020-09-16:2",
+        "tag:example.org,2020-09-16:1",
+        "tag:example.org,2020-09-15:1",
+    ]
+    assert [i.link for i in items] == [
+        "https://example.org/f/archive/2020.html#item-2020-09-16-2",
+        "https://example.org/f/archive/2020.html#item-2020-09-16-1",
+        "https://example.org/f/archive/2020.html#item-2020-09-15-1",
+    ]
+
+
+def test_ids_survive_a_typo_fix_and_a_new_item_on_top() -> None:
+    before, _ = _normalise(DOC)
+    fixed, _ = _normalise(DOC.replace("Erste Meldung", "Erste Meldnug"))
+    assert [i.id for i in fixed] == [i.id for i in before]
+    added, _ = _normalise("16.09.20\n\nGanz neu.\n\n" + DOC)
+    assert [i.id for i in added[1:]] == [i.id for i in before]
+    assert added[0].id == "tag:example.org,2020-09-16:3"
+
+
+def test_ids_do_not_depend_on_base_url() -> None:
+    moved = dataclasses.replace(CONFIG, base_url="https://elsewhere.example/x/")
+    assert [i.id for i in _normalise(DOC, moved)[0]] == [
+        i.id for i in _normalise(DOC)[0]
+    ]
+
+
+def test_fields_byline_and_titles() -> None:
+    text = (
+        "01.02.21 Anna Beispiel\n@title: Gesetzter Titel\n@link: https://ex.org/a?b=1&c=2\n"
+        "@tags: Eins, Zwei, Eins\n\nText. Mehr.\n\n"
+        "31.01.21\n@author: Bea Autorin\n\nAbsatz eins.\n\nAbsatz zwei.\n\n"
+        "30.01.21 Carl Byline\n"
+    )
+    items, warnings = _normalise(text)
+    first, second, third = items
+    assert (first.title, first.link, first.author, first.tags) == (
+        "Gesetzter Titel",
+        "https://ex.org/a?b=1&c=2",
+        "Anna Beispiel",
+        ("Eins", "Zwei"),
+    )
+    assert (second.title, second.author, second.paragraphs) == (
+        "Absatz eins",
+        "Bea Autorin",
+        ("Absatz eins.", "Absatz zwei."),
+    )
+    assert (third.title, third.paragraphs, third.summary) == ("30.01.2021", (), "")
+    assert [str(w) for w in warnings] == ["doc.txt:15: warning: item has no text"]
+
+
+def test_bad_link_is_an_error_at_its_line() -> None:
+    with pytest.raises(SourceError) as caught:
+        _normalise("01.02.21\n@link: javascript:alert(1)\n\nText.\n")
+    assert str(caught.value) == (
+        "doc.txt:2: expected an absolute http(s) URL after @link:,"
+        " found 'javascript:alert(1)'"
+    )
+
+
+def test_control_characters_removed_with_a_warning_at_their_line() -> None:
+    items, warnings = _normalise("01.02.21\n\nSauber.\nMit\x00 Null\x0bund Tab\t.\n")
+    assert items[0].paragraphs == ("Sauber. Mit Null und Tab .",)
+    assert [str(w) for w in warnings] == [
+        "doc.txt:4: warning: removed 2 character(s) not allowed in XML (U+0000, U+000B)"
+    ]
+
+
+def test_text_is_nfc_and_kept_exactly() -> None:
+    decomposed = "U\u0308berraschung"  # Ü as U + combining diaeresis
+    items, _ = _normalise(f"01.02.21\n\n{decomposed}: „A“ – B & <c>.\n")
+    assert items[0].paragraphs == ("Überraschung: „A“ – B & <c>.",)

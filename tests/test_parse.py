@@ -1,0 +1,771 @@
+"""Tests for feedpub.parse: decoding, bylines, header rules, fields, items."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from feedpub.errors import SourceError
+from feedpub.model import Diagnostic, Field, RawItem, SourceLine
+from feedpub.parse import decode_source, is_byline, parse_document
+
+SRC = "news.txt"
+SEED = (
+    Path(__file__).resolve().parents[1] / "seeds" / "demografiewerkstatt-kommunen.txt"
+)
+
+Paragraphs = Sequence[Sequence[tuple[int, str]]]
+
+
+def doc(*lines: str) -> str:
+    return "\n".join(lines)
+
+
+def raw(
+    line: int,
+    day: dt.date,
+    date_text: str,
+    paragraphs: Paragraphs = (),
+    *,
+    byline: str | None = None,
+    fields: Sequence[Field] = (),
+) -> RawItem:
+    return RawItem(
+        source=SRC,
+        line=line,
+        day=day,
+        date_text=date_text,
+        byline=byline,
+        fields=tuple(fields),
+        paragraphs=tuple(
+            tuple(SourceLine(number=n, text=t) for n, t in para) for para in paragraphs
+        ),
+    )
+
+
+def warning(line: int, message: str) -> Diagnostic:
+    return Diagnostic(source=SRC, line=line, message=message)
+
+
+def error(line: int, message: str) -> Diagnostic:
+    return Diagnostic(source=SRC, line=line, message=message, severity="error")
+
+
+SEP16 = dt.date(2020, 9, 16)
+SEP17 = dt.date(2020, 9, 17)
+SEP18 = dt.date(2020, 9, 18)
+
+
+# --- decode_source -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"16.09.20\n\nText", "16.09.20\n\nText"),
+        (b"\xef\xbb\xbf16.09.20\n\nText", "16.09.20\n\nText"),
+        (b"\xef\xbb\xbf", ""),
+        (b"16.09.20\r\n\r\nText\r\n", "16.09.20\n\nText\n"),
+        (b"16.09.20\r\rText\r", "16.09.20\n\nText\n"),
+        (b"a\r\n\rb\nc\r", "a\n\nb\nc\n"),
+        ("Grüße „LUP“ – ß".encode(), "Grüße „LUP“ – ß"),
+        (b"", ""),
+    ],
+    ids=[
+        "plain-utf8",
+        "bom-stripped",
+        "bom-only",
+        "crlf",
+        "lone-cr",
+        "mixed-line-ends",
+        "umlauts-and-quotes",
+        "empty",
+    ],
+)
+def test_decode_source(data: bytes, expected: str) -> None:
+    assert decode_source(data, SRC) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            b"16.09.20\n\nAb\xffc",
+            "news.txt:3: expected UTF-8 text, found byte(s) ff at column 3"
+            " (byte offset 12)",
+        ),
+        (
+            b"\xe4rger",
+            "news.txt:1: expected UTF-8 text, found byte(s) e4 at column 1"
+            " (byte offset 0)",
+        ),
+        (
+            b"16.09.20\r\n\r\nAb\xff",
+            "news.txt:3: expected UTF-8 text, found byte(s) ff at column 3"
+            " (byte offset 14)",
+        ),
+        (
+            b"a\nb\n\xc3",
+            "news.txt:3: expected UTF-8 text, found byte(s) c3 at column 1"
+            " (byte offset 4)",
+        ),
+    ],
+    ids=["latin1-byte-line-3", "first-byte", "after-crlf", "truncated-sequence"],
+)
+def test_decode_source_invalid_utf8(data: bytes, expected: str) -> None:
+    with pytest.raises(SourceError) as info:
+        decode_source(data, SRC)
+    assert str(info.value) == expected
+    assert len(info.value.diagnostics) == 1
+    assert info.value.diagnostics[0].severity == "error"
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "ending"),
+    [
+        (b"\xef\xbb\xbfAb\xff", 1, "(byte offset 5)"),
+        (b"\xef\xbb\xbf16.09.20\n\nAb\xff", 3, "(byte offset 15)"),
+        (b"16.09.20\r\rAb\xff", 3, "found byte(s) ff at column 3 (byte offset 12)"),
+    ],
+    ids=["offset-counts-bom", "offset-counts-bom-line-3", "lone-cr-line-and-column"],
+)
+def test_decode_source_invalid_utf8_location(
+    data: bytes, line: int, ending: str
+) -> None:
+    """The line, column and byte offset name the place in the file as given."""
+    with pytest.raises(SourceError) as info:
+        decode_source(data, SRC)
+    (diagnostic,) = info.value.diagnostics
+    assert diagnostic.line == line, diagnostic.message
+    assert diagnostic.message.endswith(ending), diagnostic.message
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "16.09.20\n\nText".encode("utf-16"),
+        b"\xff\xfe1\x006\x00",
+        b"\xfe\xff\x001\x006",
+    ],
+    ids=["utf-16-native", "utf-16-le-bom", "utf-16-be-bom"],
+)
+def test_decode_source_refuses_utf16(data: bytes) -> None:
+    with pytest.raises(SourceError) as info:
+        decode_source(data, SRC)
+    assert info.value.diagnostics == (
+        error(1, "expected UTF-8 text, found a UTF-16 byte order mark"),
+    )
+    assert str(info.value) == (
+        "news.txt:1: expected UTF-8 text, found a UTF-16 byte order mark"
+    )
+
+
+# --- is_byline ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Anna Muster", True),
+        ("Redaktion", True),
+        ("Max von Muster", True),
+        ("Hans-Peter Müller", True),
+        ("Anna M.", True),
+        ("A. B. Muster", True),
+        ("Dr. Anna Muster", True),
+        ("Anna Muster und Max Muster", True),
+        ("Özlem Çelik", True),
+        ("(Red.)", True),
+        ("Eins Zwei Drei Vier Fünf Sechs Sieben Acht", True),
+        ("Eins Zwei Drei Vier Fünf Sechs Sieben Acht Neun", False),
+        ("", False),
+        ("   ", False),
+        ("Mit dabei ist", False),
+        ("mit dabei waren alle", False),
+        ("anna muster", False),
+        ("Anna Muster.", False),
+        ("Anna Muster,", False),
+        ("Anna Muster:", False),
+        ("Anna Muster!", False),
+        ("Wer Kommt?", False),
+        ("Team 2020", False),
+        ("Anna Muster 2", False),
+        (", 10:10 Uhr. Mit dabei ist …", False),
+        ("A" * 81, False),
+    ],
+    ids=[
+        "two-names",
+        "one-name",
+        "particle-von",
+        "hyphenated",
+        "initial-at-end",
+        "initials",
+        "title-dr",
+        "particle-und",
+        "non-ascii-capitals",
+        "parenthesised-abbreviation",
+        "eight-words",
+        "nine-words",
+        "empty",
+        "blank",
+        "sentence",
+        "lower-case-sentence",
+        "lower-case-name",
+        "full-stop-at-end",
+        "comma-at-end",
+        "colon-at-end",
+        "exclamation-at-end",
+        "question-at-end",
+        "digits",
+        "trailing-digit",
+        "time-rest",
+        "too-long",
+    ],
+)
+def test_is_byline(text: str, expected: bool) -> None:
+    assert is_byline(text) is expected
+
+
+# --- parse_document: header rules and items ----------------------------------
+
+SCENARIOS: list[tuple[str, str, list[RawItem], list[Diagnostic]]] = [
+    (
+        "hard-wrapped-date-line-is-body",
+        doc(
+            "16.09.20",
+            "",
+            "Das Treffen begann am",
+            "17.05.2017, 10:10 Uhr. Mit dabei ist …",
+        ),
+        [
+            raw(
+                1,
+                SEP16,
+                "16.09.20",
+                [
+                    [
+                        (3, "Das Treffen begann am"),
+                        (4, "17.05.2017, 10:10 Uhr. Mit dabei ist …"),
+                    ]
+                ],
+            )
+        ],
+        [],
+    ),
+    (
+        "date-comma-paragraph-after-blank-is-body",
+        doc(
+            "16.09.20",
+            "",
+            "Erster Absatz.",
+            "",
+            "17.05.2017, 10:10 Uhr. Mit dabei ist …",
+        ),
+        [
+            raw(
+                1,
+                SEP16,
+                "16.09.20",
+                [
+                    [(3, "Erster Absatz.")],
+                    [(5, "17.05.2017, 10:10 Uhr. Mit dabei ist …")],
+                ],
+            )
+        ],
+        [],
+    ),
+    (
+        "date-line-without-blank-above-is-body",
+        doc("16.09.20", "", "Text der Meldung", "17.09.20", "", "Weiter."),
+        [
+            raw(
+                1,
+                SEP16,
+                "16.09.20",
+                [[(3, "Text der Meldung"), (4, "17.09.20")], [(6, "Weiter.")]],
+            )
+        ],
+        [],
+    ),
+    (
+        "date-byline-without-blank-above-is-body",
+        doc("16.09.20", "", "Text der Meldung", "17.09.20 Anna Muster", "", "Mehr."),
+        [
+            raw(
+                1,
+                SEP16,
+                "16.09.20",
+                [
+                    [(3, "Text der Meldung"), (4, "17.09.20 Anna Muster")],
+                    [(6, "Mehr.")],
+                ],
+            )
+        ],
+        [],
+    ),
+    (
+        "date-byline-followed-by-text-is-body",
+        doc("16.09.20", "", "Erste Meldung.", "", "17.09.20 Anna Muster", "Zweite."),
+        [
+            raw(
+                1,
+                SEP16,
+                "16.09.20",
+                [
+                    [(3, "Erste Meldung.")],
+                    [(5, "17.09.20 Anna Muster"), (6, "Zweite.")],
+                ],
+            )
+        ],
+        [],
+    ),
+    (
+        "date-byline-followed-by-blank-is-header",
+        doc("16.09.20", "", "Erste.", "", "17.09.20 Anna Muster", "", "Zweite."),
+        [
+            raw(1, SEP16, "16.09.20", [[(3, "Erste.")]]),
+            raw(5, SEP17, "17.09.20", [[(7, "Zweite.")]], byline="Anna Muster"),
+        ],
+        [],
+    ),
+    (
+        "date-byline-at-end-of-document-is-header",
+        doc("16.09.20", "", "Erste.", "", "17.09.20 Max von Muster"),
+        [
+            raw(1, SEP16, "16.09.20", [[(3, "Erste.")]]),
+            raw(5, SEP17, "17.09.20", byline="Max von Muster"),
+        ],
+        [warning(5, "item has no text")],
+    ),
+    (
+        "date-byline-followed-by-field-is-header",
+        doc("16.09.20 Anna Muster", "@title: Eigener Titel", "", "Text."),
+        [
+            raw(
+                1,
+                SEP16,
+                "16.09.20",
+                [[(4, "Text.")]],
+                byline="Anna Muster",
+                fields=[Field(key="title", value="Eigener Titel", line=2)],
+            )
+        ],
+        [],
+    ),
+    (
+        "date-with-non-byline-rest-is-body",
+        doc("16.09.20", "", "Text.", "", "17.09.20 mit dabei waren alle", "", "Mehr."),
+        [
+            raw(
+                1,
+                SEP16,
+                "16.09.20",
+                [
+                    [(3, "Text.")],
+                    [(5, "17.09.20 mit dabei waren alle")],
+                    [(7, "Mehr.")],
+                ],
+            )
+        ],
+        [],
+    ),
+    (
+        "date-only-header-followed-by-text-is-header",
+        doc("16.09.20", "Erste Meldung.", "", "17.09.20", "Zweite Meldung."),
+        [
+            raw(1, SEP16, "16.09.20", [[(2, "Erste Meldung.")]]),
+            raw(4, SEP17, "17.09.20", [[(5, "Zweite Meldung.")]]),
+        ],
+        [],
+    ),
+    (
+        "header-line-trimmed",
+        doc("  16. September 2020  ", "", "Text."),
+        [raw(1, SEP16, "16. September 2020", [[(3, "Text.")]])],
+        [],
+    ),
+    (
+        "leading-blank-lines-are-no-preamble",
+        doc("", "   ", "2020-09-16", "", "Text."),
+        [raw(3, SEP16, "2020-09-16", [[(5, "Text.")]])],
+        [],
+    ),
+    (
+        "several-paragraphs-kept-separate",
+        doc(
+            "16.09.20",
+            "",
+            "Erster Absatz Zeile eins",
+            "Zeile zwei  ",
+            "",
+            "",
+            "Zweiter Absatz",
+            "   ",
+            "Dritter Absatz",
+            "",
+        ),
+        [
+            raw(
+                1,
+                SEP16,
+                "16.09.20",
+                [
+                    [(3, "Erster Absatz Zeile eins"), (4, "Zeile zwei  ")],
+                    [(7, "Zweiter Absatz")],
+                    [(9, "Dritter Absatz")],
+                ],
+            )
+        ],
+        [],
+    ),
+    (
+        "every-header-one-item",
+        doc("16.09.20", "", "17.09.20", "", "18.09.20", "", "Text."),
+        [
+            raw(1, SEP16, "16.09.20"),
+            raw(3, SEP17, "17.09.20"),
+            raw(5, SEP18, "18.09.20", [[(7, "Text.")]]),
+        ],
+        [warning(1, "item has no text"), warning(3, "item has no text")],
+    ),
+    (
+        "header-without-body-at-end",
+        doc("16.09.20", "", "Text.", "", "17.09.20", ""),
+        [
+            raw(1, SEP16, "16.09.20", [[(3, "Text.")]]),
+            raw(5, SEP17, "17.09.20"),
+        ],
+        [warning(5, "item has no text")],
+    ),
+    (
+        "preamble-one-line",
+        doc("Vorwort der Redaktion", "", "16.09.20", "", "Text."),
+        [raw(3, SEP16, "16.09.20", [[(5, "Text.")]])],
+        [
+            warning(
+                1,
+                "text before the first date header belongs to no item"
+                " (1 line, up to line 1)",
+            )
+        ],
+    ),
+    (
+        "preamble-several-lines",
+        doc("", "Vorwort", "zweite Zeile", "", "16.09.20.", "", "16.09.20", "", "X"),
+        [raw(7, SEP16, "16.09.20", [[(9, "X")]])],
+        [
+            warning(
+                2,
+                "text before the first date header belongs to no item"
+                " (3 lines, up to line 5)",
+            )
+        ],
+    ),
+    (
+        "preamble-warning-comes-first",
+        doc("Vorwort", "", "16.09.20", ""),
+        [raw(3, SEP16, "16.09.20")],
+        [
+            warning(
+                1,
+                "text before the first date header belongs to no item"
+                " (1 line, up to line 1)",
+            ),
+            warning(3, "item has no text"),
+        ],
+    ),
+    (
+        "fields-right-after-header",
+        doc(
+            "16.09.20 Anna Muster",
+            "@title: Eigener Titel",
+            "@tags:  Jugend, Integration  ",
+            "",
+            "Text.",
+            "@link: https://example.org/x",
+            "",
+            "@author: Jemand",
+        ),
+        [
+            raw(
+                1,
+                SEP16,
+                "16.09.20",
+                [
+                    [(5, "Text."), (6, "@link: https://example.org/x")],
+                    [(8, "@author: Jemand")],
+                ],
+                byline="Anna Muster",
+                fields=[
+                    Field(key="title", value="Eigener Titel", line=2),
+                    Field(key="tags", value="Jugend, Integration", line=3),
+                ],
+            )
+        ],
+        [],
+    ),
+    (
+        "fields-as-first-paragraph",
+        doc(
+            "16.09.20",
+            "",
+            "@link: https://example.org/a",
+            "@author: Erika Muster",
+            "",
+            "Text.",
+            "",
+            "@title: Zu spät",
+        ),
+        [
+            raw(
+                1,
+                SEP16,
+                "16.09.20",
+                [[(6, "Text.")], [(8, "@title: Zu spät")]],
+                fields=[
+                    Field(key="link", value="https://example.org/a", line=3),
+                    Field(key="author", value="Erika Muster", line=4),
+                ],
+            )
+        ],
+        [],
+    ),
+    (
+        "all-four-fields",
+        doc(
+            "16.09.20",
+            "@title: T",
+            "@tags: a, b",
+            "@link: https://example.org/",
+            "@author: A. Muster",
+            "Text.",
+        ),
+        [
+            raw(
+                1,
+                SEP16,
+                "16.09.20",
+                [[(6, "Text.")]],
+                fields=[
+                    Field(key="title", value="T", line=2),
+                    Field(key="tags", value="a, b", line=3),
+                    Field(key="link", value="https://example.org/", line=4),
+                    Field(key="author", value="A. Muster", line=5),
+                ],
+            )
+        ],
+        [],
+    ),
+    (
+        "unknown-field-in-body-is-text",
+        doc("16.09.20", "", "Text.", "@foo: bar", "", "@title:"),
+        [
+            raw(
+                1,
+                SEP16,
+                "16.09.20",
+                [[(3, "Text."), (4, "@foo: bar")], [(6, "@title:")]],
+            )
+        ],
+        [],
+    ),
+    (
+        "upper-case-key-is-text",
+        doc("16.09.20", "", "@Title: Kein Feld"),
+        [raw(1, SEP16, "16.09.20", [[(3, "@Title: Kein Feld")]])],
+        [],
+    ),
+    (
+        "fields-only-item-has-no-text",
+        doc("16.09.20", "@title: Nur ein Titel"),
+        [
+            raw(
+                1,
+                SEP16,
+                "16.09.20",
+                fields=[Field(key="title", value="Nur ein Titel", line=2)],
+            )
+        ],
+        [warning(1, "item has no text")],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "items", "warnings"),
+    [s[1:] for s in SCENARIOS],
+    ids=[s[0] for s in SCENARIOS],
+)
+def test_parse_document(
+    text: str, items: list[RawItem], warnings: list[Diagnostic]
+) -> None:
+    assert parse_document(text, SRC) == (items, warnings)
+
+
+def test_parse_document_empty() -> None:
+    assert parse_document("", SRC) == ([], [])
+    assert parse_document("\n  \n\n", SRC) == ([], [])
+
+
+ERRORS: list[tuple[str, str, list[Diagnostic]]] = [
+    (
+        "unknown-field-after-header",
+        doc("16.09.20", "@foo: bar", "", "Text."),
+        [error(2, "expected one of @title:, @tags:, @link:, @author: found @foo:")],
+    ),
+    (
+        "unknown-field-as-first-paragraph",
+        doc("16.09.20", "", "@summary: x", "", "Text."),
+        [error(3, "expected one of @title:, @tags:, @link:, @author: found @summary:")],
+    ),
+    (
+        "duplicate-field",
+        doc("16.09.20", "@title: Eins", "@title: Zwei", "", "Text."),
+        [error(3, "expected @title: once per item, found it again")],
+    ),
+    (
+        "empty-field-value",
+        doc("16.09.20", "@tags:", "", "Text."),
+        [error(2, "expected a value after @tags:, found none")],
+    ),
+    (
+        "blank-field-value",
+        doc("16.09.20", "@author:    ", "", "Text."),
+        [error(2, "expected a value after @author:, found none")],
+    ),
+    (
+        "impossible-header-date",
+        doc("31.02.20", "", "Text."),
+        [
+            error(
+                1,
+                "expected a real calendar date, found '31.02.20'"
+                " (31.02.2020 does not exist)",
+            )
+        ],
+    ),
+    (
+        "two-impossible-header-dates",
+        doc(
+            "31.02.20",
+            "",
+            "Text.",
+            "",
+            "16.09.20",
+            "",
+            "Gut.",
+            "",
+            "29.02.2021 Anna Muster",
+            "",
+            "Mehr.",
+        ),
+        [
+            error(
+                1,
+                "expected a real calendar date, found '31.02.20'"
+                " (31.02.2020 does not exist)",
+            ),
+            error(
+                9,
+                "expected a real calendar date, found '29.02.2021'"
+                " (29.02.2021 does not exist)",
+            ),
+        ],
+    ),
+    (
+        "all-bad-lines-at-once",
+        doc(
+            "16.09.20",
+            "@foo: x",
+            "@tags:",
+            "",
+            "Text.",
+            "",
+            "00.01.2020",
+            "",
+            "Mehr.",
+        ),
+        [
+            error(2, "expected one of @title:, @tags:, @link:, @author: found @foo:"),
+            error(3, "expected a value after @tags:, found none"),
+            error(
+                7,
+                "expected a real calendar date, found '00.01.2020'"
+                " (00.01.2020 does not exist)",
+            ),
+        ],
+    ),
+    (
+        "no-header-at-all",
+        doc("Nur Text ohne Datum.", "", "17.05.2017, 10:10 Uhr."),
+        [error(1, "expected a date header such as 16.09.20, found none")],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "diagnostics"),
+    [e[1:] for e in ERRORS],
+    ids=[e[0] for e in ERRORS],
+)
+def test_parse_document_errors(text: str, diagnostics: list[Diagnostic]) -> None:
+    with pytest.raises(SourceError) as info:
+        parse_document(text, SRC)
+    assert info.value.diagnostics == tuple(diagnostics)
+    assert str(info.value) == "\n".join(
+        f"news.txt:{d.line}: {d.message}" for d in diagnostics
+    )
+
+
+def test_impossible_date_error_str_names_file_and_line() -> None:
+    text = doc("16.09.20", "", "Gut.", "", "31.02.20", "", "Text.")
+    with pytest.raises(SourceError) as info:
+        parse_document(text, SRC)
+    assert str(info.value) == (
+        "news.txt:5: expected a real calendar date, found '31.02.20'"
+        " (31.02.2020 does not exist)"
+    )
+
+
+# --- the seed document -------------------------------------------------------
+
+SEED_HEADERS = [
+    (1, "16.09.20", dt.date(2020, 9, 16)),
+    (5, "07.07.20", dt.date(2020, 7, 7)),
+    (9, "07.07.20", dt.date(2020, 7, 7)),
+    (13, "31.03.20", dt.date(2020, 3, 31)),
+    (17, "25.02.20", dt.date(2020, 2, 25)),
+    (21, "24.02.20", dt.date(2020, 2, 24)),
+    (25, "20.01.20", dt.date(2020, 1, 20)),
+    (29, "01.12.19", dt.date(2019, 12, 1)),
+    (33, "02.05.19", dt.date(2019, 5, 2)),
+]
+
+
+def test_seed_document_parses_into_nine_items() -> None:
+    source = "seeds/demografiewerkstatt-kommunen.txt"
+    text = decode_source(SEED.read_bytes(), source)
+    lines = text.split("\n")
+    items, warnings = parse_document(text, source)
+    assert warnings == []
+    assert [(i.line, i.date_text, i.day) for i in items] == SEED_HEADERS
+    assert items == [
+        RawItem(
+            source=source,
+            line=line,
+            day=day,
+            date_text=date_text,
+            byline=None,
+            fields=(),
+            paragraphs=((SourceLine(number=line + 2, text=lines[line + 1]),),),
+        )
+        for line, date_text, day in SEED_HEADERS
+    ]
+    assert (
+        items[5]
+        .paragraphs[0][0]
+        .text.startswith("Am Montag, 13. Januar 2020 kamen rund 150 Personen")
+    )
