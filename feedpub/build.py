@@ -11,7 +11,7 @@ from feedpub.errors import ConfigError, SourceError
 from feedpub.model import Diagnostic, Item, RawItem
 from feedpub.normalise import normalise_items
 from feedpub.parse import decode_source, parse_document
-from feedpub.plan import plan_feeds
+from feedpub.plan import ATOM, RSS, plan_feeds
 from feedpub.publish import PublishReport, read_sources, write_outputs
 from feedpub.render.pages import render_page
 from feedpub.render.rss_atom import render_atom, render_rss
@@ -81,8 +81,8 @@ def compile_site(documents: Sequence[tuple[str, bytes]], config: Config) -> Buil
     plan = plan_feeds(items, config)
     outputs: dict[str, bytes] = {}
     for prefix, feed in plan.feeds:
-        outputs[f"{prefix}rss.xml"] = render_rss(feed)
-        outputs[f"{prefix}atom.xml"] = render_atom(feed)
+        outputs[f"{prefix}{RSS}"] = render_rss(feed)
+        outputs[f"{prefix}{ATOM}"] = render_atom(feed)
     for page in plan.pages:
         outputs[page.path] = render_page(page)
     return BuildResult(items=tuple(items), warnings=tuple(warnings), outputs=outputs)

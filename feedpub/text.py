@@ -29,6 +29,8 @@ def strip_illegal(text: str) -> tuple[str, tuple[str, ...]]:
         The cleaned text and the removed characters as ``U+XXXX`` names, in order.
         Removed white-space controls (vertical tab, form feed, …) leave a space.
     """
+    if _ILLEGAL.search(text) is None:
+        return text, ()
     removed: list[str] = []
 
     def replace(match: re.Match[str]) -> str:
@@ -41,6 +43,8 @@ def strip_illegal(text: str) -> tuple[str, tuple[str, ...]]:
 
 def collapse_space(text: str) -> str:
     """Collapse white space runs to one space and trim both ends."""
+    if not any(space in text for space in _KEPT_SPACES):
+        return " ".join(text.split())  # the common case, without a callback
 
     def replace(match: re.Match[str]) -> str:
         run = match.group()
