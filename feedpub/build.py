@@ -11,7 +11,7 @@ from feedpub.errors import ConfigError, SourceError
 from feedpub.model import Diagnostic, Item, RawItem
 from feedpub.normalise import normalise_items
 from feedpub.parse import decode_source, parse_document
-from feedpub.plan import ATOM, RSS, plan_feeds
+from feedpub.plan import ATOM, RSS, link_items, plan_feeds
 from feedpub.publish import PublishReport, read_sources, write_outputs
 from feedpub.render.pages import render_page
 from feedpub.render.rss_atom import render_atom, render_rss
@@ -30,7 +30,7 @@ class BuildResult:
 def compile_items(
     documents: Sequence[tuple[str, bytes]], config: Config
 ) -> tuple[list[Item], list[Diagnostic]]:
-    """Parse, normalise and tag the documents. Pure.
+    """Parse, normalise, tag and link the documents' items. Pure.
 
     Raises:
         SourceError: listing every problem in every document.
@@ -52,7 +52,7 @@ def compile_items(
     warnings.extend(found)
     tagged, found = tag_items(normalised, config.topics)
     warnings.extend(found)
-    return tagged, warnings
+    return link_items(tagged, config), warnings
 
 
 def compile_site(documents: Sequence[tuple[str, bytes]], config: Config) -> BuildResult:

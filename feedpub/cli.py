@@ -145,7 +145,7 @@ def _item_json(item: Item, config: Config) -> dict[str, Any]:
         "author": item.author,
         "link": item.link,
         "topics": list(item.topics),
-        "categories": list(item.categories),
+        "categories": [c.label for c in item.categories],
         "summary": item.summary,
         "paragraphs": list(item.paragraphs),
         "source": item.source,

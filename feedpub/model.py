@@ -66,6 +66,14 @@ class Topic:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Category:
+    """A category of an item: a topic (slug, name) or an explicit tag."""
+
+    term: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Item:
     """One normalised news item, ready to be tagged and rendered."""
 
@@ -76,13 +84,14 @@ class Item:
     summary: str
     day: dt.date
     published: dt.datetime
-    link: str
+    link: str = ""  # the explicit @link:, else set by plan.link_items()
     author: str | None = None
     tags: tuple[str, ...] = ()
-    topics: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()  # topic slugs, in config order
+    categories: tuple[Category, ...] = ()
     source: str = ""
     line: int = 0
+    tags_line: int = 0  # the line of the @tags: field, for messages
 
     def __post_init__(self) -> None:
         offset = self.published.utcoffset()
@@ -105,4 +114,19 @@ class FeedSpec:
     updated: dt.datetime
     timezone: dt.tzinfo
     items: tuple[Item, ...]
-    topic_names: tuple[tuple[str, str], ...] = ()  # (slug, name) of all topics
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageSpec:
+    """One HTML page: a feed's landing page or a year of the archive."""
+
+    path: str
+    title: str
+    language: str
+    timezone: dt.tzinfo
+    items: tuple[Item, ...]
+    base_url: str
+    feed: FeedSpec | None = None  # the feed a landing page belongs to
+    feeds: tuple[FeedSpec, ...] = ()  # all feeds, for the list of subscriptions
+    archives: tuple[tuple[int, str], ...] = ()  # (year, URL) of every archive page
+    full_text: bool = False

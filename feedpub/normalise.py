@@ -1,4 +1,4 @@
-"""Raw items -> normalised items: clean text, titles, timestamps, ids and links.
+"""Raw items -> normalised items: clean text, titles, timestamps and ids.
 
 Date-only items (the source gives no time of day) get this policy:
 
@@ -31,11 +31,6 @@ from feedpub.text import collapse_space, cut, strip_illegal, title_from, to_uri
 
 UTC = dt.UTC
 _NOON = dt.time(12)
-
-
-def archive_path(day: dt.date) -> str:
-    """Return the output path of the HTML page that holds an item's anchor."""
-    return f"archive/{day.year:04d}.html"
 
 
 def item_time(day: dt.date, index: int, count: int, zone: dt.tzinfo) -> dt.datetime:
@@ -122,7 +117,7 @@ def _normalise(
     }
     number = count - rank  # counted from the oldest item of the day
     anchor = f"item-{raw.day.isoformat()}-{number}"
-    link = f"{config.base_url}{archive_path(raw.day)}#{anchor}"
+    link = ""
     if "link" in values:
         uri = to_uri(values["link"])
         if uri is None:
@@ -135,17 +130,17 @@ def _normalise(
                     severity="error",
                 )
             )
-        link = uri or link
+        link = uri or ""
     title = values.get("title") or ""
     if not title and paragraphs:
         title = title_from(paragraphs[0], config.title_length)
     if not title:
         title = raw.day.strftime("%d.%m.%Y")
-    tags = tuple(
-        dict.fromkeys(
-            t for tag in values.get("tags", "").split(",") if (t := tag.strip())
-        )
-    )
+    tags: list[str] = []  # first spelling wins, repeats in any case dropped
+    for part in values.get("tags", "").split(","):
+        tag = part.strip()
+        if tag and tag.casefold() not in {t.casefold() for t in tags}:
+            tags.append(tag)
     byline = None
     if raw.byline is not None:
         byline = clean_text(
@@ -161,7 +156,8 @@ def _normalise(
         published=item_time(raw.day, rank, count, config.timezone),
         link=link,
         author=values.get("author") or byline or None,
-        tags=tags,
+        tags=tuple(tags),
         source=raw.source,
         line=raw.line,
+        tags_line=fields["tags"].line if "tags" in fields else 0,
     )

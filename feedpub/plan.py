@@ -5,34 +5,30 @@ Output paths are public API (subscribers depend on them) and live here only.
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from feedpub.config import Config
-from feedpub.model import FeedSpec, Item
-from feedpub.normalise import archive_path
+from feedpub.model import FeedSpec, Item, PageSpec
 
 RSS = "rss.xml"
 ATOM = "atom.xml"
 INDEX = "index.html"
 TOPIC_DIR = "topics/{slug}/"
+ARCHIVE = "archive/{year:04d}.html"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PageSpec:
-    """One HTML page: a feed's landing page or a year of the archive."""
+def item_link(item: Item, base_url: str) -> str:
+    """The item's ``@link:``, else its anchor in the yearly archive page."""
+    if item.link:
+        return item.link
+    return f"{base_url}{ARCHIVE.format(year=item.day.year)}#{item.anchor}"
 
-    path: str
-    title: str
-    language: str
-    timezone: dt.tzinfo
-    items: tuple[Item, ...]
-    base_url: str
-    feed: FeedSpec | None = None  # the feed a landing page belongs to
-    feeds: tuple[FeedSpec, ...] = ()  # all feeds, for the lists of subscriptions
-    years: tuple[int, ...] = ()  # all archive years, for navigation
-    full_text: bool = False
+
+def link_items(items: Sequence[Item], config: Config) -> list[Item]:
+    """Give every item its absolute link (see ``item_link``)."""
+    return [dataclasses.replace(i, link=item_link(i, config.base_url)) for i in items]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,12 +48,11 @@ def plan_feeds(items: Sequence[Item], config: Config) -> Plan:
     """Plan the main feed, one feed per topic (also when empty) and the pages.
 
     Args:
-        items: tagged items, at least one.
+        items: tagged and linked items, at least one.
         config: the validated configuration.
     """
     ordered = newest_first(items)
     oldest = min(i.published for i in ordered)
-    topic_names = tuple((t.slug, t.name) for t in config.topics)
 
     def spec(
         prefix: str, key: str, title: str, description: str, chosen: list[Item]
@@ -82,7 +77,6 @@ def plan_feeds(items: Sequence[Item], config: Config) -> Plan:
             updated=updated,
             timezone=config.timezone,
             items=tuple(chosen[: config.limit]),
-            topic_names=topic_names,
         )
 
     feeds = [("", spec("", "", config.title, config.description, ordered))]
@@ -104,7 +98,10 @@ def plan_feeds(items: Sequence[Item], config: Config) -> Plan:
         )
 
     all_feeds = tuple(f for _, f in feeds)
-    years = tuple(sorted({i.day.year for i in ordered}, reverse=True))
+    years = sorted({i.day.year for i in ordered}, reverse=True)
+    archives = tuple(
+        (year, f"{config.base_url}{ARCHIVE.format(year=year)}") for year in years
+    )
     pages = [
         PageSpec(
             path=f"{prefix}{INDEX}",
@@ -115,21 +112,21 @@ def plan_feeds(items: Sequence[Item], config: Config) -> Plan:
             base_url=config.base_url,
             feed=feed,
             feeds=all_feeds,
-            years=years,
+            archives=archives,
         )
         for prefix, feed in feeds
     ]
     for year in years:
         pages.append(
             PageSpec(
-                path=archive_path(dt.date(year, 1, 1)),
+                path=ARCHIVE.format(year=year),
                 title=f"{config.title} – {year}",
                 language=config.language,
                 timezone=config.timezone,
                 items=tuple(i for i in ordered if i.day.year == year),
                 base_url=config.base_url,
                 feeds=all_feeds,
-                years=years,
+                archives=archives,
                 full_text=True,
             )
         )

@@ -15,7 +15,7 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
-from feedpub.model import Diagnostic, Item, Topic
+from feedpub.model import Category, Diagnostic, Item, Topic
 
 _WORD = r"[^\W_]"
 
@@ -63,7 +63,7 @@ def tag_items(
             warnings.append(
                 Diagnostic(
                     source=item.source,
-                    line=item.line,
+                    line=item.tags_line or item.line,
                     message=f"tag {tag!r} names no topic (topics: {known});"
                     " kept as a category",
                 )
@@ -82,7 +82,8 @@ def tag_items(
             dataclasses.replace(
                 item,
                 topics=tuple(t.slug for t in chosen),
-                categories=tuple(t.name for t in chosen) + unknown,
+                categories=tuple(Category(term=t.slug, label=t.name) for t in chosen)
+                + tuple(Category(term=tag, label=tag) for tag in unknown),
             )
         )
     return tagged, warnings

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from feedpub.model import FeedSpec, Item
+from feedpub.model import Category, FeedSpec, Item
 from feedpub.render.rss_atom import render_atom, render_rss
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -31,7 +31,7 @@ def _spec(entries: list[tuple[str, list[str]]]) -> FeedSpec:
             day=START.date(),
             published=START - dt.timedelta(minutes=n),
             link=f"https://example.org/a.html#item-{n}",
-            categories=(title,),
+            categories=(Category(term="t", label=title),),
         )
         for n, (title, paragraphs) in enumerate(entries)
     )

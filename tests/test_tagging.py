@@ -77,11 +77,17 @@ def test_topics_in_config_order_with_exclusions_and_explicit_tags() -> None:
         _item("Nichts davon.", tags=("leer", "Förderung", "Unbekannt")),
     ]
     tagged, warnings = tag_items(items, TOPICS)
-    assert [(i.topics, i.categories) for i in tagged] == [
-        (("kommunen", "foerderung"), ("Kommunen", "Förderung")),
-        ((), ()),
-        (("kommunen",), ("Kommunen",)),
-        (("foerderung", "leer"), ("Förderung", "Leer", "Unbekannt")),
+    assert [(i.topics, [(c.term, c.label) for c in i.categories]) for i in tagged] == [
+        (
+            ("kommunen", "foerderung"),
+            [("kommunen", "Kommunen"), ("foerderung", "Förderung")],
+        ),
+        ((), []),
+        (("kommunen",), [("kommunen", "Kommunen")]),
+        (
+            ("foerderung", "leer"),
+            [("foerderung", "Förderung"), ("leer", "Leer"), ("Unbekannt", "Unbekannt")],
+        ),
     ]
     assert [str(w) for w in warnings] == [
         "doc.txt:3: warning: tag 'Unbekannt' names no topic"

@@ -7,7 +7,7 @@ import posixpath
 
 import jinja2
 
-from feedpub.plan import PageSpec
+from feedpub.model import PageSpec
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("feedpub", "templates"),
@@ -53,7 +53,6 @@ def render_page(page: PageSpec) -> bytes:
         page=page,
         words=words,
         discovery=discovery,
-        base=page.base_url,
         local=local,
         href=lambda url: relative_url(url, page.base_url, page.path),
     )

@@ -61,8 +61,8 @@ def render_rss(spec: FeedSpec) -> bytes:
                 entry.description(html_body(item))
             if item.author:
                 entry.dc.dc_creator(item.author)
-            for name in item.categories:
-                entry.category(term=name)
+            for category in item.categories:
+                entry.category(term=category.label)
         data: bytes = fg.rss_str(pretty=True)
     except ValueError as e:
         raise RenderError(f"cannot render {spec.rss_url}: {e}") from e
@@ -75,7 +75,6 @@ def render_atom(spec: FeedSpec) -> bytes:
     Raises:
         RenderError: feedgen or lxml refused the data.
     """
-    slugs = {name: slug for slug, name in spec.topic_names}
     try:
         fg = _feed(spec, spec.atom_url, "application/atom+xml")
         for item in spec.items:
@@ -93,8 +92,8 @@ def render_atom(spec: FeedSpec) -> bytes:
                 entry.summary(item.title, type="text")
             if item.author:
                 entry.author({"name": item.author})
-            for name in item.categories:
-                entry.category(term=slugs.get(name, name), label=name)
+            for category in item.categories:
+                entry.category(term=category.term, label=category.label)
         data: bytes = fg.atom_str(pretty=True)
     except ValueError as e:
         raise RenderError(f"cannot render {spec.atom_url}: {e}") from e
