@@ -52,6 +52,8 @@ def compile_items(
     warnings.extend(found)
     tagged, found = tag_items(normalised, config.topics)
     warnings.extend(found)
+    order = {name: index for index, (name, _) in enumerate(documents)}
+    warnings.sort(key=lambda d: (order.get(d.source, -1), d.line))
     return link_items(tagged, config), warnings
 
 
@@ -63,8 +65,12 @@ def compile_site(documents: Sequence[tuple[str, bytes]], config: Config) -> Buil
         SourceError: a document is invalid or there are no items at all.
     """
     if not config.base_url:
-        where = config.path or "feedpub.toml"
-        raise ConfigError(f"{where}: feed.base_url is required to build feeds")
+        if config.path is None:
+            raise ConfigError(
+                "feedpub.toml: config file not found (give --config FILE);"
+                " a build needs feed.base_url"
+            )
+        raise ConfigError(f"{config.path}: feed.base_url is required to build feeds")
     items, warnings = compile_items(documents, config)
     if not items:
         names = ", ".join(name for name, _ in documents) or "no documents"

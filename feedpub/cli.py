@@ -41,7 +41,12 @@ class FeedpubGroup(click.Group):
 @click.group(cls=FeedpubGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="feedpub")
 def cli() -> None:
-    """Publish RSS and Atom feeds from plain, date-headed news text."""
+    """Publish RSS and Atom feeds from plain, date-headed news text.
+
+    \b
+    Example:
+        feedpub build --quiet      # seeds/ + feedpub.toml -> feeds/
+    """
 
 
 @cli.command()

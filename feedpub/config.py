@@ -88,6 +88,12 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
     check.unknown(top, "")
 
     base_url = check.url(feed.pop("base_url", ""), "feed.base_url", required=True)
+    if "?" in base_url or "#" in base_url:
+        problems.append(
+            f"feed.base_url: expected a folder URL without ?query or #fragment,"
+            f" found {base_url!r}"
+        )
+        base_url = ""
     if base_url and not base_url.endswith("/"):
         base_url += "/"
     home_url = check.url(feed.pop("home_url", ""), "feed.home_url", required=False)
@@ -100,11 +106,11 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
             "feed.timezone: expected an IANA zone such as Europe/Berlin,"
             f" found {zone_name!r}"
         )
-    authority = check.string(
-        feed.pop("id_authority", urlsplit(base_url).hostname or ""), "feed.id_authority"
-    )
-    authority = authority.lower()
-    if not _AUTHORITY.fullmatch(authority):
+    if "id_authority" in feed:
+        authority = check.string(feed.pop("id_authority"), "feed.id_authority").lower()
+    else:  # derived from base_url; nothing to add when base_url is already wrong
+        authority = urlsplit(base_url).hostname or ""
+    if authority and not _AUTHORITY.fullmatch(authority):
         problems.append(
             "feed.id_authority: expected a domain name or e-mail address you own,"
             f" found {authority!r}"

@@ -43,6 +43,8 @@ _NUMERIC = r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4}|\d{2})"
 _NAMED = r"(?P<nd>\d{1,2})\.\s*(?P<mon>[^\W\d_]{3,9})\.?\s*(?P<ny>\d{4})"
 _ISO = r"(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})"
 DATE_AT_START = re.compile(rf"(?:{_NUMERIC}|{_NAMED}|{_ISO})(?=\s|$)")
+# A numeric date at the start of a line, whatever follows it (``15.09.20:``).
+DATE_PREFIX = re.compile(rf"(?:{_NUMERIC}|{_ISO})")
 
 
 @dataclass(frozen=True, slots=True)

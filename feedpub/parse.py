@@ -17,9 +17,8 @@ a date in the middle of a hard-wrapped paragraph) is body text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-from feedpub.dates import match_date
+from feedpub.dates import DATE_PREFIX, match_date
 from feedpub.errors import SourceError
 from feedpub.model import Diagnostic, Field, RawItem, SourceLine
 
@@ -29,6 +28,7 @@ _PARTICLES = frozenset(
     "von vom van der den de di du la le zu zur zum und u. & / - – —".split()
 )
 _INITIALS = re.compile(r"(?:[^\W\d_]\.)+")
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
 _MAX_BYLINE_WORDS = 8
 _MAX_BYLINE_CHARS = 80
 
@@ -49,7 +49,8 @@ def decode_source(data: bytes, source: str) -> str:
     except UnicodeDecodeError as e:
         start = e.start + bom  # offsets in the file as it is on disk
         before = data[:start]
-        line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
+        breaks = before.replace(b"\r\r\n", b"\n").replace(b"\r\n", b"\n")
+        line = breaks.count(b"\n") + breaks.count(b"\r") + 1
         column = start - max(before.rfind(b"\n"), before.rfind(b"\r"), bom - 1)
         bad = data[start : e.end + bom].hex(" ")
         message = (
@@ -57,7 +58,8 @@ def decode_source(data: bytes, source: str) -> str:
             f" (byte offset {start})"
         )
         raise SourceError([_error(source, line, message)]) from e
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    # "\r\r\n" is CRLF converted twice on the way: one line end, not two.
+    return text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def is_byline(text: str) -> bool:
@@ -70,8 +72,12 @@ def is_byline(text: str) -> bool:
     last = words[-1]
     if last[-1] in ",;:!?" or (last[-1] == "." and not _INITIALS.fullmatch(last)):
         return False
+    if not words[0].lstrip("(„\"'")[:1].isupper():
+        return False  # a name starts with a capital: not "von …", not "– Text"
     for word in words:
-        head = word.lstrip("(„\"'")
+        head = word.lstrip("„\"'")
+        if word.startswith("(") and word.endswith(")"):
+            continue  # an agency or place in brackets: "(dpa)", "(Schwerin)"
         if not head or not (head[0].isupper() or word.casefold() in _PARTICLES):
             return False
     return True
@@ -90,17 +96,45 @@ def parse_document(text: str, source: str) -> tuple[list[RawItem], list[Diagnost
     Raises:
         SourceError: listing every impossible date or bad field line.
     """
-    lines = text.split("\n")
+    lines = [_trim(line) for line in text.split("\n")]
+    originals = text.split("\n")
     errors: list[Diagnostic] = []
     warnings: list[Diagnostic] = []
+    starts: list[int] = []  # 0-based indexes of header lines
+    for index in range(len(lines)):
+        verdict = _header(lines, index)
+        if verdict is True:
+            starts.append(index)
+        elif verdict is not None:
+            owner = (
+                f"the item at line {starts[-1] + 1}"
+                if starts
+                else "the text before the first header"
+            )
+            warnings.append(
+                Diagnostic(
+                    source=source,
+                    line=index + 1,
+                    message=f"line starts with a date but is not an item header"
+                    f" ({verdict}); kept as part of {owner}",
+                )
+            )
+    preamble = [i + 1 for i in range(starts[0] if starts else len(lines)) if lines[i]]
+    if preamble and starts:
+        count = len(preamble)
+        warnings.insert(
+            0,
+            Diagnostic(
+                source=source,
+                line=preamble[0],
+                message="text before the first date header belongs to no item"
+                f" ({count} line{'s' if count > 1 else ''}, up to line {preamble[-1]})",
+            ),
+        )
     items: list[RawItem] = []
-    preamble: list[int] = []
-    for block in _split_items(lines):
-        header_line, _header_text = block[0]
-        if header_line == 0:
-            preamble.extend(number for number, text in block[1:] if text.strip())
-            continue
-        item = _parse_item(source, lines, block, errors)
+    ends = [*starts[1:], len(lines)] if starts else []
+    for start, end in zip(starts, ends, strict=True):
+        item = _parse_item(source, lines, originals, start, end, errors)
         if item is not None:
             items.append(item)
             if not item.paragraphs:
@@ -109,65 +143,67 @@ def parse_document(text: str, source: str) -> tuple[list[RawItem], list[Diagnost
                         source=source, line=item.line, message="item has no text"
                     )
                 )
-    if preamble:
-        count = len(preamble)
-        warnings.insert(
-            0,
-            Diagnostic(
-                source=source,
-                line=preamble[0],
-                message=f"text before the first date header belongs to no item"
-                f" ({count} line{'s' if count > 1 else ''}, up to line {preamble[-1]})",
-            ),
-        )
-    if not items and not errors and any(line.strip() for line in lines):
+    if not starts and preamble:
         errors.append(
-            _error(source, 1, "expected a date header such as 16.09.20, found none")
+            _error(
+                source,
+                preamble[0],
+                "expected a date header such as 16.09.20, found none",
+            )
         )
     if errors:
         raise SourceError(errors)
+    warnings.sort(key=lambda d: d.line)
     return items, warnings
 
 
-def _header(lines: list[str], index: int) -> bool:
-    """Apply the header rules to ``lines[index]`` (0-based)."""
-    if index > 0 and lines[index - 1].strip():
-        return False
-    found = match_date(lines[index].strip())
+def _trim(line: str) -> str:
+    """Strip white space and invisible characters (a stray BOM, zero-width
+    spaces) from both ends, so a line of them counts as blank."""
+    return line.strip().strip(_INVISIBLE).strip()
+
+
+def _header(lines: list[str], index: int) -> bool | str | None:
+    """Apply the header rules to ``lines[index]`` (0-based, trimmed).
+
+    Returns:
+        ``True`` for a header; ``None`` for plain text; for a line that starts a
+        paragraph with a date but breaks a rule, the reason, to be reported.
+    """
+    if index > 0 and lines[index - 1]:
+        return None  # inside a paragraph: a hard-wrapped line
+    line = lines[index]
+    found = match_date(line)
     if found is None:
-        return False
+        loose = DATE_PREFIX.match(line)
+        if loose is None:
+            return None
+        return f"{line[loose.end() :][:1]!r} follows the date"
     rest = found[1].strip()
     if not rest:
         return True
     if not is_byline(rest):
-        return False
-    below = lines[index + 1].strip() if index + 1 < len(lines) else ""
-    return not below or _FIELD.fullmatch(below) is not None
+        return f"{_shorten(rest)!r} after the date is not a byline"
+    below = lines[index + 1] if index + 1 < len(lines) else ""
+    if below and _FIELD.fullmatch(below) is None:
+        return "a header with a byline needs a blank line below it"
+    return True
 
 
-def _split_items(lines: list[str]) -> Iterator[list[tuple[int, str]]]:
-    """Yield blocks of (line number, text): a header line and what follows it.
-
-    The first block has the header number 0 and holds any preamble.
-    """
-    block: list[tuple[int, str]] = [(0, "")]
-    for index, text in enumerate(lines):
-        if _header(lines, index):
-            yield block
-            block = [(index + 1, text)]
-        else:
-            block.append((index + 1, text))
-    yield block
+def _shorten(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _parse_item(
     source: str,
     lines: list[str],
-    block: list[tuple[int, str]],
+    originals: list[str],
+    start: int,
+    end: int,
     errors: list[Diagnostic],
 ) -> RawItem | None:
-    number, text = block[0]
-    found = match_date(text.strip())
+    """Read the item whose header is ``lines[start]``, up to ``lines[end]``."""
+    found = match_date(lines[start])
     assert found is not None  # _header() accepted this line
     token, rest = found
     try:
@@ -176,7 +212,7 @@ def _parse_item(
         errors.append(
             _error(
                 source,
-                number,
+                start + 1,
                 f"expected a real calendar date, found {token.text!r}"
                 f" ({token.day:02d}.{token.month:02d}.{token.year:04d} does not exist)",
             )
@@ -186,55 +222,55 @@ def _parse_item(
     paragraphs: list[tuple[SourceLine, ...]] = []
     current: list[SourceLine] = []
     in_fields = True
-    for line_number, line_text in block[1:]:
-        if not line_text.strip():
+    for index in range(start + 1, end):
+        line = lines[index]
+        if not line:
             if current:
                 paragraphs.append(tuple(current))
                 current = []
             continue
-        field = _FIELD.fullmatch(line_text.strip()) if in_fields else None
+        field = _FIELD.fullmatch(line) if in_fields else None
         if field is not None:
-            key, value = field["key"], field["value"].strip()
-            if key not in FIELD_KEYS:
-                expected = ", ".join(f"@{k}:" for k in FIELD_KEYS)
-                errors.append(
-                    _error(
-                        source, line_number, f"expected one of {expected} found @{key}:"
-                    )
-                )
-            elif not value:
-                errors.append(
-                    _error(
-                        source,
-                        line_number,
-                        f"expected a value after @{key}:, found none",
-                    )
-                )
-            elif any(f.key == key for f in fields):
-                errors.append(
-                    _error(
-                        source,
-                        line_number,
-                        f"expected @{key}: once per item, found it again",
-                    )
-                )
-            else:
-                fields.append(Field(key=key, value=value, line=line_number))
+            _add_field(source, index + 1, field, fields, errors)
             continue
         in_fields = False
-        current.append(SourceLine(number=line_number, text=line_text))
+        current.append(SourceLine(number=index + 1, text=originals[index]))
     if current:
         paragraphs.append(tuple(current))
-    byline = rest.strip() or None
     return RawItem(
         source=source,
-        line=number,
+        line=start + 1,
         day=day,
         date_text=token.text,
-        byline=byline,
+        byline=rest.strip() or None,
         fields=tuple(fields),
         paragraphs=tuple(paragraphs),
     )
+
+
+def _add_field(
+    source: str,
+    number: int,
+    match: re.Match[str],
+    fields: list[Field],
+    errors: list[Diagnostic],
+) -> None:
+    key, value = match["key"], match["value"].strip()
+    if key not in FIELD_KEYS:
+        expected = ", ".join(f"@{k}:" for k in FIELD_KEYS)
+        errors.append(
+            _error(source, number, f"expected one of {expected} found @{key}:")
+        )
+    elif not value:
+        errors.append(
+            _error(source, number, f"expected a value after @{key}:, found none")
+        )
+    elif any(f.key == key for f in fields):
+        errors.append(
+            _error(source, number, f"expected @{key}: once per item, found it again")
+        )
+    else:
+        fields.append(Field(key=key, value=value, line=number))
 
 
 def _error(source: str, line: int, message: str) -> Diagnostic:

@@ -23,6 +23,9 @@ class PublishReport:
 def read_sources(paths: Iterable[Path]) -> list[tuple[str, bytes]]:
     """Read source documents; a folder contributes its ``*.txt`` files by name.
 
+    Hidden files and folders below a source folder (editor lock files such as
+    ``.#news.txt``) and links that lead nowhere are passed over.
+
     Returns:
         ``(name, bytes)`` pairs in build order; the name is the path as given.
 
@@ -32,7 +35,7 @@ def read_sources(paths: Iterable[Path]) -> list[tuple[str, bytes]]:
     documents: list[tuple[str, bytes]] = []
     problems: list[Diagnostic] = []
     for path in paths:
-        files = sorted(path.rglob("*.txt")) if path.is_dir() else [path]
+        files = _text_files(path) if path.is_dir() else [path]
         if not files:
             problems.append(
                 _problem(path, "expected *.txt source documents, found none")
@@ -47,6 +50,15 @@ def read_sources(paths: Iterable[Path]) -> list[tuple[str, bytes]]:
     if problems:
         raise SourceError(problems)
     return documents
+
+
+def _text_files(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.rglob("*.txt")
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
 
 
 def output_path(out_dir: Path, name: str) -> Path:

@@ -76,6 +76,7 @@ _ABBREVIATIONS = frozenset(
     orig pfr phil pkt prof rd rer reg rel sen sog spp st std stellv str stv tel
     tsd ua usw verf vgl vj vogtl vors vs zb zit zt zzgl
     jan feb mär märz apr jun jul aug sep sept okt nov dez
+    mo di mi do sa
     """.split()
 )
 _OPENERS = "\"'„“‚‘«»([{"
@@ -96,8 +97,9 @@ def _ends_sentence(token: str, following: str | None) -> bool:
     last = _SPLIT_AT_OPENER.split(core)[-1]
     if _ORDINAL.fullmatch(last) or _DOTTED.fullmatch(last):
         return False  # "13. Januar", "8. September", "e.V.", "z. B."
-    if last[:-1].casefold().replace(".", "") in _ABBREVIATIONS:
-        return False  # "bzw.", "Ca. 20", "Dr.", "Adorf/Vogtl."
+    word = last[:-1].casefold().replace(".", "")
+    if word in _ABBREVIATIONS or word.endswith("str"):
+        return False  # "bzw.", "Ca. 20", "Dr.", "Adorf/Vogtl.", "Hauptstr. 5"
     if following is None:
         return True
     head = following.lstrip(_OPENERS)

@@ -88,7 +88,8 @@ def test_missing_source_and_missing_config(project: Path) -> None:
     assert run("build") == (
         1,
         "",
-        "feedpub.toml: feed.base_url is required to build feeds\n",
+        "feedpub.toml: config file not found (give --config FILE);"
+        " a build needs feed.base_url\n",
     )
 
 

@@ -122,3 +122,29 @@ def test_project_config_defines_the_required_topics(project_config: Config) -> N
         "Corona",
         "Förderung",
     } <= names
+
+
+@pytest.mark.parametrize("url", ["https://x.org/feeds?a=1", "https://x.org/feeds#top"])
+def test_base_url_must_be_a_plain_folder_url(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(_write(tmp_path, f'[feed]\nbase_url = "{url}"\n'))
+    assert str(caught.value).splitlines()[1:] == [
+        "  - feed.base_url: expected a folder URL without ?query or #fragment,"
+        f" found '{url}'"
+    ]
+
+
+def test_a_bad_base_url_gives_one_problem_not_three(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(_write(tmp_path, '[feed]\nbase_url = "feeds/"\n'))
+    assert str(caught.value).splitlines()[1:] == [
+        "  - feed.base_url: expected an absolute http(s) URL, found 'feeds/'"
+    ]
+
+
+def test_base_url_is_made_a_plain_uri(tmp_path: Path) -> None:
+    config = load_config(
+        _write(tmp_path, '[feed]\nbase_url = "HTTPS://Bücher.Example/Neuigkeiten"\n')
+    )
+    assert config.base_url == "https://xn--bcher-kva.example/Neuigkeiten/"
+    assert config.id_authority == "xn--bcher-kva.example"

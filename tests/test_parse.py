@@ -275,7 +275,13 @@ SCENARIOS: list[tuple[str, str, list[RawItem], list[Diagnostic]]] = [
                 ],
             )
         ],
-        [],
+        [
+            warning(
+                5,
+                "line starts with a date but is not an item header"
+                " (',' follows the date); kept as part of the item at line 1",
+            )
+        ],
     ),
     (
         "date-line-without-blank-above-is-body",
@@ -320,7 +326,14 @@ SCENARIOS: list[tuple[str, str, list[RawItem], list[Diagnostic]]] = [
                 ],
             )
         ],
-        [],
+        [
+            warning(
+                5,
+                "line starts with a date but is not an item header (a header with"
+                " a byline needs a blank line below it); kept as part of the item"
+                " at line 1",
+            )
+        ],
     ),
     (
         "date-byline-followed-by-blank-is-header",
@@ -370,7 +383,14 @@ SCENARIOS: list[tuple[str, str, list[RawItem], list[Diagnostic]]] = [
                 ],
             )
         ],
-        [],
+        [
+            warning(
+                5,
+                "line starts with a date but is not an item header ('mit dabei"
+                " waren alle' after the date is not a byline); kept as part of the"
+                " item at line 1",
+            )
+        ],
     ),
     (
         "date-only-header-followed-by-text-is-header",
@@ -461,7 +481,12 @@ SCENARIOS: list[tuple[str, str, list[RawItem], list[Diagnostic]]] = [
                 2,
                 "text before the first date header belongs to no item"
                 " (3 lines, up to line 5)",
-            )
+            ),
+            warning(
+                5,
+                "line starts with a date but is not an item header ('.' follows the"
+                " date); kept as part of the text before the first header",
+            ),
         ],
     ),
     (
@@ -768,4 +793,90 @@ def test_seed_document_parses_into_nine_items() -> None:
         items[5]
         .paragraphs[0][0]
         .text.startswith("Am Montag, 13. Januar 2020 kamen rund 150 Personen")
+    )
+
+
+# --- rules added after review: near-headers are reported, invisible characters,
+# --- bylines that must start with a capital, doubled CR line ends.
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("15.09.20:", "':' follows the date"),
+        ("14.09.2020.", "'.' follows the date"),
+        ("2020-09-13,", "',' follows the date"),
+        (
+            "12.09.20 Neujahrsempfang im Kulturhaus",
+            "'Neujahrsempfang im Kulturhaus' after the date is not a byline",
+        ),
+        ("11.09.20 Elke Ricken.", "'Elke Ricken.' after the date is not a byline"),
+        (
+            "10.09.20 – Pressemitteilung",
+            "'– Pressemitteilung' after the date is not a byline",
+        ),
+    ],
+)
+def test_near_headers_are_reported_not_swallowed(line: str, reason: str) -> None:
+    items, warnings = parse_document(
+        doc("16.09.20", "", "Erstes.", "", line, "", "Text."), SRC
+    )
+    assert len(items) == 1
+    assert [[s.text for s in p] for p in items[0].paragraphs] == [
+        ["Erstes."],
+        [line],
+        ["Text."],
+    ]
+    assert warnings == [
+        warning(
+            5,
+            f"line starts with a date but is not an item header ({reason});"
+            " kept as part of the item at line 1",
+        )
+    ]
+
+
+def test_hard_wrapped_date_lines_are_not_reported() -> None:
+    text = doc(
+        "16.09.20", "", "Das Treffen war am", "17.05.2017, 10:10 Uhr. Mit dabei."
+    )
+    items, warnings = parse_document(text, SRC)
+    assert (len(items), warnings) == (1, [])
+
+
+def test_invisible_characters_do_not_hide_blank_lines_or_headers() -> None:
+    text = doc(
+        "16.09.20", "", "Erstes.", "\u200b", "\ufeff15.09.20", "\u2060", "Zweites."
+    )
+    items, warnings = parse_document(text, SRC)
+    assert [(i.line, i.day) for i in items] == [(1, SEP16), (5, dt.date(2020, 9, 15))]
+    assert [[s.text for s in p] for i in items for p in i.paragraphs] == [
+        ["Erstes."],
+        ["Zweites."],
+    ]
+    assert warnings == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Elke Ricken (dpa)", True),
+        ("Redaktion (Schwerin)", True),
+        ("von Elke Ricken", False),
+        ("– Pressemitteilung", False),
+        ("(dpa)", False),
+    ],
+)
+def test_byline_starts_with_a_capital(text: str, expected: bool) -> None:
+    assert is_byline(text) is expected
+
+
+def test_doubled_carriage_returns_are_one_line_end() -> None:
+    assert (
+        decode_source(b"16.09.20\r\r\n\r\r\nText.\r\r\n", SRC) == "16.09.20\n\nText.\n"
+    )
+    with pytest.raises(SourceError) as caught:
+        decode_source(b"16.09.20\r\r\n\r\r\nAb\xff", SRC)
+    assert str(caught.value) == (
+        f"{SRC}:3: expected UTF-8 text, found byte(s) ff at column 3 (byte offset 16)"
     )

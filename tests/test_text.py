@@ -406,3 +406,18 @@ def test_slugify_always_matches_pattern_or_is_empty(name: str) -> None:
     slug = slugify(name)
     assert slug == "" or SLUG_PATTERN.fullmatch(slug) is not None
     assert slugify(slug) == slug
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("Am Mo. 13.01. war es kalt. Dann taute es.", "Am Mo. 13.01. war es kalt"),
+        (
+            "Das Fest fand in der Hauptstr. 5 statt. Alle kamen.",
+            "Das Fest fand in der Hauptstr. 5 statt",
+        ),
+        ("So war es. Dann nicht mehr.", "So war es"),
+    ],
+)
+def test_weekday_and_street_abbreviations(text: str, title: str) -> None:
+    assert title_from(text, 90) == title

@@ -1,0 +1,69 @@
+"""The disk shell: what is read as a source and where outputs may be written."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from feedpub.errors import PublishError, SourceError
+from feedpub.publish import output_path, read_sources, write_outputs
+
+
+def test_folders_give_their_text_files_by_name_without_hidden_ones(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "b.txt").write_text("b")
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.txt").write_text("c")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "x.txt").write_text("x")
+    (tmp_path / "notes.md").write_text("m")
+    os.symlink(tmp_path / "gone.txt", tmp_path / ".#a.txt")  # an editor's lock file
+    os.symlink(tmp_path / "gone.txt", tmp_path / "dangling.txt")
+    names = [
+        Path(name).relative_to(tmp_path).as_posix()
+        for name, _ in read_sources([tmp_path])
+    ]
+    assert names == ["a.txt", "b.txt", "sub/c.txt"]
+
+
+def test_missing_sources_and_empty_folders_are_listed(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SourceError) as caught:
+        read_sources([tmp_path / "nope.txt", tmp_path / "empty"])
+    assert str(caught.value).splitlines() == [
+        f"{tmp_path / 'nope.txt'}: source not found",
+        f"{tmp_path / 'empty'}: expected *.txt source documents, found none",
+    ]
+
+
+@pytest.mark.parametrize(
+    "name", ["../x.xml", "/etc/x", "a/../../x", "", "a\\..\\x", "a\0b"]
+)
+def test_outputs_cannot_leave_the_output_folder(tmp_path: Path, name: str) -> None:
+    with pytest.raises(PublishError, match="outside the output folder"):
+        output_path(tmp_path / "out", name)
+    with pytest.raises(PublishError):
+        write_outputs({name: b"x"}, tmp_path / "out")
+    assert not (tmp_path / "x").exists()
+
+
+def test_written_files_are_world_readable_like_any_file(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        write_outputs({"a/b.xml": b"<x/>"}, tmp_path)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a" / "b.xml").stat().st_mode & 0o777 == 0o644
+
+
+def test_unwritable_output_is_a_publish_error_naming_the_path(tmp_path: Path) -> None:
+    (tmp_path / "out").write_text("a file where a folder should be")
+    with pytest.raises(PublishError) as caught:
+        write_outputs({"rss.xml": b"<x/>"}, tmp_path / "out")
+    assert str(caught.value).startswith(
+        f"{tmp_path / 'out' / 'rss.xml'}: cannot write: "
+    )
