@@ -70,7 +70,7 @@ def normalise_items(
 
     Args:
         raw_items: all items of all documents, documents in build order.
-        config: supplies the time zone, id authority, base URL and lengths.
+        config: supplies the time zone, the id authority and the lengths.
 
     Returns:
         The items (same order, same count) and the warnings found.

@@ -127,3 +127,34 @@ def test_dates_are_english_whatever_the_locale(project_config: Config) -> None:
         locale.setlocale(locale.LC_ALL, old)
     assert b"<pubDate>Wed, 16 Sep 2020 14:00:00 +0200</pubDate>" in data["rss.xml"]
     assert b"<pubDate>Sun, 01 Dec 2019 13:00:00 +0100</pubDate>" in data["rss.xml"]
+
+
+def test_every_link_in_the_pages_resolves(tmp_path: Path) -> None:
+    from lxml import html as lhtml
+
+    for config_path, sources in (
+        (ROOT / "feedpub.toml", [ROOT / "seeds"]),
+        (DATA / "tricky.toml", [DATA / "tricky"]),
+    ):
+        config = load_config(config_path)
+        out = tmp_path / config_path.stem
+        outputs = compile_site(read_sources(sources), config).outputs
+        write_outputs(outputs, out)
+        pages = [name for name in outputs if name.endswith(".html")]
+        assert pages
+        for name in pages:
+            page = lhtml.fromstring(outputs[name])
+            for element, _, url, _ in page.iterlinks():
+                if url.startswith(config.base_url):
+                    url = url.removeprefix(config.base_url)
+                    target_name = url
+                elif url.startswith("https://www.example.org/"):
+                    continue  # an explicit @link: to the publisher's own site
+                else:
+                    assert "://" not in url, (name, url)
+                    target_name = (Path(name).parent / url).as_posix()
+                path, _, anchor = target_name.partition("#")
+                target = (out / path).resolve()
+                assert target.is_file(), (name, element.tag, url)
+                if anchor:
+                    assert f'id="{anchor}"' in target.read_text("utf-8"), (name, url)
