@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from feedpub.config import Config, load_config
+
+# `pytest --hypothesis-profile=long` runs the property tests far longer.
+settings.register_profile("long", max_examples=5000)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"

@@ -53,7 +53,7 @@ def _spec(entries: list[tuple[str, list[str]]]) -> FeedSpec:
 ENTRIES = st.lists(st.tuples(TEXT, st.lists(TEXT, max_size=3)), max_size=6)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(deadline=None)
 @given(ENTRIES)
 def test_rss_keeps_items_order_and_text(entries: list[tuple[str, list[str]]]) -> None:
     spec = _spec(entries)
@@ -68,7 +68,7 @@ def test_rss_keeps_items_order_and_text(entries: list[tuple[str, list[str]]]) ->
         assert [p.text or "" for p in body.findall("p")] == paragraphs
 
 
-@settings(max_examples=150, deadline=None)
+@settings(deadline=None)
 @given(ENTRIES)
 def test_atom_keeps_items_order_and_text(entries: list[tuple[str, list[str]]]) -> None:
     spec = _spec(entries)
