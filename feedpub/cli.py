@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +159,6 @@ def _item_json(item: Item, config: Config) -> dict[str, Any]:
     }
 
 
-def _warn(warnings: Any) -> None:
+def _warn(warnings: Iterable[Diagnostic]) -> None:
     for warning in warnings:
-        assert isinstance(warning, Diagnostic)
         click.echo(str(warning), err=True)

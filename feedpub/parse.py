@@ -21,13 +21,13 @@ import re
 from feedpub.dates import DATE_PREFIX, match_date
 from feedpub.errors import SourceError
 from feedpub.model import Diagnostic, Field, RawItem, SourceLine
+from feedpub.text import DOTTED
 
 FIELD_KEYS = ("title", "tags", "link", "author")
 _FIELD = re.compile(r"@(?P<key>[a-z]+):(?P<value>.*)")
 _PARTICLES = frozenset(
     "von vom van der den de di du la le zu zur zum und u. & / - – —".split()
 )
-_INITIALS = re.compile(r"(?:[^\W\d_]\.)+")
 _INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
 _MAX_BYLINE_WORDS = 8
 _MAX_BYLINE_CHARS = 80
@@ -70,7 +70,7 @@ def is_byline(text: str) -> bool:
     if any(char.isdigit() for char in text):
         return False
     last = words[-1]
-    if last[-1] in ",;:!?" or (last[-1] == "." and not _INITIALS.fullmatch(last)):
+    if last[-1] in ",;:!?" or (last[-1] == "." and not DOTTED.fullmatch(last)):
         return False
     if not words[0].lstrip("(„\"'")[:1].isupper():
         return False  # a name starts with a capital: not "von …", not "– Text"

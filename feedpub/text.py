@@ -82,7 +82,8 @@ _ABBREVIATIONS = frozenset(
 _OPENERS = "\"'„“‚‘«»([{"
 _CLOSERS = "\"'“”‘’»«)]}"
 _SPLIT_AT_OPENER = re.compile("[/" + re.escape(_OPENERS) + "]")
-_DOTTED = re.compile(r"(?:[^\W\d_]\.)+")
+# Single letters with full stops: initials and "e.V.", "z.B.", "u.a.".
+DOTTED = re.compile(r"(?:[^\W\d_]\.)+")
 _ORDINAL = re.compile(r"\d{1,2}\.")
 
 
@@ -95,7 +96,7 @@ def _ends_sentence(token: str, following: str | None) -> bool:
     if core[-1] != ".":
         return False
     last = _SPLIT_AT_OPENER.split(core)[-1]
-    if _ORDINAL.fullmatch(last) or _DOTTED.fullmatch(last):
+    if _ORDINAL.fullmatch(last) or DOTTED.fullmatch(last):
         return False  # "13. Januar", "8. September", "e.V.", "z. B."
     word = last[:-1].casefold().replace(".", "")
     if word in _ABBREVIATIONS or word.endswith("str"):
