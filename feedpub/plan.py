@@ -116,6 +116,9 @@ def plan_feeds(items: Sequence[Item], config: Config) -> Plan:
         )
         for prefix, feed in feeds
     ]
+    by_year: dict[int, list[Item]] = {year: [] for year in years}
+    for item in ordered:
+        by_year[item.day.year].append(item)
     for year in years:
         pages.append(
             PageSpec(
@@ -123,7 +126,7 @@ def plan_feeds(items: Sequence[Item], config: Config) -> Plan:
                 title=f"{config.title} – {year}",
                 language=config.language,
                 timezone=config.timezone,
-                items=tuple(i for i in ordered if i.day.year == year),
+                items=tuple(by_year[year]),
                 base_url=config.base_url,
                 feeds=all_feeds,
                 archives=archives,

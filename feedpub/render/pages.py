@@ -43,8 +43,10 @@ def relative_url(url: str, base_url: str, page_path: str) -> str:
 def render_page(page: PageSpec) -> bytes:
     """Render one page to UTF-8 bytes."""
     words = _WORDS.get(page.language.split("-")[0].casefold(), _WORDS["en"])
+    # The page's own feed first; compared by key, not by (large) value.
+    own = page.feed.key if page.feed else None
     discovery = [page.feed] if page.feed else []
-    discovery += [f for f in page.feeds if f not in discovery]
+    discovery += [f for f in page.feeds if f.key != own]
 
     def local(moment: dt.datetime) -> dt.datetime:
         return moment.astimezone(page.timezone)
