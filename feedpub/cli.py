@@ -10,12 +10,16 @@ from typing import Any
 import click
 
 from feedpub import __version__
+from feedpub.build import BuildOptions, compile_items
 from feedpub.build import build as run_build
-from feedpub.build import compile_items
 from feedpub.config import Config, load_config
-from feedpub.errors import FeedpubError
+from feedpub.errors import BusyError, FeedpubError
+from feedpub.lint import lint_items
 from feedpub.model import Diagnostic, Item
-from feedpub.publish import read_sources
+from feedpub.plan import STATE
+from feedpub.publish import build_clock, read_sources, read_state
+
+BUSY_EXIT = 75  # EX_TEMPFAIL from sysexits.h: try again later
 
 _CONFIG = click.option(
     "--config",
@@ -29,11 +33,18 @@ _SOURCES = click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 
 
 class FeedpubGroup(click.Group):
-    """Turns every ``FeedpubError`` into its message on stderr and exit code 1."""
+    """Turns every ``FeedpubError`` into its message on stderr and exit code 1.
+
+    A build that finds the output folder locked exits with the code its
+    ``--busy-exit`` option gives (default 75).
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BusyError as e:
+            click.echo(str(e), err=True)
+            ctx.exit(ctx.meta.get("feedpub.busy_exit", BUSY_EXIT))
         except FeedpubError as e:
             click.echo(str(e), err=True)
             ctx.exit(1)
@@ -61,48 +72,101 @@ def cli() -> None:
 @click.option(
     "--quiet", "-q", is_flag=True, help="Print nothing on success (for cron)."
 )
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Wait this long for another build of the same folder to finish.",
+)
+@click.option(
+    "--busy-exit",
+    type=click.IntRange(0, 255),
+    default=BUSY_EXIT,
+    show_default=True,
+    metavar="CODE",
+    help="Exit code when another build still runs after --wait.",
+)
+@click.option(
+    "--force", is_flag=True, help="Render everything even if no input changed."
+)
 @_SOURCES
+@click.pass_context
 def build(
+    ctx: click.Context,
     config_path: Path | None,
     output: Path | None,
     quiet: bool,
+    wait: float,
+    busy_exit: int,
+    force: bool,
     sources: tuple[Path, ...],
 ) -> None:
     """Build all feeds and pages into the output folder.
 
     SOURCES are files or folders of *.txt (default: the config's sources, seeds/).
-    Files whose bytes did not change are not rewritten.
+    Files whose bytes did not change are not rewritten; when no input changed
+    since the last build, nothing is rendered at all.
 
     \b
     Example:
         feedpub build --config feedpub.toml -o feeds/ seeds/
+        feedpub build --quiet --wait 60     # in a crontab
     """
+    ctx.meta["feedpub.busy_exit"] = busy_exit
     config = load_config(config_path)
-    result, report = run_build(config, sources, output)
-    if not quiet:
-        _warn(result.warnings)
-        out = output or config.output
-        click.echo(
-            f"wrote {len(report.written)} of {len(result.outputs)} files to {out}"
-            f" ({len(result.items)} items, {len(config.topics)} topics)"
-        )
+    options = BuildOptions(wait=wait, force=force)
+    result, report = run_build(config, sources, output, options)
+    if quiet:
+        return
+    out = output or config.output
+    if result is None:
+        click.echo(f"nothing changed since the last build of {out}")
+        return
+    _warn(result.warnings)
+    click.echo(
+        f"wrote {len(report.written)} of {len(result.outputs)} files to {out}"
+        f" ({len(result.items)} items, {len(config.topics)} topics)"
+    )
 
 
 @cli.command()
 @_CONFIG
+@click.option("--strict", is_flag=True, help="Exit 1 if there is any warning (for CI).")
 @_SOURCES
-def check(config_path: Path | None, sources: tuple[Path, ...]) -> None:
-    """Parse the sources and report problems; write nothing.
+@click.pass_context
+def check(
+    ctx: click.Context,
+    config_path: Path | None,
+    strict: bool,
+    sources: tuple[Path, ...],
+) -> None:
+    """Lint the sources: report errors and warnings with file:line; write nothing.
+
+    Warns about future dates, duplicate items, items that match no topic, long
+    titles, headers without text and items out of date order, besides what the
+    parser reports. Errors always exit 1; warnings only with --strict.
 
     \b
     Example:
-        feedpub check seeds/news.txt
+        feedpub check --strict seeds/news.txt
     """
     config = load_config(config_path)
     items, warnings = compile_items(read_sources(sources or config.sources), config)
-    _warn(warnings)
-    count = len(warnings)
+    today = build_clock().astimezone(config.timezone).date()
+    order = {
+        name: index for index, name in enumerate(dict.fromkeys(i.source for i in items))
+    }
+    found = sorted(
+        [*warnings, *lint_items(items, config, today)],
+        key=lambda d: (order.get(d.source, -1), d.line),
+    )
+    _warn(found)
+    count = len(found)
     click.echo(f"{len(items)} items, {count} warning{'' if count == 1 else 's'}")
+    if strict and found:
+        ctx.exit(1)
 
 
 @cli.command()
@@ -125,7 +189,10 @@ def items(
         raise click.BadParameter(
             f"no topic {slug!r} (topics: {known})", param_hint="--topic"
         )
-    found, _ = compile_items(read_sources(sources or config.sources), config)
+    state = read_state(config.output, STATE)
+    found, _ = compile_items(
+        read_sources(sources or config.sources), config, state, build_clock()
+    )
     chosen = [i for i in found if slug is None or slug in i.topics]
     if as_json:
         click.echo(
@@ -147,6 +214,7 @@ def _item_json(item: Item, config: Config) -> dict[str, Any]:
         "id": item.id,
         "date": item.day.isoformat(),
         "published": item.published.astimezone(config.timezone).isoformat(),
+        "updated": item.modified.astimezone(config.timezone).isoformat(),
         "title": item.title,
         "author": item.author,
         "link": item.link,

@@ -32,3 +32,15 @@ class RenderError(FeedpubError):
 
 class PublishError(FeedpubError):
     """Writing to the output folder failed; nothing half-written was left."""
+
+
+class StateError(FeedpubError):
+    """The state file that carries ids between builds is not valid."""
+
+
+class BusyError(FeedpubError):
+    """Another build holds the output folder's lock."""
+
+
+class ValidationError(FeedpubError):
+    """A rendered file failed the checks every output must pass to be published."""

@@ -84,6 +84,7 @@ class Item:
     summary: str
     day: dt.date
     published: dt.datetime
+    updated: dt.datetime | None = None  # last content change; None: as published
     link: str = ""  # the explicit @link:, else set by plan.link_items()
     author: str | None = None
     tags: tuple[str, ...] = ()
@@ -97,6 +98,13 @@ class Item:
         offset = self.published.utcoffset()
         if offset is None or offset != dt.timedelta(0):
             raise ValueError(f"published of {self.id!r} must be aware UTC")
+        if self.updated is not None and self.updated < self.published:
+            raise ValueError(f"updated of {self.id!r} is before its publication")
+
+    @property
+    def modified(self) -> dt.datetime:
+        """When the item's content last changed (its publication, if never)."""
+        return self.published if self.updated is None else self.updated
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,12 +11,30 @@ from dataclasses import dataclass
 
 from feedpub.config import Config
 from feedpub.model import FeedSpec, Item, PageSpec
+from feedpub.state import Retired
 
 RSS = "rss.xml"
 ATOM = "atom.xml"
 INDEX = "index.html"
 TOPIC_DIR = "topics/{slug}/"
 ARCHIVE = "archive/{year:04d}.html"
+STATE = "feedpub-state.jsonl"
+
+# Removing a topic from the config retires its feeds: they stay at their URLs,
+# now holding one item that says the topic ended and where to subscribe instead.
+# feedpub never deletes a published file; see README, "Removing a topic".
+_RETIRED = {
+    "de": (
+        "Der Feed „{name}“ wird nicht mehr aktualisiert",
+        "Das Thema „{name}“ wird seit dem {since} nicht mehr als eigener Feed"
+        " veröffentlicht. Alle Meldungen stehen weiter im Feed {main}",
+    ),
+    "en": (
+        "The feed “{name}” is no longer updated",
+        "The topic “{name}” has not been published as a feed of its own since"
+        " {since}. All news is still in the feed {main}",
+    ),
+}
 
 
 def item_link(item: Item, base_url: str) -> str:
@@ -44,12 +62,35 @@ def newest_first(items: Sequence[Item]) -> list[Item]:
     return sorted(items, key=lambda i: (i.published, i.id), reverse=True)
 
 
-def plan_feeds(items: Sequence[Item], config: Config) -> Plan:
+def retirement_notice(topic: Retired, config: Config) -> Item:
+    """The one item a retired topic's feeds keep: the topic ended, subscribe here."""
+    language = config.language.split("-")[0].casefold()
+    title, text = _RETIRED.get(language, _RETIRED["en"])
+    since = topic.since.astimezone(config.timezone).date()
+    shown = since.strftime("%d.%m.%Y") if language == "de" else since.isoformat()
+    main = f"{config.base_url}{RSS}"
+    return Item(
+        id=f"tag:{config.id_authority},{since.isoformat()}:retired/{topic.slug}",
+        anchor=f"retired-{topic.slug}",
+        title=title.format(name=topic.name),
+        paragraphs=(text.format(name=topic.name, since=shown, main=main),),
+        summary=text.format(name=topic.name, since=shown, main=main),
+        day=since,
+        published=topic.since,
+        link=config.home_url or f"{config.base_url}{INDEX}",
+    )
+
+
+def plan_feeds(
+    items: Sequence[Item], config: Config, retired: Sequence[Retired] = ()
+) -> Plan:
     """Plan the main feed, one feed per topic (also when empty) and the pages.
 
     Args:
         items: tagged and linked items, at least one.
         config: the validated configuration.
+        retired: topics removed from the config; each keeps its feed files,
+            holding only a notice (see ``retirement_notice``).
     """
     ordered = newest_first(items)
     oldest = min(i.published for i in ordered)
@@ -57,9 +98,10 @@ def plan_feeds(items: Sequence[Item], config: Config) -> Plan:
     def spec(
         prefix: str, key: str, title: str, description: str, chosen: list[Item]
     ) -> FeedSpec:
-        # An empty feed is dated at the start of the archive: a date from the
-        # data that does not move with every new item elsewhere.
-        updated = chosen[0].published if chosen else oldest
+        # A feed is as new as its newest change; an empty feed is dated at the
+        # start of the archive: a date from the data that does not move with
+        # every new item elsewhere.
+        updated = max((i.modified for i in chosen[: config.limit]), default=oldest)
         home = (
             config.home_url
             if not key and config.home_url
@@ -98,6 +140,21 @@ def plan_feeds(items: Sequence[Item], config: Config) -> Plan:
         )
 
     all_feeds = tuple(f for _, f in feeds)
+    for gone in retired:
+        prefix = TOPIC_DIR.format(slug=gone.slug)
+        notice = retirement_notice(gone, config)
+        feeds.append(
+            (
+                prefix,
+                spec(
+                    prefix,
+                    gone.slug,
+                    f"{config.title} – {gone.name}",
+                    notice.title,
+                    [notice],
+                ),
+            )
+        )
     years = sorted({i.day.year for i in ordered}, reverse=True)
     archives = tuple(
         (year, f"{config.base_url}{ARCHIVE.format(year=year)}") for year in years

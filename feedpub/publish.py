@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
 import os
+import re
 import tempfile
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from feedpub.errors import PublishError, SourceError
+from feedpub.errors import BusyError, PublishError, SourceError, StateError
 from feedpub.model import Diagnostic
+from feedpub.state import State, load_state, read_header
+
+# mkstemp(prefix=".NAME.", suffix=".tmp") names: the random part is 8 characters
+_TEMPORARY = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")
+_PACKAGE = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,36 +92,61 @@ def output_path(out_dir: Path, name: str) -> Path:
     return out_dir.joinpath(*pure.parts)
 
 
-def write_outputs(outputs: Mapping[str, bytes], out_dir: Path) -> PublishReport:
+def write_outputs(
+    outputs: Mapping[str, bytes], out_dir: Path, last: str | None = None
+) -> PublishReport:
     """Write every output whose bytes changed; leave the others untouched.
 
     Each file is written to a temporary file in its own folder, flushed, fsynced
-    and renamed into place, so a reader sees the old or the new file, never a part.
+    and renamed into place, so a reader sees the old or the new file, never a
+    part. The output ``last`` (the state file) is written after every other file
+    is in place and its folder synced, so it never runs ahead of them.
 
     Raises:
         PublishError: naming the path that could not be written.
     """
+    root = out_dir.resolve()
     targets = {name: output_path(out_dir, name) for name in sorted(outputs)}
+    order = [n for n in targets if n != last] + [n for n in targets if n == last]
     written: list[str] = []
     unchanged: list[str] = []
+    folders: set[Path] = set()
     mode = _file_mode()
-    for name, path in targets.items():
-        data = outputs[name]
+    for name in order:
+        path, data = targets[name], outputs[name]
+        if name == last:
+            _sync_folders(folders)
+            folders.clear()
         try:
             if path.is_file() and path.read_bytes() == data:
                 unchanged.append(name)
                 continue
         except OSError:
             pass  # unreadable: overwrite it
-        _write_atomic(path, data, mode)
+        _write_atomic(path, data, mode, root)
+        folders.add(path.parent)
         written.append(name)
+    _sync_folders(folders)
     return PublishReport(written=tuple(written), unchanged=tuple(unchanged))
 
 
-def _write_atomic(path: Path, data: bytes, mode: int) -> None:
+def _inside(path: Path, root: Path) -> None:
+    """Refuse a path whose real folder (after symbolic links) leaves ``root``."""
+    real = path.parent.resolve()
+    if real != root and root not in real.parents:
+        raise PublishError(
+            f"{path}: refusing to write outside the output folder {root}"
+            f" (a link leads to {real})"
+        )
+
+
+def _write_atomic(path: Path, data: bytes, mode: int, root: Path) -> None:
     temp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _inside(path, root)
+        if path.is_symlink():
+            raise PublishError(f"{path}: refusing to replace a symbolic link")
         fd, temp = tempfile.mkstemp(
             dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
         )
@@ -121,12 +157,167 @@ def _write_atomic(path: Path, data: bytes, mode: int) -> None:
         os.chmod(temp, mode)
         os.replace(temp, path)
         temp = None
-        _fsync_dir(path.parent)
     except OSError as e:
         raise PublishError(f"{path}: cannot write: {e.strerror or e}") from e
     finally:
         if temp is not None:
             Path(temp).unlink(missing_ok=True)
+
+
+def _sync_folders(folders: Iterable[Path]) -> None:
+    for folder in sorted(folders):
+        try:
+            _fsync_dir(folder)
+        except OSError as e:
+            raise PublishError(f"{folder}: cannot sync: {e.strerror or e}") from e
+
+
+@contextlib.contextmanager
+def locked_output(out_dir: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the output folder's lock: one build at a time writes to a folder.
+
+    The lock is ``flock`` on the folder itself, so it needs no lock file and
+    is released by the kernel when a build ends in any way, even by SIGKILL.
+
+    Args:
+        out_dir: the output folder; created if missing.
+        wait: seconds to wait for another build to finish; 0: do not wait.
+
+    Raises:
+        BusyError: another build still holds the lock after ``wait`` seconds.
+        PublishError: the folder cannot be created or opened.
+    """
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as e:
+        raise PublishError(
+            f"{out_dir}: cannot use output folder: {e.strerror or e}"
+        ) from e
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    waited = f"waited {wait:g} s" if wait else "not waiting"
+                    raise BusyError(
+                        f"{out_dir}: another feedpub build is running ({waited};"
+                        " see --wait)"
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def remove_stale_temporaries(out_dir: Path) -> list[Path]:
+    """Delete temporary files that an interrupted build left in the output folder.
+
+    Call only while holding the lock: then no running build owns them.
+    """
+    removed: list[Path] = []
+    for path in sorted(out_dir.rglob(".*.tmp")):
+        if _TEMPORARY.fullmatch(path.name) and path.is_file():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def read_state(out_dir: Path, name: str) -> State | None:
+    """The state file in the output folder; ``None`` when there is none.
+
+    Raises:
+        StateError: the file is not valid (naming ``file:line``).
+        PublishError: the file exists but cannot be read.
+    """
+    path = out_dir / name
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise PublishError(f"{path}: cannot read state: {e.strerror or e}") from e
+    return load_state(data, str(path))
+
+
+def unchanged_since(out_dir: Path, name: str, inputs: str) -> bool:
+    """Whether the last build read the same ``inputs`` and its files are in place.
+
+    Reads only the state file's first records, and checks each published file's
+    presence and size, not its bytes (``build --force`` renders and compares all).
+    """
+    path = out_dir / name
+    try:
+        with path.open("rb") as handle:
+            head = b"".join(
+                line
+                for line in _leading(handle)
+                if line.startswith((b'{"format"', b'{"output"'))
+            )
+    except OSError:
+        return False
+    try:
+        recorded, outputs = read_header(head, str(path))
+    except StateError:
+        return False
+    if not outputs or recorded != inputs:
+        return False
+    for record in outputs:
+        try:
+            if (out_dir / record.path).stat().st_size != record.size:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _leading(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """The lines up to the first that is neither the header nor an output."""
+    for line in lines:
+        if not line.startswith((b'{"format"', b'{"output"')):
+            return
+        yield line
+
+
+def read_config_bytes(path: Path | None) -> bytes:
+    """The config file's bytes, for the inputs digest (empty without a file)."""
+    if path is None:
+        return b""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def code_digest() -> str:
+    """A digest of feedpub's own code and templates: a new feedpub rebuilds."""
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.rglob("*")):
+        if path.suffix in {".py", ".j2", ".xsl", ".js", ".css"} and path.is_file():
+            digest.update(path.relative_to(_PACKAGE).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_clock() -> dt.datetime:
+    """The time of this build, in whole seconds: ``SOURCE_DATE_EPOCH`` if set.
+
+    Raises:
+        PublishError: ``SOURCE_DATE_EPOCH`` is not a whole number of seconds.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    try:
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    except (ValueError, OverflowError, OSError) as e:
+        raise PublishError(
+            f"SOURCE_DATE_EPOCH: expected whole seconds since 1970, found {epoch!r}"
+        ) from e
 
 
 def _fsync_dir(folder: Path) -> None:

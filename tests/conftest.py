@@ -9,8 +9,10 @@ from hypothesis import settings
 
 from feedpub.config import Config, load_config
 
-# `pytest --hypothesis-profile=long` runs the property tests far longer.
-settings.register_profile("long", max_examples=5000)
+# .ci/run uses the "ci" profile; `pytest --hypothesis-profile=long` runs the
+# property tests and the fuzzer (tests/test_fuzz.py) far longer.
+settings.register_profile("ci", max_examples=1000)
+settings.register_profile("long", max_examples=10000)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"

@@ -37,11 +37,16 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_build_then_rebuild(project: Path) -> None:
     assert run("build") == (
         0,
-        "wrote 23 of 23 files to feeds (9 items, 6 topics)\n",
+        "wrote 24 of 24 files to feeds (9 items, 6 topics)\n",
         "",
     )
     assert read_tree(project / "feeds") == read_tree(ROOT / "feeds")
-    assert run("build") == (0, "wrote 0 of 23 files to feeds (9 items, 6 topics)\n", "")
+    assert run("build") == (0, "nothing changed since the last build of feeds\n", "")
+    assert run("build", "--force") == (
+        0,
+        "wrote 0 of 24 files to feeds (9 items, 6 topics)\n",
+        "",
+    )
 
 
 def test_quiet_build_prints_nothing(project: Path) -> None:
@@ -97,14 +102,17 @@ def test_check_reports_warnings_with_file_and_line(project: Path) -> None:
     (project / "seeds" / "warn.txt").write_text(
         "Vorspann ohne Datum.\n\n02.03.20\n\n01.03.20\n\nText\x07 mit Klingel.\n"
     )
-    code, out, err = run("check")
-    assert (code, out) == (0, "11 items, 3 warnings\n")
+    code, out, err = run("check", "seeds/warn.txt")
+    assert (code, out) == (0, "2 items, 5 warnings\n")
     assert err.splitlines() == [
         "seeds/warn.txt:1: warning: text before the first date header belongs to no"
         " item (1 line, up to line 1)",
         "seeds/warn.txt:3: warning: item has no text",
+        "seeds/warn.txt:3: warning: matches no topic (add keywords or @tags:)",
+        "seeds/warn.txt:5: warning: matches no topic (add keywords or @tags:)",
         "seeds/warn.txt:7: warning: removed 1 character(s) not allowed in XML (U+0007)",
     ]
+    assert run("check", "--strict", "seeds/warn.txt")[0] == 1
     assert not (project / "feeds").exists()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from feedpub.build import compile_site
+from feedpub.build import compile_site, inputs_digest
 from feedpub.config import Config
 from feedpub.publish import read_sources, write_outputs
 from tests.conftest import DATA, GOLDEN, ROOT, load_config, read_tree
@@ -23,7 +23,9 @@ CASES = [
 
 
 def _fresh(config: Config, sources: list[Path]) -> dict[str, bytes]:
-    return compile_site(read_sources(sources), config).outputs
+    documents = read_sources(sources)
+    inputs = inputs_digest(documents, config)
+    return compile_site(documents, config, inputs=inputs).outputs
 
 
 @pytest.mark.parametrize(("config_path", "sources", "golden"), CASES)

@@ -84,7 +84,7 @@ def render_atom(spec: FeedSpec) -> bytes:
             entry.title(item.title)
             entry.link(href=item.link, rel="alternate", type="text/html")
             entry.published(moment)
-            entry.updated(moment)
+            entry.updated(item.modified.astimezone(spec.timezone))
             if item.paragraphs:
                 entry.summary(item.summary, type="text")
                 entry.content(html_body(item), type="html")

@@ -1,0 +1,235 @@
+"""Match this build's items to the state of earlier builds: ids and dates that last.
+
+The core derives an id from an item's date and its place among that day's items
+(``normalise.py``). That id alone would move when same-day items are reordered
+or one of them is deleted. So the first build that publishes an item records it
+in the state file, and every later build matches its items to those records,
+day by day:
+
+1. **Unchanged items**: an item whose fingerprint (a digest of its title, text,
+   byline, link, tags and topics) equals a record's keeps that record as it is.
+2. **Edited items**: of the items and records of the same day left over, the
+   pair whose words are most alike is matched first, then the next, as long as
+   their likeness (the Jaccard index of their word sets, estimated from a
+   bottom-32 sketch of word hashes) is at least ``LIKENESS``. The item keeps
+   the record's id and publication time; its ``updated`` becomes the time of
+   this build, which is stored, so it moves once per real change.
+3. **New items**: whatever is left is new. It gets the core's id unless a
+   record (also one of a removed item) holds that id already, else the next
+   free number of its day. Its time is the core's, moved just after the
+   newest older item of its day if needed, so the day's order stays right and
+   no two items of a day share a time.
+
+An item's date is part of its identity: changing an item's date publishes it
+as a new item. Records that match no item are kept, so an item removed and
+added again gets its old id and date back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import re
+import zlib
+from collections import defaultdict
+from collections.abc import Sequence
+
+from feedpub.model import Item
+from feedpub.state import Entry
+
+LIKENESS = 0.3  # least likeness of words for an edit; unrelated news scores < 0.1
+SKETCH_SIZE = 32
+_WORD = re.compile(r"\w{4,}")  # short words (der, und, ist) say little
+_STEP = dt.timedelta(minutes=1)
+
+
+def fingerprint(item: Item) -> str:
+    """A digest of everything a reader sees of the item, except its dates."""
+    parts = (
+        item.title,
+        *item.paragraphs,
+        "\x1f",
+        item.author or "",
+        item.link,
+        "\x1f".join(item.tags),
+        "\x1f".join(item.topics),
+    )
+    return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=8).hexdigest()
+
+
+def sketch(item: Item) -> tuple[int, ...]:
+    """The smallest ``SKETCH_SIZE`` CRC-32s of the item's words, ascending."""
+    words = _WORD.findall(" ".join((item.title, *item.paragraphs)).casefold())
+    hashes = sorted(set(map(zlib.crc32, map(str.encode, words))))
+    return tuple(hashes[:SKETCH_SIZE])
+
+
+def likeness(a: Sequence[int], b: Sequence[int]) -> float:
+    """Estimate the Jaccard index of two word sets from their bottom-k sketches."""
+    if not a or not b:
+        return 1.0 if not a and not b else 0.0
+    set_a, set_b = set(a), set(b)
+    union = sorted(set_a | set_b)[:SKETCH_SIZE]
+    both = sum(1 for h in union if h in set_a and h in set_b)
+    return both / len(union)
+
+
+def _number(item_id: str) -> int:
+    """The day's item number at the end of an id (``...:N``), else 0."""
+    tail = item_id.rpartition(":")[2]
+    return int(tail) if tail.isdigit() else 0
+
+
+def reconcile(
+    items: Sequence[Item], entries: Sequence[Entry], now: dt.datetime
+) -> tuple[list[Item], list[Entry]]:
+    """Give items the ids and dates recorded for them; record the new ones.
+
+    Args:
+        items: normalised, tagged items in source order, with the core's ids.
+        entries: the records of earlier builds (may be empty).
+        now: the time of this build, used only as the ``updated`` of an edit.
+
+    Returns:
+        The items (same order) and all records for the next state: every old
+        record, updated where its item changed, plus one per new item.
+    """
+    prints = [fingerprint(i) for i in items]
+    by_day: dict[dt.date, list[int]] = defaultdict(list)
+    for index, item in enumerate(items):
+        by_day[item.day].append(index)
+    records: dict[dt.date, list[Entry]] = defaultdict(list)
+    for entry in entries:
+        records[entry.day].append(entry)
+
+    result: list[Item] = list(items)
+    kept: list[Entry] = []
+    for day, indexes in by_day.items():
+        matched, unmatched = _match(indexes, items, prints, records.pop(day, []))
+        kept += unmatched
+        kept += _assign(day, indexes, items, prints, matched, unmatched, now, result)
+    for rest in records.values():
+        kept += rest
+    return result, kept
+
+
+def _match(
+    indexes: list[int],
+    items: Sequence[Item],
+    prints: Sequence[str],
+    day_entries: list[Entry],
+) -> tuple[dict[int, tuple[Entry, bool]], list[Entry]]:
+    """Match one day's items to its records.
+
+    Returns:
+        item index -> (record, unchanged?), and the records left unmatched.
+    """
+    matched: dict[int, tuple[Entry, bool]] = {}
+    free = list(day_entries)
+    for index in indexes:  # 1. same fingerprint, first come first served
+        for entry in free:
+            if entry.fingerprint == prints[index]:
+                matched[index] = (entry, True)
+                free.remove(entry)
+                break
+    open_items = [i for i in indexes if i not in matched]
+    if open_items and free:  # 2. most alike pairs first
+        sketches = {i: sketch(items[i]) for i in open_items}
+        pairs = sorted(
+            (
+                -score,
+                abs(_number(entry.id) - _number(items[i].id)),
+                i,
+                entry.id,
+            )
+            for i in open_items
+            for entry in free
+            if (score := likeness(sketches[i], entry.sketch)) >= LIKENESS
+        )
+        by_id = {e.id: e for e in free}
+        for _, _, index, entry_id in pairs:
+            if index in matched or entry_id not in by_id:
+                continue
+            matched[index] = (by_id.pop(entry_id), False)
+    used = {e.id for e, _ in matched.values()}
+    return matched, [e for e in day_entries if e.id not in used]
+
+
+def _assign(
+    day: dt.date,
+    indexes: list[int],
+    items: Sequence[Item],
+    prints: Sequence[str],
+    matched: dict[int, tuple[Entry, bool]],
+    unmatched: list[Entry],
+    now: dt.datetime,
+    result: list[Item],
+) -> list[Entry]:
+    """Set ids and times of one day's items; return the records of its items.
+
+    Records of removed items (``unmatched``) keep their ids reserved.
+    """
+    records: list[Entry] = []
+    held = [e for e, _ in matched.values()] + unmatched
+    taken = {e.id for e in held}
+    numbers = {_number(e.id) for e in held}
+    used_times = {e.published for e, _ in matched.values()}
+    newest_older: dt.datetime | None = None
+    for index in reversed(indexes):  # oldest (last listed) first
+        item = items[index]
+        if index in matched:
+            entry, same = matched[index]
+            if same:
+                updated = entry.updated
+                item_sketch = entry.sketch
+            else:
+                updated = max(now, entry.updated, entry.published)
+                item_sketch = sketch(item)
+            result[index] = _with(item, entry.id, entry.published, updated)
+            records.append(
+                dataclasses.replace(
+                    entry,
+                    updated=updated,
+                    fingerprint=prints[index],
+                    sketch=item_sketch,
+                )
+            )
+            newest_older = max(newest_older or entry.published, entry.published)
+            continue
+        item_id = item.id
+        if item_id in taken:
+            number = max(numbers | {0}) + 1
+            item_id = f"{item.id.rpartition(':')[0]}:{number}"
+        taken.add(item_id)
+        numbers.add(_number(item_id))
+        moment = item.published
+        if newest_older is not None and moment <= newest_older:
+            moment = newest_older + _STEP
+        while moment in used_times:
+            moment += dt.timedelta(seconds=1)
+        used_times.add(moment)
+        newest_older = moment
+        result[index] = _with(item, item_id, moment, None)
+        records.append(
+            Entry(
+                id=item_id,
+                day=day,
+                published=moment,
+                updated=moment,
+                fingerprint=prints[index],
+                sketch=sketch(item),
+            )
+        )
+    return records
+
+
+def _with(
+    item: Item, item_id: str, published: dt.datetime, updated: dt.datetime | None
+) -> Item:
+    anchor = f"item-{item.day.isoformat()}-{_number(item_id)}"
+    if updated is not None and updated <= published:
+        updated = None
+    return dataclasses.replace(
+        item, id=item_id, anchor=anchor, published=published, updated=updated
+    )

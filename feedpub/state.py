@@ -1,0 +1,240 @@
+"""The state file: what earlier builds published, so ids and dates survive edits.
+
+The state is one JSON object per line (JSON Lines), written in a fixed order so
+the same state always gives the same bytes and a diff shows what changed:
+
+1. ``{"format": "feedpub-state/1", "inputs": ...}``: the format and a digest of
+   everything the build read (sources, config, feedpub's version);
+2. ``{"output": path, "size": n, "sha256": ...}`` for every file the build
+   published, by path;
+3. ``{"topic": slug, "name": ...}`` for every configured topic, in config order,
+   and ``{"retired": slug, "name": ..., "since": ...}`` for every topic that was
+   removed from the config (see ``plan.py`` for what happens to its feeds);
+4. ``{"id": ..., "day": ..., "published": ..., "updated": ..., "fingerprint":
+   ..., "sketch": ...}`` for every item ever published, by day and id. Items
+   removed from the source stay here, so an item that comes back gets its old
+   id and date again.
+
+Parsing and writing are pure; ``publish.py`` reads and writes the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from feedpub.errors import StateError
+
+FORMAT = "feedpub-state/1"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entry:
+    """One published item as the state remembers it."""
+
+    id: str
+    day: dt.date
+    published: dt.datetime
+    updated: dt.datetime
+    fingerprint: str  # digest of everything a reader sees of the item
+    sketch: tuple[int, ...]  # bottom-k hashes of its words, for fuzzy matching
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Retired:
+    """A topic that was removed from the config after it had been published."""
+
+    slug: str
+    name: str
+    since: dt.datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutputRecord:
+    """A published file: its path below the output folder, size and digest."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class State:
+    """Everything a build hands on to the next one."""
+
+    inputs: str = ""
+    outputs: tuple[OutputRecord, ...] = ()
+    topics: tuple[tuple[str, str], ...] = ()  # (slug, name) in config order
+    retired: tuple[Retired, ...] = ()
+    entries: tuple[Entry, ...] = ()
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _moment(value: Any) -> dt.datetime:
+    if not isinstance(value, str) or not value.endswith("Z"):
+        raise ValueError(
+            f"expected a UTC time like 2020-01-31T12:00:00Z, not {value!r}"
+        )
+    return dt.datetime.fromisoformat(value[:-1]).replace(tzinfo=dt.UTC)
+
+
+def _line(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
+
+
+def dump_state(state: State) -> bytes:
+    """Serialise a state; records come out in their documented order."""
+    lines = [_line({"format": FORMAT, "inputs": state.inputs})]
+    lines += [
+        _line({"output": o.path, "size": o.size, "sha256": o.sha256})
+        for o in sorted(state.outputs, key=lambda o: o.path)
+    ]
+    lines += [_line({"topic": slug, "name": name}) for slug, name in state.topics]
+    lines += [
+        _line({"retired": r.slug, "name": r.name, "since": _stamp(r.since)})
+        for r in sorted(state.retired, key=lambda r: r.slug)
+    ]
+    lines += [
+        _line(
+            {
+                "id": e.id,
+                "day": e.day.isoformat(),
+                "published": _stamp(e.published),
+                "updated": _stamp(e.updated),
+                "fingerprint": e.fingerprint,
+                "sketch": "".join(f"{h:08x}" for h in e.sketch),
+            }
+        )
+        for e in sorted_entries(state.entries)
+    ]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def sorted_entries(entries: Iterable[Entry]) -> list[Entry]:
+    """Entries in the file's order: by day, then by the number in the id."""
+    return sorted(entries, key=lambda e: (e.day, len(e.id), e.id))
+
+
+def read_header(data: bytes, name: str) -> tuple[str, tuple[OutputRecord, ...]]:
+    """Only the inputs digest and the output records, without reading the items.
+
+    Raises:
+        StateError: naming ``name`` and the line that is not valid.
+    """
+    inputs = ""
+    outputs: list[OutputRecord] = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        record = _record(raw, name, number)
+        if number == 1:
+            inputs = _header(record, name)
+        elif "output" in record:
+            outputs.append(_output(record, name, number))
+        else:
+            break
+    return inputs, tuple(outputs)
+
+
+def load_state(data: bytes, name: str) -> State:
+    """Parse a state file.
+
+    Raises:
+        StateError: naming ``name`` and the line that is not valid.
+    """
+    inputs = ""
+    outputs: list[OutputRecord] = []
+    topics: list[tuple[str, str]] = []
+    retired: list[Retired] = []
+    entries: list[Entry] = []
+    ids: set[str] = set()
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        record = _record(raw, name, number)
+        try:
+            if number == 1:
+                inputs = _header(record, name)
+            elif "output" in record:
+                outputs.append(_output(record, name, number))
+            elif "topic" in record:
+                topics.append((str(record["topic"]), str(record["name"])))
+            elif "retired" in record:
+                retired.append(
+                    Retired(
+                        slug=str(record["retired"]),
+                        name=str(record["name"]),
+                        since=_moment(record["since"]),
+                    )
+                )
+            elif "id" in record:
+                entry = _entry(record)
+                if entry.id in ids:
+                    raise ValueError(f"id {entry.id!r} appears twice")
+                ids.add(entry.id)
+                entries.append(entry)
+            else:
+                raise ValueError("expected an output, topic, retired or item record")
+        except (KeyError, ValueError, TypeError) as e:
+            detail = f"missing {e}" if isinstance(e, KeyError) else str(e)
+            raise StateError(f"{name}:{number}: invalid state record: {detail}") from e
+    return State(
+        inputs=inputs,
+        outputs=tuple(outputs),
+        topics=tuple(topics),
+        retired=tuple(retired),
+        entries=tuple(entries),
+    )
+
+
+def _record(raw: bytes, name: str, number: int) -> dict[str, Any]:
+    try:
+        record = json.loads(raw)
+    except ValueError as e:
+        raise StateError(f"{name}:{number}: expected a JSON object, found {e}") from e
+    if not isinstance(record, dict):
+        raise StateError(f"{name}:{number}: expected a JSON object")
+    return record
+
+
+def _header(record: dict[str, Any], name: str) -> str:
+    if record.get("format") != FORMAT:
+        raise StateError(
+            f"{name}:1: expected format {FORMAT!r}, found {record.get('format')!r}"
+        )
+    return str(record.get("inputs", ""))
+
+
+def _output(record: dict[str, Any], name: str, number: int) -> OutputRecord:
+    try:
+        return OutputRecord(
+            path=str(record["output"]),
+            size=int(record["size"]),
+            sha256=str(record["sha256"]),
+        )
+    except (KeyError, ValueError, TypeError) as e:
+        raise StateError(f"{name}:{number}: invalid output record: {e}") from e
+
+
+def _entry(record: dict[str, Any]) -> Entry:
+    sketch = str(record["sketch"])
+    if len(sketch) % 8:
+        raise ValueError("sketch must be 8-digit hex numbers")
+    published = _moment(record["published"])
+    updated = _moment(record["updated"])
+    if updated < published:
+        raise ValueError("updated is before published")
+    return Entry(
+        id=str(record["id"]),
+        day=dt.date.fromisoformat(str(record["day"])),
+        published=published,
+        updated=updated,
+        fingerprint=str(record["fingerprint"]),
+        sketch=tuple(int(sketch[i : i + 8], 16) for i in range(0, len(sketch), 8)),
+    )
