@@ -29,7 +29,7 @@ from feedpub.publish import (
 )
 from feedpub.render.pages import render_page
 from feedpub.render.rss_atom import render_atom, render_rss
-from feedpub.state import OutputRecord, Retired, State, dump_state
+from feedpub.state import OutputRecord, Retired, State, dump_state, sorted_entries
 from feedpub.tagging import tag_items
 from feedpub.validate import validate_outputs
 
@@ -98,7 +98,7 @@ def _compile(
         inputs=previous.inputs,
         topics=tuple((t.slug, t.name) for t in config.topics),
         retired=_retired(previous, config, now),
-        entries=tuple(entries),
+        entries=tuple(sorted_entries(entries)),
     )
     return link_items(identified, config), warnings, next_state
 

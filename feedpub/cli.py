@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable
+import signal
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +24,32 @@ from feedpub.publish import build_clock, read_sources, read_state
 
 BUSY_EXIT = 75  # EX_TEMPFAIL from sysexits.h: try again later
 
+
+class _Terminated(Exception):
+    """SIGTERM arrived: unwind like Ctrl-C, so temporary files are removed."""
+
+
+@contextlib.contextmanager
+def _terminate_as_exception() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 _CONFIG = click.option(
     "--config",
     "-c",
     "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(path_type=Path, dir_okay=False, readable=False),
     envvar="FEEDPUB_CONFIG",
     help="Config file (default: ./feedpub.toml; env FEEDPUB_CONFIG).",
 )
@@ -41,7 +65,12 @@ class FeedpubGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _terminate_as_exception():
+                return super().invoke(ctx)
+        except (KeyboardInterrupt, _Terminated) as e:
+            number = signal.SIGTERM if isinstance(e, _Terminated) else signal.SIGINT
+            click.echo(f"feedpub: stopped by {signal.Signals(number).name}", err=True)
+            ctx.exit(128 + number)
         except BusyError as e:
             click.echo(str(e), err=True)
             ctx.exit(ctx.meta.get("feedpub.busy_exit", BUSY_EXIT))

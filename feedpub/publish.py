@@ -97,10 +97,12 @@ def write_outputs(
 ) -> PublishReport:
     """Write every output whose bytes changed; leave the others untouched.
 
-    Each file is written to a temporary file in its own folder, flushed, fsynced
-    and renamed into place, so a reader sees the old or the new file, never a
-    part. The output ``last`` (the state file) is written after every other file
-    is in place and its folder synced, so it never runs ahead of them.
+    Two phases. First every changed file is written in full to a temporary file
+    beside its target, flushed and fsynced; if that fails (a full disk, a
+    read-only folder), the temporaries are removed and no published file has
+    changed. Then each is renamed over its target, which is atomic: a reader
+    sees the old or the new file, never a part. The output ``last`` (the state
+    file) is renamed after the others are in place and their folders synced.
 
     Raises:
         PublishError: naming the path that could not be written.
@@ -108,26 +110,45 @@ def write_outputs(
     root = out_dir.resolve()
     targets = {name: output_path(out_dir, name) for name in sorted(outputs)}
     order = [n for n in targets if n != last] + [n for n in targets if n == last]
-    written: list[str] = []
+    changed: list[str] = []
     unchanged: list[str] = []
-    folders: set[Path] = set()
-    mode = _file_mode()
     for name in order:
-        path, data = targets[name], outputs[name]
-        if name == last:
-            _sync_folders(folders)
-            folders.clear()
+        path = targets[name]
         try:
-            if path.is_file() and path.read_bytes() == data:
+            if path.is_file() and path.read_bytes() == outputs[name]:
                 unchanged.append(name)
                 continue
         except OSError:
             pass  # unreadable: overwrite it
-        _write_atomic(path, data, mode, root)
-        folders.add(path.parent)
-        written.append(name)
+        changed.append(name)
+    staged: list[tuple[str, str]] = []  # (temporary, output name)
+    try:
+        mode = _file_mode()
+        for name in changed:
+            staged.append((_stage(targets[name], outputs[name], mode, root), name))
+    except BaseException:
+        for temp, _ in staged:
+            Path(temp).unlink(missing_ok=True)
+        raise
+    folders: set[Path] = set()
+    try:
+        for index, (temp, name) in enumerate(staged):
+            path = targets[name]
+            if name == last:
+                _sync_folders(folders)
+                folders.clear()
+            try:
+                os.replace(temp, path)
+            except OSError as e:
+                raise PublishError(f"{path}: cannot write: {e.strerror or e}") from e
+            folders.add(path.parent)
+            staged[index] = ("", name)
+    finally:  # interrupted: leave no temporary behind
+        for temp, _ in staged:
+            if temp:
+                Path(temp).unlink(missing_ok=True)
     _sync_folders(folders)
-    return PublishReport(written=tuple(written), unchanged=tuple(unchanged))
+    return PublishReport(written=tuple(changed), unchanged=tuple(unchanged))
 
 
 def _inside(path: Path, root: Path) -> None:
@@ -140,7 +161,8 @@ def _inside(path: Path, root: Path) -> None:
         )
 
 
-def _write_atomic(path: Path, data: bytes, mode: int, root: Path) -> None:
+def _stage(path: Path, data: bytes, mode: int, root: Path) -> str:
+    """Write ``data`` to a new temporary file beside ``path``; return its name."""
     temp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -155,8 +177,8 @@ def _write_atomic(path: Path, data: bytes, mode: int, root: Path) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, mode)
-        os.replace(temp, path)
-        temp = None
+        staged, temp = temp, None
+        return staged
     except OSError as e:
         raise PublishError(f"{path}: cannot write: {e.strerror or e}") from e
     finally:

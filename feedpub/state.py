@@ -223,18 +223,21 @@ def _output(record: dict[str, Any], name: str, number: int) -> OutputRecord:
 
 
 def _entry(record: dict[str, Any]) -> Entry:
-    sketch = str(record["sketch"])
-    if len(sketch) % 8:
-        raise ValueError("sketch must be 8-digit hex numbers")
+    entry_id = str(record["id"])
+    day = dt.date.fromisoformat(str(record["day"]))
     published = _moment(record["published"])
     updated = _moment(record["updated"])
     if updated < published:
         raise ValueError("updated is before published")
+    fingerprint = str(record["fingerprint"])
+    sketch = str(record["sketch"])
+    if len(sketch) % 8:
+        raise ValueError("sketch must be 8-digit hex numbers")
     return Entry(
-        id=str(record["id"]),
-        day=dt.date.fromisoformat(str(record["day"])),
+        id=entry_id,
+        day=day,
         published=published,
         updated=updated,
-        fingerprint=str(record["fingerprint"]),
+        fingerprint=fingerprint,
         sketch=tuple(int(sketch[i : i + 8], 16) for i in range(0, len(sketch), 8)),
     )

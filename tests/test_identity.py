@@ -1,0 +1,283 @@
+"""Ids and dates survive edits: the state file and the matching of items to it."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from feedpub.build import BuildResult, compile_site
+from feedpub.config import Config
+from feedpub.errors import StateError
+from feedpub.identity import LIKENESS, likeness, sketch
+from feedpub.model import Item, Topic
+from feedpub.plan import STATE
+from feedpub.state import load_state
+from tests.conftest import ROOT
+
+SEED = (ROOT / "seeds" / "demografiewerkstatt-kommunen.txt").read_text()
+FIRST = dt.datetime(2021, 1, 1, 8, 0, tzinfo=dt.UTC)
+LATER = dt.datetime(2021, 2, 1, 9, 30, tzinfo=dt.UTC)
+SAME_DAY = """07.07.20
+
+Manchmal liegt das Gute so nah. Diese Erfahrung konnte wieder einmal im Landkreis gemacht werden, als die Nachbarn zusammen den Dorfplatz pflegten.
+
+07.07.20
+
+Als ein Ergebnis der ersten digitalen Zukunftswerkstatt wurde deutlich, dass die Jugendlichen eigene Räume für Begegnungen brauchen.
+
+07.07.20
+
+Die Bibliothek verlängert ihre Öffnungszeiten am Donnerstag, damit Berufstätige Bücher ausleihen können.
+"""
+
+
+def build(
+    text: str, config: Config, previous: BuildResult | None, now: dt.datetime
+) -> BuildResult:
+    state = previous.state if previous else None
+    return compile_site([("news.txt", text.encode())], config, state=state, now=now)
+
+
+def by_text(result: BuildResult) -> dict[str, Item]:
+    return {i.paragraphs[0][:40]: i for i in result.items}
+
+
+@pytest.fixture
+def config(project_config: Config) -> Config:
+    return project_config
+
+
+def test_without_state_ids_are_the_core_ones_and_a_rebuild_changes_nothing(
+    config: Config,
+) -> None:
+    first = build(SEED, config, None, FIRST)
+    assert [i.id.rsplit(",", 1)[1] for i in first.items][:3] == [
+        "2020-09-16:1",
+        "2020-07-07:2",
+        "2020-07-07:1",
+    ]
+    assert all(i.updated is None for i in first.items)
+    again = build(SEED, config, first, LATER)
+    assert again.outputs == first.outputs
+
+
+def test_typo_fix_keeps_id_and_date_and_moves_updated_once(config: Config) -> None:
+    first = build(SEED, config, None, FIRST)
+    fixed = SEED.replace(
+        "Manchmal liegt das Gute so nah.", "Manchmal liegt das Gute ganz nah."
+    )
+    second = build(fixed, config, first, LATER)
+    old, new = first.items[1], second.items[1]
+    assert (new.id, new.anchor, new.published) == (old.id, old.anchor, old.published)
+    assert new.updated == LATER
+    unchanged = [i for i in second.items if i.id != old.id]
+    assert all(i.updated is None for i in unchanged)
+    # the next build sees no change: updated stays at the build that saw it
+    third = build(fixed, config, second, LATER + dt.timedelta(days=3))
+    assert third.items[1].updated == LATER
+    assert third.outputs == second.outputs
+    atom = second.outputs["atom.xml"].decode()
+    assert "<updated>2021-02-01T10:30:00+01:00</updated>" in atom
+
+
+def test_rewritten_first_sentence_is_the_same_item(config: Config) -> None:
+    first = build(SEED, config, None, FIRST)
+    old = first.items[3]  # 31.03.20
+    sentence = old.paragraphs[0].split(". ")[0]
+    text = SEED.replace(
+        sentence,
+        "Hagenow zeigt seit Jahren, wie Ankommen in einer Kleinstadt gelingen kann",
+    )
+    second = build(text, config, first, LATER)
+    new = second.items[3]
+    assert new.title != old.title
+    assert (new.id, new.published, new.updated) == (old.id, old.published, LATER)
+
+
+def test_topic_change_moves_updated_only(config: Config) -> None:
+    first = build(SEED, config, None, FIRST)
+    topics = (
+        *config.topics,
+        Topic(name="Hagenow", slug="hagenow", keywords=("Hagenow",)),
+    )
+    second = build(SEED, dataclasses.replace(config, topics=topics), first, LATER)
+    changed = [
+        n
+        for o, n in zip(first.items, second.items, strict=True)
+        if n.topics != o.topics
+    ]
+    assert changed
+    for old, new in zip(first.items, second.items, strict=True):
+        assert (new.id, new.published) == (old.id, old.published)
+        assert new.updated == (LATER if new in changed else None)
+
+
+def test_reordering_same_day_items_keeps_each_id(config: Config) -> None:
+    first = build(SAME_DAY, config, None, FIRST)
+    blocks = SAME_DAY.split("\n\n07.07.20\n\n")
+    reordered = "\n\n07.07.20\n\n".join(
+        [
+            blocks[2].replace("07.07.20\n\n", ""),
+            blocks[0].replace("07.07.20\n\n", ""),
+            blocks[1],
+        ]
+    )
+    second = build("07.07.20\n\n" + reordered, config, first, LATER)
+    before, after = by_text(first), by_text(second)
+    assert before.keys() == after.keys()
+    for key, old in before.items():
+        assert (after[key].id, after[key].published, after[key].updated) == (
+            old.id,
+            old.published,
+            None,
+        )
+
+
+def test_removed_and_readded_item_gets_its_id_back(config: Config) -> None:
+    first = build(SAME_DAY, config, None, FIRST)
+    middle = "\n\n07.07.20\n\nAls ein Ergebnis"
+    without = (
+        SAME_DAY.replace(middle, "\n\nXX").split("\n\nXX")[0]
+        + "\n\n07.07.20\n\nDie Bibliothek"
+        + SAME_DAY.split("Die Bibliothek")[1]
+    )
+    second = build(without, config, first, LATER)
+    assert len(second.items) == 2
+    records = {e.id for e in second.state.entries}
+    assert records == {e.id for e in first.state.entries}, (
+        "the removed item's record stays"
+    )
+    third = build(SAME_DAY, config, second, LATER)
+    assert [(i.id, i.published, i.updated) for i in third.items] == [
+        (i.id, i.published, None) for i in first.items
+    ]
+
+
+def test_new_item_on_the_same_day_is_never_taken_for_an_edit(config: Config) -> None:
+    first = build(SAME_DAY, config, None, FIRST)
+    new = "07.07.20\n\nDer Kreistag beschließt einen neuen Haushalt mit mehr Mitteln für Straßenbau und Radwege.\n\n"
+    second = build(new + SAME_DAY, config, first, LATER)
+    old_ids = {i.id for i in first.items}
+    added = second.items[0]
+    assert added.id not in old_ids
+    assert added.id.endswith(":4")
+    assert [(i.id, i.published) for i in second.items[1:]] == [
+        (i.id, i.published) for i in first.items
+    ]
+    # listed first, so newest: after every older item of the day, all distinct
+    assert added.published > max(i.published for i in first.items)
+    assert len({i.published for i in second.items}) == 4
+    assert added.updated is None
+
+
+def test_edit_and_new_item_together(config: Config) -> None:
+    first = build(SAME_DAY, config, None, FIRST)
+    edited = SAME_DAY.replace(
+        "ihre Öffnungszeiten am Donnerstag", "ihre Öffnungszeiten am Freitag"
+    )
+    new = "07.07.20\n\nDer Kreistag beschließt einen neuen Haushalt mit mehr Mitteln für Straßenbau.\n\n"
+    second = build(new + edited, config, first, LATER)
+    assert second.items[3].id == first.items[2].id
+    assert second.items[3].updated == LATER
+    assert second.items[0].id not in {i.id for i in first.items}
+
+
+def test_deleting_one_item_and_adding_another_does_not_inherit(config: Config) -> None:
+    first = build(SAME_DAY, config, None, FIRST)
+    replaced = SAME_DAY.replace(
+        SAME_DAY.split("\n\n07.07.20\n\n")[2],
+        "Heute wurde der neue Spielplatz an der Schule mit einem Fest für alle Familien eröffnet.\n",
+    )
+    second = build(replaced, config, first, LATER)
+    assert second.items[2].id not in {i.id for i in first.items}
+
+
+def test_lost_state_degrades_to_the_core_ids(config: Config) -> None:
+    first = build(SEED, config, None, FIRST)
+    fixed = SEED.replace("Manchmal liegt", "Manchmal lag")
+    without_state = build(fixed, config, None, LATER)
+    assert [i.id for i in without_state.items] == [i.id for i in first.items]
+    assert all(i.updated is None for i in without_state.items)
+
+
+def test_likeness_separates_edits_from_other_news(config: Config) -> None:
+    items = build(SEED, config, None, FIRST).items
+    sketches = [sketch(i) for i in items]
+    others = [likeness(a, b) for n, a in enumerate(sketches) for b in sketches[n + 1 :]]
+    assert max(others) < LIKENESS / 2
+    typo = dataclasses.replace(
+        items[0],
+        paragraphs=(items[0].paragraphs[0].replace("Projektstart", "Projecktstart"),),
+    )
+    assert likeness(sketch(typo), sketches[0]) > 0.8
+
+
+def test_state_file_round_trips_and_is_ordered(config: Config) -> None:
+    result = build(SEED, config, None, FIRST)
+    data = result.outputs[STATE]
+    state = load_state(data, STATE)
+    assert state == result.state
+    lines = data.decode().splitlines()
+    assert lines[0].startswith('{"format": "feedpub-state/1"')
+    kinds = [line.split('"', 2)[1] for line in lines]
+    assert kinds == sorted(
+        kinds, key=["format", "output", "topic", "retired", "id"].index
+    )
+    assert len([k for k in kinds if k == "id"]) == len(result.items)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            b'{"format": "other/9"}\n',
+            "feedpub-state.jsonl:1: expected format 'feedpub-state/1'",
+        ),
+        (
+            b'{"format": "feedpub-state/1"}\nnot json\n',
+            "feedpub-state.jsonl:2: expected a JSON object",
+        ),
+        (
+            b'{"format": "feedpub-state/1"}\n{"id": "x", "day": "2020-01-01"}\n',
+            "feedpub-state.jsonl:2: invalid state record: missing 'published'",
+        ),
+        (
+            b'{"format": "feedpub-state/1"}\n{"id": "x", "day": "2020-01-01", "published": "2020-01-01T12:00:00Z",'
+            b' "updated": "2019-01-01T12:00:00Z", "fingerprint": "f", "sketch": ""}\n',
+            "feedpub-state.jsonl:2: invalid state record: updated is before published",
+        ),
+    ],
+)
+def test_invalid_state_names_file_and_line(data: bytes, message: str) -> None:
+    with pytest.raises(StateError) as caught:
+        load_state(data, "feedpub-state.jsonl")
+    assert str(caught.value).startswith(message)
+
+
+def test_removed_topic_retires_its_feeds_with_a_notice(config: Config) -> None:
+    first = build(SEED, config, None, FIRST)
+    fewer = dataclasses.replace(
+        config, topics=tuple(t for t in config.topics if t.slug != "jugend")
+    )
+    second = build(SEED, fewer, first, LATER)
+    rss = second.outputs["topics/jugend/rss.xml"].decode()
+    assert "wird nicht mehr aktualisiert" in rss
+    assert "https://feeds.example.org/dwk/rss.xml" in rss
+    assert [r.slug for r in second.state.retired] == ["jugend"]
+    assert second.state.retired[0].since == LATER
+    page = second.outputs["index.html"].decode()
+    assert "topics/jugend/" not in page, "a retired topic is no longer offered"
+    # later builds keep the same notice, byte for byte
+    third = build(SEED, fewer, second, LATER + dt.timedelta(days=9))
+    assert third.outputs == second.outputs
+    # and a topic that comes back is a topic again
+    back = build(SEED, config, third, LATER + dt.timedelta(days=10))
+    assert back.state.retired == ()
+    assert back.outputs["topics/jugend/rss.xml"].count(b"<item>") == first.outputs[
+        "topics/jugend/rss.xml"
+    ].count(b"<item>")
+    assert [(i.id, i.published, i.topics) for i in back.items] == [
+        (i.id, i.published, i.topics) for i in first.items
+    ]
