@@ -11,9 +11,22 @@ from feedpub.errors import ConfigError, SourceError
 from feedpub.model import Diagnostic, Item, RawItem
 from feedpub.normalise import normalise_items
 from feedpub.parse import decode_source, parse_document
-from feedpub.plan import ATOM, RSS, link_items, plan_feeds
+from feedpub.plan import (
+    ATOM,
+    EMBED_SCRIPT,
+    JSON_FEED,
+    OPML,
+    RSS,
+    STYLESHEET,
+    Plan,
+    link_items,
+    plan_feeds,
+)
 from feedpub.publish import PublishReport, read_sources, write_outputs
-from feedpub.render.pages import render_page
+from feedpub.render.assets import embed_script
+from feedpub.render.jsonfeed import render_json_feed
+from feedpub.render.opml import render_opml
+from feedpub.render.pages import render_embed_page, render_page, render_stylesheet
 from feedpub.render.rss_atom import render_atom, render_rss
 from feedpub.tagging import tag_items
 
@@ -91,7 +104,22 @@ def compile_site(documents: Sequence[tuple[str, bytes]], config: Config) -> Buil
         outputs[f"{prefix}{ATOM}"] = render_atom(feed)
     for page in plan.pages:
         outputs[page.path] = render_page(page)
+    _add_web_outputs(outputs, plan, config)
     return BuildResult(items=tuple(items), warnings=tuple(warnings), outputs=outputs)
+
+
+def _add_web_outputs(outputs: dict[str, bytes], plan: Plan, config: Config) -> None:
+    """JSON Feeds, OPML, embed pages and script, and the feeds' XSL view."""
+    feeds = [feed for _, feed in plan.feeds]
+    for prefix, feed in plan.feeds:
+        outputs[f"{prefix}{JSON_FEED}"] = render_json_feed(feed)
+    for page in plan.embeds:
+        outputs[page.path] = render_embed_page(page)
+    outputs[EMBED_SCRIPT] = embed_script()
+    # dateCreated from the data: the main feed's newest item.
+    outputs[OPML] = render_opml(config.title, feeds, feeds[0].updated)
+    if config.stylesheet:
+        outputs[STYLESHEET] = render_stylesheet(config.language)
 
 
 def build(

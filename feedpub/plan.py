@@ -6,17 +6,29 @@ Output paths are public API (subscribers depend on them) and live here only.
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from feedpub.config import Config
 from feedpub.model import FeedSpec, Item, PageSpec
+from feedpub.text import MAIN_SLUG
 
 RSS = "rss.xml"
 ATOM = "atom.xml"
 INDEX = "index.html"
 TOPIC_DIR = "topics/{slug}/"
 ARCHIVE = "archive/{year:04d}.html"
+JSON_FEED = "feed.json"
+OPML = "feeds.opml"
+STYLESHEET = "feed.xsl"
+EMBED = "embed/{slug}.html"  # the main feed's page is embed/all.html
+EMBED_SCRIPT = "embed.js"
+
+
+def embed_path(key: str) -> str:
+    """The embed page of a feed: by topic slug, ``MAIN_SLUG`` for the main feed."""
+    return EMBED.format(slug=key or MAIN_SLUG)
 
 
 def item_link(item: Item, base_url: str) -> str:
@@ -37,6 +49,7 @@ class Plan:
 
     feeds: tuple[tuple[str, FeedSpec], ...]  # (folder prefix, spec)
     pages: tuple[PageSpec, ...]
+    embeds: tuple[PageSpec, ...] = ()  # one iframe-able page per feed
 
 
 def newest_first(items: Sequence[Item]) -> list[Item]:
@@ -77,6 +90,15 @@ def plan_feeds(items: Sequence[Item], config: Config) -> Plan:
             updated=updated,
             timezone=config.timezone,
             items=tuple(chosen[: config.limit]),
+            json_url=f"{config.base_url}{prefix}{JSON_FEED}",
+            embed_url=f"{config.base_url}{embed_path(key)}",
+            # Relative, so browsers load it from the feed's own origin (XSLT
+            # must be same-origin) wherever the folder is served.
+            stylesheet=(
+                posixpath.relpath(STYLESHEET, prefix or ".")
+                if config.stylesheet
+                else ""
+            ),
         )
 
     feeds = [("", spec("", "", config.title, config.description, ordered))]
@@ -113,6 +135,7 @@ def plan_feeds(items: Sequence[Item], config: Config) -> Plan:
             feed=feed,
             feeds=all_feeds,
             archives=archives,
+            opml_url=f"{config.base_url}{OPML}",
         )
         for prefix, feed in feeds
     ]
@@ -131,6 +154,19 @@ def plan_feeds(items: Sequence[Item], config: Config) -> Plan:
                 feeds=all_feeds,
                 archives=archives,
                 full_text=True,
+                opml_url=f"{config.base_url}{OPML}",
             )
         )
-    return Plan(feeds=tuple(feeds), pages=tuple(pages))
+    embeds = tuple(
+        PageSpec(
+            path=embed_path(feed.key),
+            title=feed.title,
+            language=config.language,
+            timezone=config.timezone,
+            items=feed.items[: config.embed_limit],
+            base_url=config.base_url,
+            feed=feed,
+        )
+        for feed in all_feeds
+    )
+    return Plan(feeds=tuple(feeds), pages=tuple(pages), embeds=embeds)

@@ -37,11 +37,11 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_build_then_rebuild(project: Path) -> None:
     assert run("build") == (
         0,
-        "wrote 23 of 23 files to feeds (9 items, 6 topics)\n",
+        "wrote 40 of 40 files to feeds (9 items, 6 topics)\n",
         "",
     )
     assert read_tree(project / "feeds") == read_tree(ROOT / "feeds")
-    assert run("build") == (0, "wrote 0 of 23 files to feeds (9 items, 6 topics)\n", "")
+    assert run("build") == (0, "wrote 0 of 40 files to feeds (9 items, 6 topics)\n", "")
 
 
 def test_quiet_build_prints_nothing(project: Path) -> None:

@@ -15,6 +15,7 @@ from lxml import etree
 from feedpub.build import compile_site
 from feedpub.config import Config
 from feedpub.model import Topic
+from feedpub.render.jsonfeed import json_feed_problems
 
 CONFIG = Config(
     base_url="https://example.org/f/",
@@ -74,5 +75,11 @@ def test_every_header_gives_one_item_and_valid_feeds(
             etree.fromstring(output)
             parsed = feedparser.parse(output)
             assert not parsed.bozo, (name, parsed.get("bozo_exception"))
-        else:
+        elif name.endswith(".json"):
+            assert json_feed_problems(output) == [], name
+        elif name.endswith((".opml", ".xsl")):
+            etree.fromstring(output)
+        elif name.endswith(".html"):
             assert output.startswith(b"<!DOCTYPE html>")
+        else:
+            assert name == "embed.js", name
