@@ -32,3 +32,7 @@ class RenderError(FeedpubError):
 
 class PublishError(FeedpubError):
     """Writing to the output folder failed; nothing half-written was left."""
+
+
+class ServeError(FeedpubError):
+    """The preview server cannot start."""
