@@ -11,6 +11,7 @@ from feedpub.errors import (
     FeedpubError,
     PublishError,
     RenderError,
+    ServeError,
     SourceError,
 )
 from feedpub.model import Diagnostic, FeedSpec, Item, RawItem, Topic
@@ -27,6 +28,7 @@ __all__ = [
     "PublishError",
     "RawItem",
     "RenderError",
+    "ServeError",
     "SourceError",
     "Topic",
     "__version__",

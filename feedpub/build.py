@@ -14,7 +14,18 @@ from feedpub.identity import reconcile
 from feedpub.model import Diagnostic, Item, RawItem
 from feedpub.normalise import normalise_items
 from feedpub.parse import decode_source, parse_document
-from feedpub.plan import ATOM, RSS, STATE, link_items, plan_feeds
+from feedpub.plan import (
+    ATOM,
+    EMBED_SCRIPT,
+    JSON_FEED,
+    OPML,
+    RSS,
+    STATE,
+    STYLESHEET,
+    Plan,
+    link_items,
+    plan_feeds,
+)
 from feedpub.publish import (
     PublishReport,
     build_clock,
@@ -27,7 +38,10 @@ from feedpub.publish import (
     unchanged_since,
     write_outputs,
 )
-from feedpub.render.pages import render_page
+from feedpub.render.assets import embed_script
+from feedpub.render.jsonfeed import render_json_feed
+from feedpub.render.opml import render_opml
+from feedpub.render.pages import render_embed_page, render_page, render_stylesheet
 from feedpub.render.rss_atom import render_atom, render_rss
 from feedpub.state import OutputRecord, Retired, State, dump_state, sorted_entries
 from feedpub.tagging import tag_items
@@ -163,6 +177,7 @@ def compile_site(
         outputs[f"{prefix}{ATOM}"] = render_atom(feed)
     for page in plan.pages:
         outputs[page.path] = render_page(page)
+    _add_web_outputs(outputs, plan, config, items)
     validate_outputs(outputs)
     next_state = State(
         inputs=inputs,
@@ -209,6 +224,25 @@ class BuildOptions:
 
     wait: float = 0.0  # seconds to wait for another build to finish
     force: bool = False  # render everything even when the inputs did not change
+
+
+def _add_web_outputs(
+    outputs: dict[str, bytes], plan: Plan, config: Config, items: Sequence[Item]
+) -> None:
+    """JSON Feeds, OPML, embed pages and script, and the feeds' XSL view."""
+    current = {""} | {t.slug for t in config.topics}  # not the retired topics
+    feeds = [feed for _, feed in plan.feeds if feed.key in current]
+    for prefix, feed in plan.feeds:
+        outputs[f"{prefix}{JSON_FEED}"] = render_json_feed(feed)
+    for page in plan.embeds:
+        outputs[page.path] = render_embed_page(page)
+    outputs[EMBED_SCRIPT] = embed_script()
+    # dateCreated from the data, and one that does not move with every new or
+    # edited item: the list of feeds only changes with the config.
+    first = min(i.published for i in items)
+    outputs[OPML] = render_opml(config.title, feeds, first)
+    if config.stylesheet:
+        outputs[STYLESHEET] = render_stylesheet(config.language)
 
 
 def build(

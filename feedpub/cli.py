@@ -21,6 +21,7 @@ from feedpub.lint import lint_items
 from feedpub.model import Diagnostic, Item
 from feedpub.plan import STATE
 from feedpub.publish import build_clock, read_sources, read_state
+from feedpub.serve import make_server, server_url
 
 BUSY_EXIT = 75  # EX_TEMPFAIL from sysexits.h: try again later
 
@@ -236,6 +237,42 @@ def items(
             f"{item.day.isoformat()}  {item.source}:{item.line}"
             f"  [{topics}]  {item.title}"
         )
+
+
+@cli.command()
+@_CONFIG
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder to serve (default: the config's output, feeds/).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address.")
+@click.option(
+    "--port",
+    "-p",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port; 0 picks a free one.",
+)
+def serve(config_path: Path | None, output: Path | None, host: str, port: int) -> None:
+    """Preview the output folder over HTTP until Ctrl-C.
+
+    \b
+    Example:
+        feedpub serve --port 8000    # then open http://127.0.0.1:8000/
+    """
+    config = load_config(config_path)
+    folder = output or config.output
+    server = make_server(folder, host, port)
+    click.echo(f"serving {folder}/ at {server_url(server)}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def _item_json(item: Item, config: Config) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedpub.errors import ConfigError
 from feedpub.model import Topic
-from feedpub.text import SLUG_PATTERN, slugify, to_uri
+from feedpub.text import MAIN_SLUG, SLUG_PATTERN, slugify, to_uri
 
 DEFAULT_CONFIG = Path("feedpub.toml")
 # RFC 4151 taggingEntity: a domain name or an e-mail address, lower case (the
@@ -37,6 +37,8 @@ class Config:
     limit: int = 50
     title_length: int = 90
     summary_length: int = 300
+    stylesheet: bool = True  # reference feed.xsl from RSS and Atom for browsers
+    embed_limit: int = 10  # items on each feed's embed page
     sources: tuple[Path, ...] = (Path("seeds"),)
     output: Path = Path("feeds")
     topics: tuple[Topic, ...] = ()
@@ -131,6 +133,8 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
         summary_length=check.positive(
             feed.pop("summary_length", 300), "feed.summary_length", minimum=20
         ),
+        stylesheet=check.boolean(feed.pop("stylesheet", True), "feed.stylesheet"),
+        embed_limit=check.positive(feed.pop("embed_limit", 10), "feed.embed_limit"),
         sources=tuple(base / s for s in sources),
         output=base / output,
         topics=_topics(raw_topics, check),
@@ -165,6 +169,11 @@ def _topics(raw: Any, check: _Checker) -> tuple[Topic, ...]:
         if not slug:
             check.problems.append(
                 f"{where}: expected a name that gives a slug, found {name!r}"
+            )
+        elif slug == MAIN_SLUG:
+            check.problems.append(
+                f"{where}: slug {slug!r} names the main feed's files"
+                f" (embed/{MAIN_SLUG}.html); give the topic another slug"
             )
         keywords = check.strings(table.pop("keywords", []), f"{where}.keywords")
         exclude = check.strings(table.pop("exclude", []), f"{where}.exclude")
@@ -226,6 +235,12 @@ class _Checker:
             )
             return ()
         return tuple(v.strip() for v in value)
+
+    def boolean(self, value: Any, where: str) -> bool:
+        if not isinstance(value, bool):
+            self.problems.append(f"{where}: expected true or false, found {value!r}")
+            return False
+        return value
 
     def positive(self, value: Any, where: str, *, minimum: int = 1) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:

@@ -44,3 +44,7 @@ class BusyError(FeedpubError):
 
 class ValidationError(FeedpubError):
     """A rendered file failed the checks every output must pass to be published."""
+
+
+class ServeError(FeedpubError):
+    """The preview server cannot start."""

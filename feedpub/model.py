@@ -122,6 +122,9 @@ class FeedSpec:
     updated: dt.datetime
     timezone: dt.tzinfo
     items: tuple[Item, ...]
+    json_url: str = ""  # the JSON Feed; "" when none is published
+    embed_url: str = ""  # the iframe-able page of the newest items
+    stylesheet: str = ""  # XSL href for RSS and Atom, relative to the feed; "" for none
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,3 +141,4 @@ class PageSpec:
     feeds: tuple[FeedSpec, ...] = ()  # all feeds, for the list of subscriptions
     archives: tuple[tuple[int, str], ...] = ()  # (year, URL) of every archive page
     full_text: bool = False
+    opml_url: str = ""  # the OPML list of every feed

@@ -6,19 +6,33 @@ Output paths are public API (subscribers depend on them) and live here only.
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from feedpub.config import Config
 from feedpub.model import FeedSpec, Item, PageSpec
 from feedpub.state import Retired
+from feedpub.text import MAIN_SLUG
 
 RSS = "rss.xml"
 ATOM = "atom.xml"
 INDEX = "index.html"
 TOPIC_DIR = "topics/{slug}/"
 ARCHIVE = "archive/{year:04d}.html"
+JSON_FEED = "feed.json"
+OPML = "feeds.opml"
+STYLESHEET = "feed.xsl"
+EMBED = "embed/{slug}.html"  # the main feed's page is embed/all.html
+EMBED_SCRIPT = "embed.js"
+
 STATE = "feedpub-state.jsonl"
+
+
+def embed_path(key: str) -> str:
+    """The embed page of a feed: by topic slug, ``MAIN_SLUG`` for the main feed."""
+    return EMBED.format(slug=key or MAIN_SLUG)
+
 
 # Removing a topic from the config retires its feeds: they stay at their URLs,
 # now holding one item that says the topic ended and where to subscribe instead.
@@ -55,6 +69,7 @@ class Plan:
 
     feeds: tuple[tuple[str, FeedSpec], ...]  # (folder prefix, spec)
     pages: tuple[PageSpec, ...]
+    embeds: tuple[PageSpec, ...] = ()  # one iframe-able page per feed
 
 
 def newest_first(items: Sequence[Item]) -> list[Item]:
@@ -119,6 +134,15 @@ def plan_feeds(
             updated=updated,
             timezone=config.timezone,
             items=tuple(chosen[: config.limit]),
+            json_url=f"{config.base_url}{prefix}{JSON_FEED}",
+            embed_url=f"{config.base_url}{embed_path(key)}",
+            # Relative, so browsers load it from the feed's own origin (XSLT
+            # must be same-origin) wherever the folder is served.
+            stylesheet=(
+                posixpath.relpath(STYLESHEET, prefix or ".")
+                if config.stylesheet
+                else ""
+            ),
         )
 
     feeds = [("", spec("", "", config.title, config.description, ordered))]
@@ -170,6 +194,7 @@ def plan_feeds(
             feed=feed,
             feeds=all_feeds,
             archives=archives,
+            opml_url=f"{config.base_url}{OPML}",
         )
         for prefix, feed in feeds
     ]
@@ -188,6 +213,19 @@ def plan_feeds(
                 feeds=all_feeds,
                 archives=archives,
                 full_text=True,
+                opml_url=f"{config.base_url}{OPML}",
             )
         )
-    return Plan(feeds=tuple(feeds), pages=tuple(pages))
+    embeds = tuple(
+        PageSpec(
+            path=embed_path(feed.key),
+            title=feed.title,
+            language=config.language,
+            timezone=config.timezone,
+            items=feed.items[: config.embed_limit],
+            base_url=config.base_url,
+            feed=feed,
+        )
+        for _, feed in feeds  # a retired topic's embed page shows its notice
+    )
+    return Plan(feeds=tuple(feeds), pages=tuple(pages), embeds=embeds)

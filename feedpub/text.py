@@ -63,6 +63,9 @@ def slugify(name: str) -> str:
 
 
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# Where topic slugs name per-feed files (embed/<slug>.html), the main feed is
+# named by this word, so no topic may take it.
+MAIN_SLUG = "all"
 
 # Abbreviations that end in a full stop without ending a sentence (casefolded).
 # Single letters (``z.``, ``B.``, ``V.``) and dotted runs (``e.V.``, ``u.a.``,

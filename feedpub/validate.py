@@ -12,6 +12,8 @@ fails: a bug or a hostile input can cost one cron run, never a broken feed.
   unique id, a title, RFC 3339 ``updated`` (and ``published`` if given).
 * HTML (``.html``): a ``<!DOCTYPE html>`` document that parses, whose element
   ids are unique (item links point to them).
+* JSON Feed 1.1 (``.json``): the rules of ``render.jsonfeed.json_feed_problems``.
+* OPML and XSL (``.opml``, ``.xsl``): well-formed XML.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Callable, Mapping
 from lxml import etree, html
 
 from feedpub.errors import ValidationError
+from feedpub.render.jsonfeed import json_feed_problems
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
@@ -165,5 +168,8 @@ def _rfc3339(value: str | None) -> bool:
 
 _CHECKS: dict[str, Callable[[bytes], list[str]]] = {
     "xml": xml_problems,
+    "opml": xml_problems,
+    "xsl": xml_problems,
     "html": html_problems,
+    "json": json_feed_problems,
 }

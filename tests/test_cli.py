@@ -37,14 +37,14 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_build_then_rebuild(project: Path) -> None:
     assert run("build") == (
         0,
-        "wrote 24 of 24 files to feeds (9 items, 6 topics)\n",
+        "wrote 41 of 41 files to feeds (9 items, 6 topics)\n",
         "",
     )
     assert read_tree(project / "feeds") == read_tree(ROOT / "feeds")
     assert run("build") == (0, "nothing changed since the last build of feeds\n", "")
     assert run("build", "--force") == (
         0,
-        "wrote 0 of 24 files to feeds (9 items, 6 topics)\n",
+        "wrote 0 of 41 files to feeds (9 items, 6 topics)\n",
         "",
     )
 

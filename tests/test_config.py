@@ -148,3 +148,30 @@ def test_base_url_is_made_a_plain_uri(tmp_path: Path) -> None:
     )
     assert config.base_url == "https://xn--bcher-kva.example/Neuigkeiten/"
     assert config.id_authority == "xn--bcher-kva.example"
+
+
+def test_web_options_and_their_defaults(tmp_path: Path) -> None:
+    assert (Config().stylesheet, Config().embed_limit) == (True, 10)
+    config = load_config(
+        _write(tmp_path, MINIMAL + "stylesheet = false\nembed_limit = 3\n")
+    )
+    assert (config.stylesheet, config.embed_limit) == (False, 3)
+
+
+def test_web_options_are_checked(tmp_path: Path) -> None:
+    path = _write(tmp_path, MINIMAL + 'stylesheet = "yes"\nembed_limit = 0\n')
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    assert str(e.value) == (
+        f"{path}: invalid config:\n"
+        "  - feed.stylesheet: expected true or false, found 'yes'\n"
+        "  - feed.embed_limit: expected a whole number >= 1, found 0"
+    )
+
+
+@pytest.mark.parametrize("topic", ['name = "All"', 'name = "Alles"\nslug = "all"'])
+def test_the_main_feeds_name_is_no_topic_slug(tmp_path: Path, topic: str) -> None:
+    """embed/all.html is the main feed's page: a topic "all" would overwrite it."""
+    path = _write(tmp_path, MINIMAL + f"[[topic]]\n{topic}\n")
+    with pytest.raises(ConfigError, match=r"slug 'all' names the main feed's files"):
+        load_config(path)

@@ -27,6 +27,7 @@ from feedpub.cli import cli
 from feedpub.config import Config
 from feedpub.errors import SourceError
 from feedpub.model import Topic
+from feedpub.render.jsonfeed import json_feed_problems
 from tests.feedcheck import check_reader
 
 CONFIG = Config(
@@ -114,6 +115,10 @@ def _assert_valid(outputs: dict[str, bytes], items: int) -> None:
             etree.fromstring(data)
             parsed = feedparser.parse(data)
             assert not parsed.bozo, (name, parsed.get("bozo_exception"))
+        elif name.endswith(".json"):
+            assert json_feed_problems(data) == [], name
+        elif name.endswith((".opml", ".xsl")):
+            etree.fromstring(data)
         elif name.endswith(".html"):
             assert data.startswith(b"<!DOCTYPE html>")
             assert b"<script>alert" not in data, name

@@ -1,4 +1,5 @@
-"""HTML pages (feed landing pages, yearly archive) with autoescaping Jinja2."""
+"""HTML pages (feed landing pages, yearly archive, embed pages) and the XSL
+view of the feeds, with autoescaping Jinja2."""
 
 from __future__ import annotations
 
@@ -22,9 +23,35 @@ _WORDS = {
         "feeds": "Feeds abonnieren",
         "archive": "Archiv",
         "empty": "Noch keine Meldungen.",
+        "skip": "Zum Inhalt springen",
+        "subscribe": "Abonnieren:",
+        "feed_url": "Feed-Adresse zum Kopieren",
+        "embed": "zum Einbetten",
+        "opml": "Alle Feeds als OPML-Liste für Feedreader",
+        "all_items": "Alle Meldungen",
+        "to_page": "Die Meldungen als Webseite",
+        "xsl_note": "Dies ist ein Newsfeed. Kopieren Sie seine Adresse in Ihren"
+        " Feedreader, um neue Meldungen automatisch zu erhalten.",
     },
-    "en": {"feeds": "Subscribe", "archive": "Archive", "empty": "No news yet."},
+    "en": {
+        "feeds": "Subscribe",
+        "archive": "Archive",
+        "empty": "No news yet.",
+        "skip": "Skip to content",
+        "subscribe": "Subscribe:",
+        "feed_url": "Feed address to copy",
+        "embed": "embed",
+        "opml": "All feeds as an OPML list for feed readers",
+        "all_items": "All news",
+        "to_page": "The news as a web page",
+        "xsl_note": "This is a news feed. Copy its address into your feed reader"
+        " to get new items automatically.",
+    },
 }
+
+
+def _words(language: str) -> dict[str, str]:
+    return _WORDS.get(language.split("-")[0].casefold(), _WORDS["en"])
 
 
 def relative_url(url: str, base_url: str, page_path: str) -> str:
@@ -42,7 +69,7 @@ def relative_url(url: str, base_url: str, page_path: str) -> str:
 
 def render_page(page: PageSpec) -> bytes:
     """Render one page to UTF-8 bytes."""
-    words = _WORDS.get(page.language.split("-")[0].casefold(), _WORDS["en"])
+    words = _words(page.language)
     # The page's own feed first; compared by key, not by (large) value.
     own = page.feed.key if page.feed else None
     discovery = [page.feed] if page.feed else []
@@ -58,4 +85,27 @@ def render_page(page: PageSpec) -> bytes:
         local=local,
         href=lambda url: relative_url(url, page.base_url, page.path),
     )
+    return text.encode("utf-8")
+
+
+def render_embed_page(page: PageSpec) -> bytes:
+    """Render a feed's iframe-able page: its newest items, no scripts.
+
+    Links open in a new browsing context (``target="_blank"``, ``rel="noopener"``)
+    so a click never replaces only the frame.
+    """
+    if page.feed is None:
+        raise ValueError(f"embed page {page.path} needs its feed")
+    text = _ENV.get_template("embed.html.j2").render(
+        page=page,
+        feed=page.feed,
+        words=_words(page.language),
+        local=lambda moment: moment.astimezone(page.timezone),
+    )
+    return text.encode("utf-8")
+
+
+def render_stylesheet(language: str) -> bytes:
+    """Render the XSL that shows any of the RSS or Atom feeds as a page."""
+    text = _ENV.get_template("feed.xsl.j2").render(words=_words(language))
     return text.encode("utf-8")

@@ -4,25 +4,39 @@ feedgen 1.0.0 quirks handled here: ``add_entry()`` prepends unless told to
 append; every ``updated`` defaults to *now*; the RSS channel ``<link>`` is the
 last ``link()`` given; RSS authors need an e-mail address (bylines go to
 ``dc:creator`` instead); its own ``<generator>`` names feedgen's version; an
-Atom entry link loses its ``rel`` and ``type`` (harmless: alternate is the default).
+Atom entry link loses its ``rel`` and ``type`` (harmless: alternate is the default);
+there is no API for ``<?xml-stylesheet?>``, so it is put into the bytes here.
 """
 
 from __future__ import annotations
 
-import html
 from typing import Any
+from xml.sax.saxutils import quoteattr
 
 from feedgen.feed import FeedGenerator
 
 from feedpub.errors import RenderError
-from feedpub.model import FeedSpec, Item
+from feedpub.model import FeedSpec
+from feedpub.render.markup import html_body
 
 GENERATOR = "feedpub"
+_DECLARATION_END = b"?>\n"
 
 
-def html_body(item: Item) -> str:
-    """The item's full text as escaped HTML paragraphs."""
-    return "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in item.paragraphs)
+def with_stylesheet(data: bytes, href: str) -> bytes:
+    """Insert ``<?xml-stylesheet?>`` right after the XML declaration.
+
+    Raises:
+        RenderError: the document does not start with an XML declaration.
+    """
+    end = data.find(_DECLARATION_END)
+    if not data.startswith(b"<?xml ") or end < 0:
+        raise RenderError("expected an XML declaration to put the stylesheet after")
+    # The pseudo-attributes of a processing instruction are quoted like
+    # attributes (XML Stylesheet PI 1.0, section 2).
+    instruction = f'<?xml-stylesheet type="text/xsl" href={quoteattr(href)}?>\n'
+    cut = end + len(_DECLARATION_END)
+    return data[:cut] + instruction.encode("utf-8") + data[cut:]
 
 
 def _feed(spec: FeedSpec, self_url: str, self_type: str) -> Any:
@@ -66,7 +80,7 @@ def render_rss(spec: FeedSpec) -> bytes:
         data: bytes = fg.rss_str(pretty=True)
     except ValueError as e:
         raise RenderError(f"cannot render {spec.rss_url}: {e}") from e
-    return data
+    return with_stylesheet(data, spec.stylesheet) if spec.stylesheet else data
 
 
 def render_atom(spec: FeedSpec) -> bytes:
@@ -97,4 +111,4 @@ def render_atom(spec: FeedSpec) -> bytes:
         data: bytes = fg.atom_str(pretty=True)
     except ValueError as e:
         raise RenderError(f"cannot render {spec.atom_url}: {e}") from e
-    return data
+    return with_stylesheet(data, spec.stylesheet) if spec.stylesheet else data

@@ -1,0 +1,375 @@
+"""The pages, the XSL view and the embed kit in a real browser: Debian's
+Chromium driven by Playwright, against ``feedpub serve`` started as a process.
+
+These tests never skip: without /usr/bin/chromium they fail (``.ci/run``
+installs it with apt-get; no browser is ever downloaded).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urldefrag
+
+import pytest
+from lxml import html as lhtml
+from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, sync_playwright
+
+from feedpub.build import compile_site
+from feedpub.config import Config
+from feedpub.publish import read_sources, write_outputs
+from tests.conftest import DATA, load_config
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+MARKUP_TITLE = (
+    "<script>window.feedpubPwned = true</script> & \"Zitat\" 'einfach' <b>fett</b>"
+)
+MARKUP_TEXT = (
+    'Markup im Text: <img src="x" onerror="window.feedpubPwned = true"> und &amp;'
+    " sowie „Anführungszeichen“ & <script>window.feedpubPwned = true</script>."
+)
+FEED_TYPES = {
+    "application/rss+xml": "application/rss+xml",
+    "application/atom+xml": "application/atom+xml",
+    "application/feed+json": "application/feed+json",
+}
+
+
+class Server:
+    """``feedpub serve`` on a free port, as a real process."""
+
+    def __init__(self, folder: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "feedpub", "serve", "-o", str(folder), "-p", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={k: v for k, v in os.environ.items() if not k.startswith("FEEDPUB_")},
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line.startswith(f"serving {folder}/ at http://127.0.0.1:"), line
+        self.url = line.split(" at ", 1)[1].strip()
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return load_config(DATA / "web.toml")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, config: Config) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    sources = [DATA / "tricky", DATA / "web"]
+    write_outputs(compile_site(read_sources(sources), config).outputs, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def feeds(site: Path) -> Iterator[Server]:
+    server = Server(site)
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory, feeds: Server) -> Iterator[Server]:
+    """Another site, on another origin, that embeds the feeds."""
+    folder = tmp_path_factory.mktemp("host")
+    (folder / "index.html").write_text(
+        f"""<!DOCTYPE html>
+<html lang="de">
+<head><meta charset="utf-8"><title>Partnerseite</title></head>
+<body>
+<h1>Partnerseite</h1>
+<div id="topic" data-feedpub-feed="{feeds.url}topics/treffen-meldungen/feed.json"
+     data-feedpub-limit="2"><a href="{feeds.url}topics/treffen-meldungen/">Meldungen</a></div>
+<div id="all" data-feedpub-feed="{feeds.url}feed.json" data-feedpub-limit="10"></div>
+<div id="broken" data-feedpub-feed="{feeds.url}topics/missing/feed.json"><p>Ersatz</p></div>
+<iframe id="topic-frame" title="Treffen" src="{feeds.url}embed/treffen-meldungen.html"></iframe>
+<iframe id="markup-frame" title="Sicherheit" src="{feeds.url}embed/sicherheit.html"></iframe>
+<script src="{feeds.url}embed.js" defer></script>
+</body>
+</html>
+""",
+        "utf-8",
+    )
+    server = Server(folder)
+    assert server.url != feeds.url
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert CHROMIUM.is_file(), (
+        f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium);"
+        " .ci/run does this"
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page plus everything it did that a test may need to rule out."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("dialog", self._dialog)
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def _dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _console(self, message: ConsoleMessage) -> None:
+        where = message.location["url"]
+        # the browser asks every origin for /favicon.ico on its own
+        if message.type == "error" and not where.endswith("/favicon.ico"):
+            self.errors.append(f"{where}: {message.text}")
+
+    def pwned(self) -> bool:
+        flags = [self.page.evaluate("() => window.feedpubPwned")]
+        flags += [f.evaluate("() => window.feedpubPwned") for f in self.page.frames]
+        return any(flags) or bool(self.dialogs)
+
+
+@pytest.fixture
+def watched(browser: Browser) -> Iterator[Watched]:
+    context = browser.new_context()
+    watched = Watched(context.new_page())
+    yield watched
+    context.close()
+
+
+def _served(url: str, config: Config, feeds: Server) -> str:
+    """Where an absolute URL of the published site is in the preview."""
+    if url.startswith(config.base_url):
+        return feeds.url + url.removeprefix(config.base_url)
+    return url
+
+
+def _json(site: Path, name: str) -> dict[str, object]:
+    data = json.loads((site / name).read_bytes())
+    assert isinstance(data, dict)
+    return data
+
+
+def _titles(site: Path, name: str, count: int) -> list[str]:
+    items = _json(site, name)["items"]
+    assert isinstance(items, list)
+    return [str(item["title"]) for item in items[:count]]
+
+
+# (a) The landing page: discovery links, and every link resolves ----------------
+
+
+@pytest.mark.parametrize("path", ["", "topics/sicherheit/"])
+def test_feed_pages_advertise_every_feed_and_every_link_resolves(
+    watched: Watched, feeds: Server, config: Config, path: str
+) -> None:
+    page = watched.page
+    response = page.goto(feeds.url + path)
+    assert response is not None
+    assert response.status == 200
+    assert page.evaluate("() => document.documentElement.lang") == config.language
+    discovery = page.eval_on_selector_all(
+        "link[rel=alternate]", "links => links.map(l => [l.type, l.href, l.title])"
+    )
+    prefixes = ["", *(f"topics/{t.slug}/" for t in config.topics)]
+    names = {"application/rss+xml": "rss.xml", "application/atom+xml": "atom.xml"}
+    names["application/feed+json"] = "feed.json"
+    expected = sorted(
+        (kind, f"{config.base_url}{prefix}{name}")
+        for prefix in prefixes
+        for kind, name in names.items()
+    )
+    assert sorted((kind, href) for kind, href, _ in discovery) == expected
+    own = [href for _, href, _ in discovery[:3]]
+    assert own == [f"{config.base_url}{path}{n}" for n in names.values()]
+    for kind, href, title in discovery:
+        assert title
+        answer = page.request.get(_served(href, config, feeds))
+        assert answer.status == 200, href
+        assert answer.headers["content-type"] == FEED_TYPES[kind], href
+
+    links = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+    assert len(links) > 20
+    pages: dict[str, bytes] = {}
+    for link in links:
+        if link.startswith("https://www.example.org/"):
+            continue  # an item's explicit @link: to the publisher's site
+        url, anchor = urldefrag(_served(link, config, feeds))
+        assert url.startswith(feeds.url), link
+        if url not in pages:
+            answer = page.request.get(url)
+            assert answer.status == 200, link
+            pages[url] = answer.body()
+        if anchor:
+            ids = lhtml.fromstring(pages[url]).xpath("//@id")
+            assert anchor in ids, link
+    # an item link opens the archive at the item
+    first = page.locator("main article h2 a").first
+    href = first.get_attribute("href")
+    assert href
+    assert "#" in href
+    page.goto(_served(first.evaluate("a => a.href"), config, feeds))
+    assert page.evaluate("() => document.querySelector(':target') !== null")
+
+    # nothing is loaded from anywhere else, and no script runs at all
+    assert all(url.startswith(feeds.url) for url in watched.requests), watched.requests
+    assert watched.errors == []
+    assert not watched.pwned()
+
+
+def test_landing_page_is_usable_by_keyboard_and_labels_its_fields(
+    watched: Watched, feeds: Server, config: Config
+) -> None:
+    page = watched.page
+    page.goto(feeds.url)
+    field = page.get_by_label("Feed-Adresse zum Kopieren", exact=True)
+    assert field.get_attribute("readonly") is not None
+    assert field.input_value() == f"{config.base_url}rss.xml"
+    topic = page.get_by_label(
+        "Feed-Adresse zum Kopieren (Webtest „Zitat“ & <Klammern> – Förderung)"
+    )
+    assert topic.input_value() == f"{config.base_url}topics/foerderung/rss.xml"
+    page.keyboard.press("Tab")
+    focused = page.evaluate(
+        """() => {
+            const e = document.activeElement, box = e.getBoundingClientRect();
+            return [e.textContent, getComputedStyle(e).outlineStyle,
+                    box.left >= 0 && box.top >= 0 && box.width > 0];
+        }"""
+    )
+    assert focused == ["Zum Inhalt springen", "solid", True]
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+
+
+# (b) Another origin embeds a topic: with embed.js and with the iframe ----------
+
+
+def test_another_site_embeds_a_topic_with_the_script_and_the_iframe(
+    watched: Watched, feeds: Server, host: Server, site: Path
+) -> None:
+    page = watched.page
+    page.goto(host.url)
+    assert page.evaluate("() => location.origin") + "/" == host.url
+    page.wait_for_selector("#topic[data-feedpub-state=ready]")
+    page.wait_for_selector("#all[data-feedpub-state=ready]")
+    page.wait_for_selector("#broken[data-feedpub-state=error]")
+
+    topic = _json(site, "topics/treffen-meldungen/feed.json")["items"]
+    assert isinstance(topic, list)
+    assert len(topic) > 2
+    shown = page.eval_on_selector_all(
+        "#topic li.feedpub-item",
+        """items => items.map(li => {
+            const a = li.querySelector("a.feedpub-link"), t = li.querySelector("time");
+            return [a.textContent, a.href, a.target, a.rel, t.dateTime, t.textContent];
+        })""",
+    )
+    assert shown == [
+        [
+            item["title"],
+            item["url"],
+            "_blank",
+            "noopener",
+            item["date_published"][:10],
+            "{2}.{1}.{0}".format(*item["date_published"][:10].split("-")),
+        ]
+        for item in topic[:2]
+    ]
+    assert page.locator("#all li").count() == 10
+    # a feed that cannot be loaded leaves the host's own content
+    assert page.locator("#broken").inner_text() == "Ersatz"
+
+    frame = page.frame_locator("#topic-frame")
+    frame_titles = frame.locator("li a").all_text_contents()
+    assert frame_titles == _titles(site, "topics/treffen-meldungen/feed.json", 3)
+    for link in frame.locator("a").all():
+        assert link.get_attribute("target") == "_blank"
+        assert link.get_attribute("rel") == "noopener"
+    child = next(
+        f for f in page.frames if f.url.endswith("embed/treffen-meldungen.html")
+    )
+    assert child.url.startswith(feeds.url)
+    assert child.evaluate("() => document.scripts.length") == 0
+    assert watched.errors == [
+        f"{feeds.url}topics/missing/feed.json: Failed to load resource:"
+        " the server responded with a status of 404 (Not Found)"
+    ]
+
+
+# (c) Markup in the source is shown as text, everywhere --------------------------
+
+
+def test_markup_in_an_item_is_text_in_the_embeds(
+    watched: Watched, host: Server
+) -> None:
+    page = watched.page
+    page.goto(host.url)
+    page.wait_for_selector("#all[data-feedpub-state=ready]")
+    first = page.locator("#all li a").first
+    assert first.text_content() == MARKUP_TITLE
+    assert page.locator("#all script, #all img, #all b").count() == 0
+    frame = page.frame_locator("#markup-frame")
+    assert frame.locator("li a").first.text_content() == MARKUP_TITLE
+    assert frame.locator("script, img, b").count() == 0
+    assert not watched.pwned()
+
+
+@pytest.mark.parametrize("path", ["", "topics/sicherheit/", "archive/2022.html"])
+def test_markup_in_an_item_is_text_in_the_pages(
+    watched: Watched, feeds: Server, path: str
+) -> None:
+    page = watched.page
+    page.goto(feeds.url + path)
+    article = page.locator("main article").first
+    assert article.locator("h2 a").text_content() == MARKUP_TITLE
+    assert article.locator("p").nth(1).text_content() == MARKUP_TEXT
+    assert page.locator("main script, main img, main b").count() == 0
+    assert not watched.pwned()
+
+
+# The XSL view: a feed opened in the browser is a page --------------------------
+
+
+@pytest.mark.parametrize("name", ["rss.xml", "atom.xml", "topics/sicherheit/atom.xml"])
+def test_a_feed_opened_in_the_browser_is_shown_as_a_page(
+    watched: Watched, feeds: Server, site: Path, config: Config, name: str
+) -> None:
+    page = watched.page
+    response = page.goto(feeds.url + name)
+    assert response is not None
+    assert response.headers["content-type"] == "application/xml"
+    json_name = name.replace("rss.xml", "feed.json").replace("atom.xml", "feed.json")
+    feed = _json(site, json_name)
+    assert page.locator("h1").text_content() == feed["title"]
+    assert page.title() == feed["title"]
+    shown = page.locator("article h2 a").all_text_contents()
+    assert shown == _titles(site, json_name, config.limit)
+    assert shown[0] == MARKUP_TITLE
+    field = page.get_by_label("Feed-Adresse zum Kopieren")
+    assert field.input_value() == config.base_url + name
+    assert page.locator("article script, article img, article b").count() == 0
+    assert not watched.pwned()
