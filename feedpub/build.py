@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from feedpub.config import Config
 from feedpub.errors import ConfigError, SourceError
 from feedpub.identity import reconcile
+from feedpub.keys import spec_key
 from feedpub.model import Diagnostic, Item, RawItem
 from feedpub.normalise import normalise_items
 from feedpub.parse import decode_source, parse_document
@@ -24,12 +26,14 @@ from feedpub.plan import (
     STYLESHEET,
     Plan,
     link_items,
+    listing,
     plan_feeds,
 )
 from feedpub.publish import (
     PublishReport,
     build_clock,
     code_digest,
+    files_in_place,
     locked_output,
     read_config_bytes,
     read_sources,
@@ -56,8 +60,9 @@ class BuildResult:
 
     items: tuple[Item, ...]
     warnings: tuple[Diagnostic, ...]
-    outputs: dict[str, bytes]
+    outputs: dict[str, bytes]  # rendered this time, by path
     state: State = field(default_factory=State)
+    kept: tuple[str, ...] = ()  # paths not rendered again: same key, file in place
 
 
 def compile_items(
@@ -134,6 +139,8 @@ def compile_site(
     state: State | None = None,
     now: dt.datetime = _EPOCH,
     inputs: str = "",
+    salt: str = "",
+    reuse: Mapping[str, OutputRecord] | None = None,
 ) -> BuildResult:
     """Turn documents into every output file, as bytes by relative path. Pure.
 
@@ -144,6 +151,10 @@ def compile_site(
         now: the time of this build; used only for items edited since the last
             build and for topics removed since (never written otherwise).
         inputs: a digest of everything the build read, kept in the new state.
+        salt: mixed into every output's key: digests of the code and config.
+        reuse: records of published files that are in place; a file whose
+            record has the key this build computes is not rendered again and
+            is missing from ``outputs`` (listed in ``kept``).
 
     Raises:
         ConfigError: the config has no ``base_url`` to make absolute URLs with.
@@ -157,6 +168,7 @@ def compile_site(
                 " a build needs feed.base_url"
             )
         raise ConfigError(f"{config.path}: feed.base_url is required to build feeds")
+    reuse = reuse or {}
     items, warnings, next_state = _compile(documents, config, state, now)
     if not items:
         names = ", ".join(name for name, _ in documents) or "no documents"
@@ -172,21 +184,29 @@ def compile_site(
         )
     plan = plan_feeds(items, config, next_state.retired)
     outputs: dict[str, bytes] = {}
-    for prefix, feed in plan.feeds:
-        outputs[f"{prefix}{RSS}"] = render_rss(feed)
-        outputs[f"{prefix}{ATOM}"] = render_atom(feed)
-    for page in plan.pages:
-        outputs[page.path] = render_page(page)
-    _add_web_outputs(outputs, plan, config, items)
+    records: list[OutputRecord] = []
+    kept: list[str] = []
+    for job in _jobs(plan, config, items):
+        key = spec_key(job.spec, salt)
+        previous = reuse.get(job.path)
+        if previous is not None and previous.key == key:
+            records.append(previous)
+            kept.append(job.path)
+            continue
+        data = job.render()
+        outputs[job.path] = data
+        records.append(
+            OutputRecord(
+                path=job.path,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                key=key,
+            )
+        )
     validate_outputs(outputs)
     next_state = State(
         inputs=inputs,
-        outputs=tuple(
-            OutputRecord(
-                path=name, size=len(data), sha256=hashlib.sha256(data).hexdigest()
-            )
-            for name, data in sorted(outputs.items())
-        ),
+        outputs=tuple(sorted(records, key=lambda r: r.path)),
         topics=next_state.topics,
         retired=next_state.retired,
         entries=next_state.entries,
@@ -197,7 +217,58 @@ def compile_site(
         warnings=tuple(warnings),
         outputs=outputs,
         state=next_state,
+        kept=tuple(sorted(kept)),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One output to publish: its path, what it shows, and how to render it."""
+
+    path: str
+    spec: object  # everything the output shows; keys.spec_key names its bytes
+    render: Callable[[], bytes]
+
+
+def _jobs(plan: Plan, config: Config, items: Sequence[Item]) -> list[_Job]:
+    """Every output of a plan, not yet rendered."""
+    jobs: list[_Job] = []
+    for prefix, feed in plan.feeds:
+        jobs.append(_Job(f"{prefix}{RSS}", ("rss", feed), partial(render_rss, feed)))
+        jobs.append(_Job(f"{prefix}{ATOM}", ("atom", feed), partial(render_atom, feed)))
+        jobs.append(
+            _Job(
+                f"{prefix}{JSON_FEED}",
+                ("json", feed),
+                partial(render_json_feed, feed),
+            )
+        )
+    for page in plan.pages:
+        jobs.append(_Job(page.path, ("page", page), partial(render_page, page)))
+    for page in plan.embeds:
+        jobs.append(_Job(page.path, ("embed", page), partial(render_embed_page, page)))
+    jobs.append(_Job(EMBED_SCRIPT, "embed.js", embed_script))
+    # The OPML lists the current topics' feeds (not the retired ones), dated
+    # by the oldest item: it changes with the config, not with every new item.
+    current = {""} | {t.slug for t in config.topics}
+    feeds = tuple(listing(feed) for _, feed in plan.feeds if feed.key in current)
+    first = min(i.published for i in items)
+    jobs.append(
+        _Job(
+            OPML,
+            ("opml", config.title, feeds, first),
+            partial(render_opml, config.title, feeds, first),
+        )
+    )
+    if config.stylesheet:
+        jobs.append(
+            _Job(
+                STYLESHEET,
+                ("xsl", config.language),
+                partial(render_stylesheet, config.language),
+            )
+        )
+    return jobs
 
 
 def inputs_digest(documents: Sequence[tuple[str, bytes]], config: Config) -> str:
@@ -218,31 +289,18 @@ def inputs_digest(documents: Sequence[tuple[str, bytes]], config: Config) -> str
     return f"sha256:{digest.hexdigest()}"
 
 
+def build_salt(config: Config) -> str:
+    """What every output's key depends on besides its spec: the code and config."""
+    config_digest = hashlib.sha256(read_config_bytes(config.path)).hexdigest()
+    return f"{code_digest()}:{config_digest}"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BuildOptions:
     """How the shell runs a build: waiting for a lock, forcing a full build."""
 
     wait: float = 0.0  # seconds to wait for another build to finish
     force: bool = False  # render everything even when the inputs did not change
-
-
-def _add_web_outputs(
-    outputs: dict[str, bytes], plan: Plan, config: Config, items: Sequence[Item]
-) -> None:
-    """JSON Feeds, OPML, embed pages and script, and the feeds' XSL view."""
-    current = {""} | {t.slug for t in config.topics}  # not the retired topics
-    feeds = [feed for _, feed in plan.feeds if feed.key in current]
-    for prefix, feed in plan.feeds:
-        outputs[f"{prefix}{JSON_FEED}"] = render_json_feed(feed)
-    for page in plan.embeds:
-        outputs[page.path] = render_embed_page(page)
-    outputs[EMBED_SCRIPT] = embed_script()
-    # dateCreated from the data, and one that does not move with every new or
-    # edited item: the list of feeds only changes with the config.
-    first = min(i.published for i in items)
-    outputs[OPML] = render_opml(config.title, feeds, first)
-    if config.stylesheet:
-        outputs[STYLESHEET] = render_stylesheet(config.language)
 
 
 def build(
@@ -256,7 +314,8 @@ def build(
     Holds the output folder's lock throughout (see ``publish.locked_output``).
     When the inputs' digest equals the one in the state file and every file the
     state lists is in place with its size, nothing is rendered and the result
-    is ``None``.
+    is ``None``. Otherwise outputs whose key (see ``keys.py``) is unchanged and
+    whose file is in place are not rendered again; ``force`` renders them all.
 
     Args:
         config: the validated configuration.
@@ -276,8 +335,18 @@ def build(
         if not options.force and unchanged_since(out_dir, STATE, inputs):
             return None, PublishReport(written=(), unchanged=())
         state = read_state(out_dir, STATE)
+        reuse = {}
+        if state is not None and not options.force:
+            reuse = {r.path: r for r in files_in_place(out_dir, state.outputs)}
+        salt = build_salt(config)
         result = compile_site(
-            documents, config, state=state, now=build_clock(), inputs=inputs
+            documents,
+            config,
+            state=state,
+            now=build_clock(),
+            inputs=inputs,
+            salt=salt,
+            reuse=reuse,
         )
         report = write_outputs(result.outputs, out_dir, last=STATE)
     return result, report

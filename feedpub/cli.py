@@ -156,7 +156,8 @@ def build(
         return
     _warn(result.warnings)
     click.echo(
-        f"wrote {len(report.written)} of {len(result.outputs)} files to {out}"
+        f"wrote {len(report.written)} of {len(result.outputs) + len(result.kept)}"
+        f" files to {out}"
         f" ({len(result.items)} items, {len(config.topics)} topics)"
     )
 

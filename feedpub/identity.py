@@ -186,7 +186,9 @@ def _assign(
             else:
                 updated = max(now, entry.updated, entry.published)
                 item_sketch = sketch(item)
-            result[index] = _with(item, entry.id, entry.published, updated)
+            result[index] = _with(
+                item, entry.id, entry.published, updated, prints[index]
+            )
             records.append(
                 dataclasses.replace(
                     entry,
@@ -210,7 +212,7 @@ def _assign(
             moment += dt.timedelta(seconds=1)
         used_times.add(moment)
         newest_older = moment
-        result[index] = _with(item, item_id, moment, None)
+        result[index] = _with(item, item_id, moment, None, prints[index])
         records.append(
             Entry(
                 id=item_id,
@@ -225,11 +227,20 @@ def _assign(
 
 
 def _with(
-    item: Item, item_id: str, published: dt.datetime, updated: dt.datetime | None
+    item: Item,
+    item_id: str,
+    published: dt.datetime,
+    updated: dt.datetime | None,
+    print_: str,
 ) -> Item:
     anchor = f"item-{item.day.isoformat()}-{_number(item_id)}"
     if updated is not None and updated <= published:
         updated = None
     return dataclasses.replace(
-        item, id=item_id, anchor=anchor, published=published, updated=updated
+        item,
+        id=item_id,
+        anchor=anchor,
+        published=published,
+        updated=updated,
+        fingerprint=print_,
     )

@@ -93,6 +93,7 @@ class Item:
     source: str = ""
     line: int = 0
     tags_line: int = 0  # the line of the @tags: field, for messages
+    fingerprint: str = ""  # digest of what readers see, set by identity.reconcile()
 
     def __post_init__(self) -> None:
         offset = self.published.utcoffset()

@@ -6,6 +6,7 @@ Output paths are public API (subscribers depend on them) and live here only.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ EMBED = "embed/{slug}.html"  # the main feed's page is embed/all.html
 EMBED_SCRIPT = "embed.js"
 
 STATE = "feedpub-state.jsonl"
+_NO_DATE = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def embed_path(key: str) -> str:
@@ -75,6 +77,15 @@ class Plan:
 def newest_first(items: Sequence[Item]) -> list[Item]:
     """Sort by publication time, newest first; ids break ties deterministically."""
     return sorted(items, key=lambda i: (i.published, i.id), reverse=True)
+
+
+def listing(feed: FeedSpec) -> FeedSpec:
+    """A feed as a list of feeds shows it: names and addresses, no items, no date.
+
+    Pages and the OPML get these, so a new item changes only the outputs that
+    show it (their keys, ``keys.py``, do not move with other feeds' items).
+    """
+    return dataclasses.replace(feed, items=(), updated=_NO_DATE)
 
 
 def retirement_notice(topic: Retired, config: Config) -> Item:
@@ -163,7 +174,7 @@ def plan_feeds(
             )
         )
 
-    all_feeds = tuple(f for _, f in feeds)
+    all_feeds = tuple(listing(f) for _, f in feeds)
     for gone in retired:
         prefix = TOPIC_DIR.format(slug=gone.slug)
         notice = retirement_notice(gone, config)
@@ -224,7 +235,7 @@ def plan_feeds(
             timezone=config.timezone,
             items=feed.items[: config.embed_limit],
             base_url=config.base_url,
-            feed=feed,
+            feed=listing(feed),
         )
         for _, feed in feeds  # a retired topic's embed page shows its notice
     )

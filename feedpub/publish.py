@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import hashlib
 import os
 import re
@@ -16,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from feedpub.errors import BusyError, PublishError, SourceError, StateError
 from feedpub.model import Diagnostic
-from feedpub.state import State, load_state, read_header
+from feedpub.state import OutputRecord, State, load_state, read_header
 
 # mkstemp(prefix=".NAME.", suffix=".tmp") names: the random part is 8 characters
 _TEMPORARY = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")
@@ -297,6 +298,20 @@ def unchanged_since(out_dir: Path, name: str, inputs: str) -> bool:
     return True
 
 
+def files_in_place(
+    out_dir: Path, records: Iterable[OutputRecord]
+) -> list[OutputRecord]:
+    """The records whose file is in the output folder with the recorded size."""
+    found: list[OutputRecord] = []
+    for record in records:
+        try:
+            if (out_dir / record.path).stat().st_size == record.size:
+                found.append(record)
+        except OSError:
+            continue
+    return found
+
+
 def _leading(lines: Iterable[bytes]) -> Iterator[bytes]:
     """The lines up to the first that is neither the header nor an output."""
     for line in lines:
@@ -315,6 +330,7 @@ def read_config_bytes(path: Path | None) -> bytes:
         return b""
 
 
+@functools.cache
 def code_digest() -> str:
     """A digest of feedpub's own code and templates: a new feedpub rebuilds."""
     digest = hashlib.sha256()

@@ -5,8 +5,8 @@ the same state always gives the same bytes and a diff shows what changed:
 
 1. ``{"format": "feedpub-state/1", "inputs": ...}``: the format and a digest of
    everything the build read (sources, config, feedpub's version);
-2. ``{"output": path, "size": n, "sha256": ...}`` for every file the build
-   published, by path;
+2. ``{"output": path, "size": n, "sha256": ..., "key": ...}`` for every file
+   the build published, by path (the key: see ``keys.py``);
 3. ``{"topic": slug, "name": ...}`` for every configured topic, in config order,
    and ``{"retired": slug, "name": ..., "since": ...}`` for every topic that was
    removed from the config (see ``plan.py`` for what happens to its feeds);
@@ -54,11 +54,12 @@ class Retired:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutputRecord:
-    """A published file: its path below the output folder, size and digest."""
+    """A published file: its path, size, digest, and the key of what it shows."""
 
     path: str
     size: int
     sha256: str
+    key: str = ""  # keys.spec_key of the output's spec: equal key, equal bytes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,7 +93,7 @@ def dump_state(state: State) -> bytes:
     """Serialise a state; records come out in their documented order."""
     lines = [_line({"format": FORMAT, "inputs": state.inputs})]
     lines += [
-        _line({"output": o.path, "size": o.size, "sha256": o.sha256})
+        _line({"output": o.path, "size": o.size, "sha256": o.sha256, "key": o.key})
         for o in sorted(state.outputs, key=lambda o: o.path)
     ]
     lines += [_line({"topic": slug, "name": name}) for slug, name in state.topics]
@@ -217,6 +218,7 @@ def _output(record: dict[str, Any], name: str, number: int) -> OutputRecord:
             path=str(record["output"]),
             size=int(record["size"]),
             sha256=str(record["sha256"]),
+            key=str(record.get("key", "")),
         )
     except (KeyError, ValueError, TypeError) as e:
         raise StateError(f"{name}:{number}: invalid output record: {e}") from e

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from feedpub.build import compile_site, inputs_digest
+from feedpub.build import build_salt, compile_site, inputs_digest
 from feedpub.config import Config
 from feedpub.publish import read_sources, write_outputs
 from tests.conftest import DATA, GOLDEN, ROOT, load_config, read_tree
@@ -25,7 +25,8 @@ CASES = [
 def _fresh(config: Config, sources: list[Path]) -> dict[str, bytes]:
     documents = read_sources(sources)
     inputs = inputs_digest(documents, config)
-    return compile_site(documents, config, inputs=inputs).outputs
+    salt = build_salt(config)
+    return compile_site(documents, config, inputs=inputs, salt=salt).outputs
 
 
 @pytest.mark.parametrize(("config_path", "sources", "golden"), CASES)

@@ -281,3 +281,41 @@ def test_removed_topic_retires_its_feeds_with_a_notice(config: Config) -> None:
     assert [(i.id, i.published, i.topics) for i in back.items] == [
         (i.id, i.published, i.topics) for i in first.items
     ]
+
+
+def test_unchanged_outputs_are_not_rendered_again(config: Config) -> None:
+    salt = "code:config"
+    first = compile_site([("news.txt", SEED.encode())], config, now=FIRST, salt=salt)
+    fixed = SEED.replace(
+        "Manchmal liegt das Gute so nah.", "Manchmal liegt das Gute ganz nah."
+    )
+    in_place = {r.path: r for r in first.state.outputs}
+    second = compile_site(
+        [("news.txt", fixed.encode())],
+        config,
+        state=first.state,
+        now=LATER,
+        salt=salt,
+        reuse=in_place,
+    )
+    full = compile_site(
+        [("news.txt", fixed.encode())], config, state=first.state, now=LATER, salt=salt
+    )
+    rendered = set(second.outputs) - {STATE}
+    assert second.kept
+    assert rendered.isdisjoint(second.kept)
+    assert rendered | set(second.kept) == set(full.outputs) - {STATE}
+    # exactly the files whose bytes change are rendered; the kept ones are equal
+    assert rendered == {n for n in rendered if full.outputs[n] != first.outputs[n]}
+    assert all(full.outputs[n] == first.outputs[n] for n in second.kept)
+    assert second.outputs[STATE] == full.outputs[STATE]
+    # another salt (new code or config) renders everything
+    other = compile_site(
+        [("news.txt", fixed.encode())],
+        config,
+        state=first.state,
+        now=LATER,
+        salt="new",
+        reuse=in_place,
+    )
+    assert other.kept == ()
