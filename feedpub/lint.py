@@ -42,7 +42,7 @@ def lint_items(
             warn(
                 item, f"dated {item.day.isoformat()}, after today ({today.isoformat()})"
             )
-        key = (item.day, fingerprint(item))
+        key = (item.day, item.fingerprint or fingerprint(item))
         if key in first_seen:
             twin = first_seen[key]
             warn(item, f"same date and text as the item at {twin.source}:{twin.line}")

@@ -1,0 +1,111 @@
+"""`feedpub check` as a lint, and the validation every file passes before it is published."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from pathlib import Path
+
+import pytest
+
+from feedpub.build import build, compile_items, compile_site
+from feedpub.config import Config
+from feedpub.errors import ValidationError
+from feedpub.lint import lint_items
+from feedpub.publish import read_sources
+from feedpub.validate import html_problems, validate_outputs, xml_problems
+from tests.conftest import ROOT, read_tree
+
+TODAY = dt.date(2020, 6, 1)
+
+
+def lint(text: str, config: Config) -> list[str]:
+    items, _ = compile_items([("news.txt", text.encode())], config)
+    return [str(d) for d in lint_items(items, config, TODAY)]
+
+
+def test_each_lint_rule_names_file_and_line(project_config: Config) -> None:
+    long_sentence = "Der Landkreis " + "und die Gemeinde " * 20 + "trafen sich."
+    text = (
+        "01.07.20\n\nIntegration im Juli, ein Termin in der Zukunft.\n\n"
+        "01.03.20\n\nIntegration zweimal gemeldet.\n\n"
+        "01.03.20\n\nIntegration zweimal gemeldet.\n\n"
+        "02.03.20\n\nEin Ehrenamt kommt nach dem älteren Datum.\n\n"
+        "01.02.20\n\nÜber das Wetter.\n\n"
+        f"01.01.20\n\n{long_sentence}\n\n"
+        "01.12.19\n@title: " + "Sehr langer Titel " * 6 + "\n\nIntegration.\n"
+    )
+    assert lint(text, project_config) == [
+        "news.txt:1: warning: dated 2020-07-01, after today (2020-06-01)",
+        "news.txt:9: warning: same date and text as the item at news.txt:5",
+        "news.txt:13: warning: dated 2020-03-02, later than the item above it"
+        " (2020-03-01 at line 9); sources list the newest first",
+        "news.txt:17: warning: matches no topic (add keywords or @tags:)",
+        "news.txt:21: warning: matches no topic (add keywords or @tags:)",
+        f"news.txt:21: warning: first sentence has {len(long_sentence)} characters;"
+        " the title shows only its first 90 (end the sentence or give @title:)",
+        "news.txt:25: warning: @title has 107 characters, more than title_length (90)",
+    ]
+
+
+def test_clean_source_has_no_lint_warning(project_config: Config) -> None:
+    assert (
+        lint("01.03.20\n\nIntegration vor Ort. Mehr dazu bald.\n", project_config) == []
+    )
+
+
+def test_validation_finds_what_readers_trip_on() -> None:
+    rss = (
+        b'<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
+        b"<title>t</title><link>https://x/</link><description>d</description>"
+        b"<item><title>a</title><guid>1</guid><pubDate>Mai 2020</pubDate></item>"
+        b"<item><title>b</title><guid>1</guid></item></channel></rss>"
+    )
+    assert xml_problems(rss) == [
+        'channel has no <atom:link rel="self">',
+        "item 1: pubDate 'Mai 2020' is not an RFC 822 date",
+        "item 2: duplicate guid '1'",
+    ]
+    atom = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><id>x</id><title>t</title>'
+        b"<updated>2020-01-01</updated><entry><id>e</id><title>a</title>"
+        b"<updated>2020-01-01T00:00:00Z</updated></entry></feed>"
+    )
+    assert xml_problems(atom) == [
+        "feed <updated> is not an RFC 3339 date",
+        'feed has no <link rel="self">',
+        "entry 1 has no author and the feed has none",
+    ]
+    assert xml_problems(b"<rss><channel>")[0].startswith("not well-formed XML")
+    assert html_problems(b'<!DOCTYPE html><p id="a"></p><p id="a"></p>') == [
+        "duplicate element id 'a'"
+    ]
+
+
+def test_every_output_of_a_real_build_validates(project_config: Config) -> None:
+    result = compile_site(read_sources(project_config.sources), project_config)
+    validate_outputs(result.outputs)  # raises on any problem
+
+
+def test_build_refuses_to_publish_an_invalid_file(
+    project_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "feeds"
+    build(project_config, output=out)
+    before = read_tree(out)
+    module = importlib.import_module("feedpub.build")
+    original = module.render_page
+
+    def broken(page: object) -> bytes:
+        data: bytes = original(page)  # type: ignore[arg-type]
+        return data.replace(b"<main", b'<p id="main"></p><main', 1)
+
+    monkeypatch.setattr(module, "render_page", broken)
+    (tmp_path / "seed.txt").write_text("01.01.21\n\nNeu im Jahr.\n")
+    with pytest.raises(ValidationError) as caught:
+        build(
+            project_config, sources=[ROOT / "seeds", tmp_path / "seed.txt"], output=out
+        )
+    assert str(caught.value).startswith("refusing to publish: ")
+    assert "index.html: duplicate element id 'main'" in str(caught.value)
+    assert read_tree(out) == before
