@@ -141,6 +141,7 @@ def compile_site(
     inputs: str = "",
     salt: str = "",
     reuse: Mapping[str, OutputRecord] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BuildResult:
     """Turn documents into every output file, as bytes by relative path. Pure.
 
@@ -155,6 +156,7 @@ def compile_site(
         reuse: records of published files that are in place; a file whose
             record has the key this build computes is not rendered again and
             is missing from ``outputs`` (listed in ``kept``).
+        progress: called with (outputs done, outputs in all) while rendering.
 
     Raises:
         ConfigError: the config has no ``base_url`` to make absolute URLs with.
@@ -186,7 +188,10 @@ def compile_site(
     outputs: dict[str, bytes] = {}
     records: list[OutputRecord] = []
     kept: list[str] = []
-    for job in _jobs(plan, config, items):
+    jobs = _jobs(plan, config, items)
+    for done, job in enumerate(jobs, start=1):
+        if progress is not None:
+            progress(done, len(jobs))
         key = spec_key(job.spec, salt)
         previous = reuse.get(job.path)
         if previous is not None and previous.key == key:
@@ -301,6 +306,7 @@ class BuildOptions:
 
     wait: float = 0.0  # seconds to wait for another build to finish
     force: bool = False  # render everything even when the inputs did not change
+    progress: Callable[[int, int], None] | None = None  # see compile_site
 
 
 def build(
@@ -347,6 +353,7 @@ def build(
             inputs=inputs,
             salt=salt,
             reuse=reuse,
+            progress=options.progress,
         )
         report = write_outputs(result.outputs, out_dir, last=STATE)
     return result, report

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -146,8 +147,14 @@ def build(
     """
     ctx.meta["feedpub.busy_exit"] = busy_exit
     config = load_config(config_path)
-    options = BuildOptions(wait=wait, force=force)
-    result, report = run_build(config, sources, output, options)
+    # A progress bar only for a person watching: never under cron or --quiet.
+    bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
+    options = BuildOptions(wait=wait, force=force, progress=bar)
+    try:
+        result, report = run_build(config, sources, output, options)
+    finally:
+        if bar is not None:
+            bar.close()
     if quiet:
         return
     out = output or config.output
@@ -274,6 +281,25 @@ def serve(config_path: Path | None, output: Path | None, host: str, port: int) -
         pass
     finally:
         server.server_close()
+
+
+class _ProgressBar:
+    """Shows rendering progress on stderr once a build takes a moment."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            self._bar = click.progressbar(
+                length=total, label="rendering", file=sys.stderr
+            )
+            self._bar.__enter__()
+        self._bar.update(done - self._bar.pos)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
 
 
 def _item_json(item: Item, config: Config) -> dict[str, Any]:

@@ -426,3 +426,44 @@ def test_stopped_build_exits_non_zero_and_cleans_up(
     )
     assert temporaries(tmp_path / "feeds") == []
     assert digests(tmp_path / "feeds") == before
+
+
+def _stderr_on_a_terminal(*args: str | Path) -> tuple[int, bytes]:
+    """Run feedpub with stderr on a pseudo-terminal; return exit code and what it showed."""
+    import pty
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "feedpub", *map(str, args)],
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+        env=env,
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    return process.wait(timeout=120), shown
+
+
+def test_progress_bar_only_on_a_terminal_and_never_quiet(tmp_path: Path) -> None:
+    config = write_project(tmp_path, items=500)
+    code, shown = _stderr_on_a_terminal("build", "-c", config, "-o", tmp_path / "a")
+    assert code == 0
+    assert b"rendering" in shown
+    assert b"100%" in shown
+    code, shown = _stderr_on_a_terminal(
+        "build", "-q", "-c", config, "-o", tmp_path / "b"
+    )
+    assert (code, shown) == (0, b"")
+    code, _, stderr = run("build", "-c", config, "-o", tmp_path / "c")
+    assert code == 0
+    assert stderr == ""  # piped, as under cron: no bar
