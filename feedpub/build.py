@@ -25,7 +25,7 @@ from feedpub.plan import (
     STATE,
     STYLESHEET,
     Plan,
-    link_items,
+    item_link,
     listing,
     plan_feeds,
 )
@@ -112,14 +112,20 @@ def _compile(
     order = {name: index for index, (name, _) in enumerate(documents)}
     warnings.sort(key=lambda d: (order.get(d.source, -1), d.line))
     previous = state or State()
-    identified, entries = reconcile(tagged, previous.entries, now)
+    base_url = config.base_url
+    identified, entries = reconcile(
+        tagged,
+        previous.entries,
+        now,
+        lambda item, anchor: item_link(item, base_url, anchor),
+    )
     next_state = State(
         inputs=previous.inputs,
         topics=tuple((t.slug, t.name) for t in config.topics),
         retired=_retired(previous, config, now),
         entries=tuple(sorted_entries(entries)),
     )
-    return link_items(identified, config), warnings, next_state
+    return identified, warnings, next_state
 
 
 def _retired(previous: State, config: Config, now: dt.datetime) -> tuple[Retired, ...]:

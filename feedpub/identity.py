@@ -33,7 +33,7 @@ import hashlib
 import re
 import zlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from feedpub.model import Item
 from feedpub.state import Entry
@@ -60,8 +60,8 @@ def fingerprint(item: Item) -> str:
 
 def sketch(item: Item) -> tuple[int, ...]:
     """The smallest ``SKETCH_SIZE`` CRC-32s of the item's words, ascending."""
-    words = _WORD.findall(" ".join((item.title, *item.paragraphs)).casefold())
-    hashes = sorted(set(map(zlib.crc32, map(str.encode, words))))
+    words = set(_WORD.findall(" ".join((item.title, *item.paragraphs)).casefold()))
+    hashes = sorted(map(zlib.crc32, map(str.encode, words)))
     return tuple(hashes[:SKETCH_SIZE])
 
 
@@ -82,7 +82,10 @@ def _number(item_id: str) -> int:
 
 
 def reconcile(
-    items: Sequence[Item], entries: Sequence[Entry], now: dt.datetime
+    items: Sequence[Item],
+    entries: Sequence[Entry],
+    now: dt.datetime,
+    link: Callable[[Item, str], str] | None = None,
 ) -> tuple[list[Item], list[Entry]]:
     """Give items the ids and dates recorded for them; record the new ones.
 
@@ -90,6 +93,8 @@ def reconcile(
         items: normalised, tagged items in source order, with the core's ids.
         entries: the records of earlier builds (may be empty).
         now: the time of this build, used only as the ``updated`` of an edit.
+        link: gives an item with its final anchor (the second argument) its
+            link, in the same step (see ``plan.item_link``); None: links stay.
 
     Returns:
         The items (same order) and all records for the next state: every old
@@ -108,7 +113,9 @@ def reconcile(
     for day, indexes in by_day.items():
         matched, unmatched = _match(indexes, items, prints, records.pop(day, []))
         kept += unmatched
-        kept += _assign(day, indexes, items, prints, matched, unmatched, now, result)
+        kept += _assign(
+            day, indexes, items, prints, matched, unmatched, now, result, link
+        )
     for rest in records.values():
         kept += rest
     return result, kept
@@ -165,6 +172,7 @@ def _assign(
     unmatched: list[Entry],
     now: dt.datetime,
     result: list[Item],
+    link: Callable[[Item, str], str] | None,
 ) -> list[Entry]:
     """Set ids and times of one day's items; return the records of its items.
 
@@ -182,20 +190,19 @@ def _assign(
             entry, same = matched[index]
             if same:
                 updated = entry.updated
-                item_sketch = entry.sketch
+                records.append(entry)
             else:
                 updated = max(now, entry.updated, entry.published)
-                item_sketch = sketch(item)
-            result[index] = _with(
-                item, entry.id, entry.published, updated, prints[index]
-            )
-            records.append(
-                dataclasses.replace(
-                    entry,
-                    updated=updated,
-                    fingerprint=prints[index],
-                    sketch=item_sketch,
+                records.append(
+                    dataclasses.replace(
+                        entry,
+                        updated=updated,
+                        fingerprint=prints[index],
+                        sketch=sketch(item),
+                    )
                 )
+            result[index] = _with(
+                item, entry.id, entry.published, updated, prints[index], link
             )
             newest_older = max(newest_older or entry.published, entry.published)
             continue
@@ -212,7 +219,7 @@ def _assign(
             moment += dt.timedelta(seconds=1)
         used_times.add(moment)
         newest_older = moment
-        result[index] = _with(item, item_id, moment, None, prints[index])
+        result[index] = _with(item, item_id, moment, None, prints[index], link)
         records.append(
             Entry(
                 id=item_id,
@@ -232,6 +239,7 @@ def _with(
     published: dt.datetime,
     updated: dt.datetime | None,
     print_: str,
+    link: Callable[[Item, str], str] | None,
 ) -> Item:
     anchor = f"item-{item.day.isoformat()}-{_number(item_id)}"
     if updated is not None and updated <= published:
@@ -243,4 +251,5 @@ def _with(
         published=published,
         updated=updated,
         fingerprint=print_,
+        link=item.link if link is None else link(item, anchor),
     )

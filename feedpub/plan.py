@@ -53,11 +53,11 @@ _RETIRED = {
 }
 
 
-def item_link(item: Item, base_url: str) -> str:
+def item_link(item: Item, base_url: str, anchor: str | None = None) -> str:
     """The item's ``@link:``, else its anchor in the yearly archive page."""
     if item.link:
         return item.link
-    return f"{base_url}{ARCHIVE.format(year=item.day.year)}#{item.anchor}"
+    return f"{base_url}{ARCHIVE.format(year=item.day.year)}#{anchor or item.anchor}"
 
 
 def link_items(items: Sequence[Item], config: Config) -> list[Item]:

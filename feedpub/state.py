@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -101,17 +102,11 @@ def dump_state(state: State) -> bytes:
         _line({"retired": r.slug, "name": r.name, "since": _stamp(r.since)})
         for r in sorted(state.retired, key=lambda r: r.slug)
     ]
-    lines += [
-        _line(
-            {
-                "id": e.id,
-                "day": e.day.isoformat(),
-                "published": _stamp(e.published),
-                "updated": _stamp(e.updated),
-                "fingerprint": e.fingerprint,
-                "sketch": "".join(f"{h:08x}" for h in e.sketch),
-            }
-        )
+    lines += [  # by hand, as _line() would: the state holds every item ever
+        f'{{"id": {json.dumps(e.id, ensure_ascii=False)}, "day": "{e.day}",'
+        f' "published": "{_stamp(e.published)}", "updated": "{_stamp(e.updated)}",'
+        f' "fingerprint": {json.dumps(e.fingerprint)},'
+        f' "sketch": "{struct.pack(f">{len(e.sketch)}I", *e.sketch).hex()}"}}'
         for e in sorted_entries(state.entries)
     ]
     return ("\n".join(lines) + "\n").encode("utf-8")
@@ -232,8 +227,8 @@ def _entry(record: dict[str, Any]) -> Entry:
     if updated < published:
         raise ValueError("updated is before published")
     fingerprint = str(record["fingerprint"])
-    sketch = str(record["sketch"])
-    if len(sketch) % 8:
+    sketch = bytes.fromhex(str(record["sketch"]))
+    if len(sketch) % 4:
         raise ValueError("sketch must be 8-digit hex numbers")
     return Entry(
         id=entry_id,
@@ -241,5 +236,5 @@ def _entry(record: dict[str, Any]) -> Entry:
         published=published,
         updated=updated,
         fingerprint=fingerprint,
-        sketch=tuple(int(sketch[i : i + 8], 16) for i in range(0, len(sketch), 8)),
+        sketch=struct.unpack(f">{len(sketch) // 4}I", sketch),
     )
