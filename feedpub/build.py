@@ -38,6 +38,7 @@ from feedpub.publish import (
     unchanged_since,
     write_outputs,
 )
+from feedpub.render.archive import FragmentCache, render_archive
 from feedpub.render.assets import embed_script
 from feedpub.render.jsonfeed import render_json_feed
 from feedpub.render.opml import render_opml
@@ -175,6 +176,9 @@ def compile_site(
     for prefix, feed in plan.feeds:
         outputs[f"{prefix}{RSS}"] = render_rss(feed)
         outputs[f"{prefix}{ATOM}"] = render_atom(feed)
+    fragments = FragmentCache()  # an item is in several archives: render it once
+    for archive in plan.archives:
+        outputs[archive.path] = render_archive(archive.spec, fragments)
     for page in plan.pages:
         outputs[page.path] = render_page(page)
     _add_web_outputs(outputs, plan, config, items)
