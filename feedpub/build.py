@@ -12,7 +12,7 @@ from pathlib import Path
 from feedpub.config import Config
 from feedpub.errors import ConfigError, SourceError
 from feedpub.identity import reconcile
-from feedpub.keys import spec_key
+from feedpub.keys import salted, spec_key
 from feedpub.model import Diagnostic, Item, RawItem
 from feedpub.normalise import normalise_items
 from feedpub.parse import decode_source, parse_document
@@ -42,6 +42,7 @@ from feedpub.publish import (
     unchanged_since,
     write_outputs,
 )
+from feedpub.render.archive import FragmentCache, render_archive
 from feedpub.render.assets import embed_script
 from feedpub.render.jsonfeed import render_json_feed
 from feedpub.render.opml import render_opml
@@ -198,7 +199,7 @@ def compile_site(
     for done, job in enumerate(jobs, start=1):
         if progress is not None:
             progress(done, len(jobs))
-        key = spec_key(job.spec, salt)
+        key = spec_key(job.spec, salt) if job.key is None else salted(job.key, salt)
         previous = reuse.get(job.path)
         if previous is not None and previous.key == key:
             records.append(previous)
@@ -239,6 +240,7 @@ class _Job:
     path: str
     spec: object  # everything the output shows; keys.spec_key names its bytes
     render: Callable[[], bytes]
+    key: str | None = None  # a key computed by the plan (archive documents)
 
 
 def _jobs(plan: Plan, config: Config, items: Sequence[Item]) -> list[_Job]:
@@ -252,6 +254,16 @@ def _jobs(plan: Plan, config: Config, items: Sequence[Item]) -> list[_Job]:
                 f"{prefix}{JSON_FEED}",
                 ("json", feed),
                 partial(render_json_feed, feed),
+            )
+        )
+    fragments = FragmentCache()  # an item is in several archives: render it once
+    for archive in plan.archives:
+        jobs.append(
+            _Job(
+                archive.path,
+                None,
+                partial(render_archive, archive.spec, fragments),
+                key=archive.key,
             )
         )
     for page in plan.pages:

@@ -35,6 +35,7 @@ class Config:
     timezone: dt.tzinfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
     id_authority: str = "localhost"
     limit: int = 50
+    archive_size: int = 50  # items per RFC 5005 archive document; at most limit
     title_length: int = 90
     summary_length: int = 300
     stylesheet: bool = True  # reference feed.xsl from RSS and Atom for browsers
@@ -117,6 +118,18 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
             "feed.id_authority: expected a domain name or e-mail address you own,"
             f" found {authority!r}"
         )
+    limit = check.positive(feed.pop("limit", 50), "feed.limit")
+    # Every item must be in the subscription feed or in a full archive page:
+    # the newest, incomplete page (fewer than archive_size items) is covered
+    # only when it fits in the feed. The default follows a smaller limit.
+    archive_size = min(50, limit)
+    if "archive_size" in feed:
+        archive_size = check.positive(feed.pop("archive_size"), "feed.archive_size")
+        if archive_size > limit:
+            problems.append(
+                f"feed.archive_size: expected at most feed.limit ({limit}),"
+                f" found {archive_size}"
+            )
     config = Config(
         title=check.string(feed.pop("title", "News"), "feed.title"),
         description=check.string(feed.pop("description", "News"), "feed.description"),
@@ -126,7 +139,8 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
         author=check.string(feed.pop("author", "feedpub"), "feed.author"),
         timezone=zone,
         id_authority=authority,
-        limit=check.positive(feed.pop("limit", 50), "feed.limit"),
+        limit=limit,
+        archive_size=archive_size,
         title_length=check.positive(
             feed.pop("title_length", 90), "feed.title_length", minimum=20
         ),

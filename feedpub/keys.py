@@ -38,6 +38,11 @@ def item_key(item: Item) -> bytes:
     ).encode()
 
 
+def salted(key: str, salt: str) -> str:
+    """A key computed elsewhere (``plan.archive_key``), salted like ``spec_key``."""
+    return hashlib.blake2b(f"{salt}\x1e{key}".encode(), digest_size=16).hexdigest()
+
+
 def spec_key(spec: object, salt: str) -> str:
     """A hex digest of everything in ``spec`` (nested dataclasses, tuples, items)."""
     digest = hashlib.blake2b(salt.encode(), digest_size=16)

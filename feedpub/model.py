@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+ArchiveKind = Literal["rss", "atom"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,6 +127,45 @@ class FeedSpec:
     json_url: str = ""  # the JSON Feed; "" when none is published
     embed_url: str = ""  # the iframe-able page of the newest items
     stylesheet: str = ""  # XSL href for RSS and Atom, relative to the feed; "" for none
+    # The newest RFC 5005 archive document of each format; "" while there is none.
+    rss_archive_url: str = ""
+    atom_archive_url: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArchiveSpec:
+    """One RFC 5005 archive document: a full page of a feed's older items."""
+
+    kind: ArchiveKind
+    number: int  # 1 holds the feed's oldest items
+    feed_id: str  # the Atom id of the logical feed: its subscription document's
+    title: str
+    description: str
+    language: str
+    author: str
+    home_url: str
+    timezone: dt.tzinfo
+    self_url: str
+    current_url: str  # the subscription document of the same format
+    prev_url: str = ""  # the next older archive document; "" for the first
+    next_url: str = ""  # the next newer archive document; "" for the newest
+    updated: dt.datetime  # the newest change among the page's items
+    items: tuple[Item, ...]  # newest first, as in the subscription feed
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArchivePage:
+    """An archive document to publish at ``path`` (relative to the output).
+
+    ``key`` is a digest of everything the document shows (see
+    ``plan.archive_key``): for one version of feedpub, equal keys mean equal
+    bytes, so a build that still has the file with this key need not render
+    it again.
+    """
+
+    path: str
+    key: str
+    spec: ArchiveSpec
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,3 +183,4 @@ class PageSpec:
     archives: tuple[tuple[int, str], ...] = ()  # (year, URL) of every archive page
     full_text: bool = False
     opml_url: str = ""  # the OPML list of every feed
+    older_url: str = ""  # where the items older than the page's continue

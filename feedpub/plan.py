@@ -7,12 +7,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from feedpub.config import Config
-from feedpub.model import FeedSpec, Item, PageSpec
+from feedpub.identity import fingerprint
+from feedpub.model import (
+    ArchiveKind,
+    ArchivePage,
+    ArchiveSpec,
+    FeedSpec,
+    Item,
+    PageSpec,
+)
 from feedpub.state import Retired
 from feedpub.text import MAIN_SLUG
 
@@ -21,6 +30,10 @@ ATOM = "atom.xml"
 INDEX = "index.html"
 TOPIC_DIR = "topics/{slug}/"
 ARCHIVE = "archive/{year:04d}.html"
+# RFC 5005 archive documents, below the feed's folder like its rss.xml; page 1
+# holds the oldest items. No clash with the yearly pages: .xml, not .html.
+ARCHIVE_FEED = "archive/{kind}-{number:04d}.xml"
+KINDS: tuple[ArchiveKind, ...] = ("rss", "atom")
 JSON_FEED = "feed.json"
 OPML = "feeds.opml"
 STYLESHEET = "feed.xsl"
@@ -29,6 +42,11 @@ EMBED_SCRIPT = "embed.js"
 
 STATE = "feedpub-state.jsonl"
 _NO_DATE = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def archive_path(prefix: str, kind: ArchiveKind, number: int) -> str:
+    """An archive document of the feed in folder ``prefix`` (RSS or Atom)."""
+    return f"{prefix}{ARCHIVE_FEED.format(kind=kind, number=number)}"
 
 
 def embed_path(key: str) -> str:
@@ -72,6 +90,129 @@ class Plan:
     feeds: tuple[tuple[str, FeedSpec], ...]  # (folder prefix, spec)
     pages: tuple[PageSpec, ...]
     embeds: tuple[PageSpec, ...] = ()  # one iframe-able page per feed
+    archives: tuple[ArchivePage, ...] = ()  # RFC 5005 archive documents
+
+
+# Part of every archive key: change it when the archive documents' format
+# changes, so keys recorded by an older feedpub no longer match.
+ARCHIVE_FORMAT = "feedpub-archive/1"
+
+
+def _item_digest(item: Item) -> bytes:
+    """A digest of everything an archive document shows of one item."""
+    parts = (
+        item.id,
+        item.published.isoformat(),
+        item.modified.isoformat(),
+        item.fingerprint or fingerprint(item),  # title, text, byline, tags, topics
+        item.link,
+        item.summary,  # depends on summary_length, not only on the text
+        *(f"{c.term}\x1f{c.label}" for c in item.categories),  # topic names
+    )
+    return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=16).digest()
+
+
+def archive_key(spec: ArchiveSpec, digests: dict[str, bytes] | None = None) -> str:
+    """A digest of everything an archive document shows, cheap to compute.
+
+    Two documents with the same key have the same bytes (for one version of
+    feedpub): the feed's metadata, the page's number and neighbours, and for
+    each item its id, dates, fingerprint, summary and categories.
+
+    Args:
+        spec: the archive document.
+        digests: item digests by id, shared between the pages of one build.
+    """
+    digests = {} if digests is None else digests
+    head = (
+        ARCHIVE_FORMAT,
+        spec.kind,
+        str(spec.number),
+        spec.feed_id,
+        spec.title,
+        spec.description,
+        spec.language,
+        spec.author,
+        spec.home_url,
+        str(spec.timezone),
+        spec.self_url,
+        spec.current_url,
+        spec.prev_url,
+        spec.next_url,
+        spec.updated.isoformat(),
+    )
+    digest = hashlib.blake2b("\x1e".join(head).encode(), digest_size=16)
+    for item in spec.items:
+        found = digests.get(item.id)
+        if found is None:
+            found = digests[item.id] = _item_digest(item)
+        digest.update(found)
+    return digest.hexdigest()
+
+
+def plan_archives(
+    prefix: str,
+    chosen: Sequence[Item],
+    feed: FeedSpec,
+    size: int,
+    base_url: str,
+    digests: dict[str, bytes] | None = None,
+) -> list[ArchivePage]:
+    """The RFC 5005 archive documents of one feed, RSS and Atom.
+
+    Pages are counted from the oldest item: page 1 holds the oldest ``size``
+    items, page 2 the next ``size``, and so on. Only full pages are published;
+    the newest, incomplete chunk is in the subscription feed (``size`` is at
+    most its limit). So a new item never changes a full page: when the chunk
+    fills up, one new page appears, and its predecessor gains its
+    ``next-archive`` link.
+
+    Args:
+        prefix: the feed's folder below the output ("" or ``topics/SLUG/``).
+        chosen: the feed's items, newest first.
+        feed: the subscription feed (its metadata and URLs).
+        size: items per archive document.
+        base_url: the absolute URL of the output folder.
+        digests: item digests by id, shared between the feeds of one build.
+    """
+    oldest_first = chosen[::-1]
+    count = len(oldest_first) // size
+    pages: list[ArchivePage] = []
+    for kind in KINDS:
+        current = feed.rss_url if kind == "rss" else feed.atom_url
+
+        def url(number: int, kind: ArchiveKind = kind) -> str:
+            if not 1 <= number <= count:
+                return ""
+            return f"{base_url}{archive_path(prefix, kind, number)}"
+
+        for number in range(1, count + 1):
+            items = oldest_first[(number - 1) * size : number * size][::-1]
+            spec = ArchiveSpec(
+                kind=kind,
+                number=number,
+                feed_id=feed.atom_url,
+                title=feed.title,
+                description=feed.description,
+                language=feed.language,
+                author=feed.author,
+                home_url=feed.home_url,
+                timezone=feed.timezone,
+                self_url=url(number),
+                current_url=current,
+                prev_url=url(number - 1),
+                next_url=url(number + 1),
+                updated=max(i.modified for i in items),
+                items=tuple(items),
+            )
+            pages.append(
+                ArchivePage(
+                    path=archive_path(prefix, kind, number),
+                    key=archive_key(spec, digests),
+                    spec=spec,
+                )
+            )
+    return pages
 
 
 def newest_first(items: Sequence[Item]) -> list[Item]:
@@ -122,7 +263,13 @@ def plan_feeds(
     oldest = min(i.published for i in ordered)
 
     def spec(
-        prefix: str, key: str, title: str, description: str, chosen: list[Item]
+        prefix: str,
+        key: str,
+        title: str,
+        description: str,
+        chosen: list[Item],
+        *,
+        archived: bool = True,
     ) -> FeedSpec:
         # A feed is as new as its newest change; an empty feed is dated at the
         # start of the archive: a date from the data that does not move with
@@ -133,6 +280,13 @@ def plan_feeds(
             if not key and config.home_url
             else f"{config.base_url}{prefix}{INDEX}"
         )
+        newest = len(chosen) // config.archive_size if archived else 0
+        archive = {
+            kind: f"{config.base_url}{archive_path(prefix, kind, newest)}"
+            if newest
+            else ""
+            for kind in KINDS
+        }
         return FeedSpec(
             key=key,
             title=title,
@@ -154,24 +308,43 @@ def plan_feeds(
                 if config.stylesheet
                 else ""
             ),
+            rss_archive_url=archive["rss"],
+            atom_archive_url=archive["atom"],
         )
 
-    feeds = [("", spec("", "", config.title, config.description, ordered))]
+    feeds: list[tuple[str, FeedSpec]] = []
+    digests: dict[str, bytes] = {}
+    archives: list[ArchivePage] = []
+    older: dict[str, str] = {}  # feed key -> the first item its page leaves out
+
+    def add(prefix: str, feed: FeedSpec, chosen: list[Item]) -> None:
+        feeds.append((prefix, feed))
+        archives.extend(
+            plan_archives(
+                prefix, chosen, feed, config.archive_size, config.base_url, digests
+            )
+        )
+        if len(chosen) > config.limit:
+            first = chosen[config.limit]
+            older[feed.key] = (
+                f"{config.base_url}{ARCHIVE.format(year=first.day.year)}#{first.anchor}"
+            )
+
+    add("", spec("", "", config.title, config.description, ordered), ordered)
     for topic in config.topics:
         prefix = TOPIC_DIR.format(slug=topic.slug)
         chosen = [i for i in ordered if topic.slug in i.topics]
         description = topic.description or f"{config.description} – {topic.name}"
-        feeds.append(
-            (
+        add(
+            prefix,
+            spec(
                 prefix,
-                spec(
-                    prefix,
-                    topic.slug,
-                    f"{config.title} – {topic.name}",
-                    description,
-                    chosen,
-                ),
-            )
+                topic.slug,
+                f"{config.title} – {topic.name}",
+                description,
+                chosen,
+            ),
+            chosen,
         )
 
     all_feeds = tuple(listing(f) for _, f in feeds)
@@ -187,11 +360,12 @@ def plan_feeds(
                     f"{config.title} – {gone.name}",
                     notice.title,
                     [notice],
+                    archived=False,
                 ),
             )
         )
     years = sorted({i.day.year for i in ordered}, reverse=True)
-    archives = tuple(
+    years_urls = tuple(
         (year, f"{config.base_url}{ARCHIVE.format(year=year)}") for year in years
     )
     pages = [
@@ -204,8 +378,9 @@ def plan_feeds(
             base_url=config.base_url,
             feed=feed,
             feeds=all_feeds,
-            archives=archives,
+            archives=years_urls,
             opml_url=f"{config.base_url}{OPML}",
+            older_url=older.get(feed.key, ""),  # retired feeds have none
         )
         for prefix, feed in feeds
     ]
@@ -222,7 +397,7 @@ def plan_feeds(
                 items=tuple(by_year[year]),
                 base_url=config.base_url,
                 feeds=all_feeds,
-                archives=archives,
+                archives=years_urls,
                 full_text=True,
                 opml_url=f"{config.base_url}{OPML}",
             )
@@ -239,4 +414,9 @@ def plan_feeds(
         )
         for _, feed in feeds  # a retired topic's embed page shows its notice
     )
-    return Plan(feeds=tuple(feeds), pages=tuple(pages), embeds=embeds)
+    return Plan(
+        feeds=tuple(feeds),
+        pages=tuple(pages),
+        embeds=embeds,
+        archives=tuple(archives),
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import logging
+import re
 import socket
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -27,6 +28,7 @@ _BY_NAME = {
     RSS: "application/rss+xml",
     ATOM: "application/atom+xml",
 }
+_ARCHIVE_NAME = re.compile(r"(?:rss|atom)-\d{4,}\.xml")
 _BY_SUFFIX = {
     ".html": "text/html; charset=utf-8",
     ".json": "application/feed+json",  # every JSON file feedpub writes is a feed
@@ -46,9 +48,17 @@ _BY_SUFFIX = {
 BROWSER_FEED_TYPE = "application/xml"
 
 
+def _feed_type(path: Path) -> str | None:
+    """The type of a subscription feed or of an archive document (see ``plan``)."""
+    name = path.name
+    if path.parent.name == "archive" and _ARCHIVE_NAME.fullmatch(name):
+        name = f"{name.partition('-')[0]}.xml"  # archive/rss-0001.xml: as rss.xml
+    return _BY_NAME.get(name)
+
+
 def content_type(path: Path) -> str:
     """The media type the preview server sends for a file."""
-    return _BY_NAME.get(path.name) or _BY_SUFFIX.get(
+    return _feed_type(path) or _BY_SUFFIX.get(
         path.suffix.lower(), "application/octet-stream"
     )
 
@@ -101,7 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_status(HTTPStatus.NOT_FOUND, body)
             return
         kind = content_type(found.path)
-        vary = found.path.name in _BY_NAME
+        vary = _feed_type(found.path) is not None
         if vary and _wants_html(self.headers.get("Accept", "")):
             kind = BROWSER_FEED_TYPE
         # Strong: the hash of the exact bytes and the type they are sent as.

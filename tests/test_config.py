@@ -175,3 +175,38 @@ def test_the_main_feeds_name_is_no_topic_slug(tmp_path: Path, topic: str) -> Non
     path = _write(tmp_path, MINIMAL + f"[[topic]]\n{topic}\n")
     with pytest.raises(ConfigError, match=r"slug 'all' names the main feed's files"):
         load_config(path)
+
+
+def test_archive_size_defaults_to_50_or_a_smaller_limit(tmp_path: Path) -> None:
+    assert load_config(_write(tmp_path, MINIMAL)).archive_size == 50
+    small = load_config(_write(tmp_path, MINIMAL + "limit = 20\n"))
+    assert (small.limit, small.archive_size) == (20, 20)
+    config = load_config(_write(tmp_path, MINIMAL + "limit = 20\narchive_size = 7\n"))
+    assert (config.limit, config.archive_size) == (20, 7)
+
+
+@pytest.mark.parametrize(
+    ("lines", "problem"),
+    [
+        (
+            "archive_size = 51\n",
+            "feed.archive_size: expected at most feed.limit (50), found 51",
+        ),
+        (
+            "limit = 10\narchive_size = 11\n",
+            "feed.archive_size: expected at most feed.limit (10), found 11",
+        ),
+        (
+            "archive_size = 0\n",
+            "feed.archive_size: expected a whole number >= 1, found 0",
+        ),
+    ],
+)
+def test_archive_size_fits_in_the_feed(
+    tmp_path: Path, lines: str, problem: str
+) -> None:
+    """Items of the newest, incomplete archive page must fit in the feed."""
+    path = _write(tmp_path, MINIMAL + lines)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).splitlines()[1:] == [f"  - {problem}"]

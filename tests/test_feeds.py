@@ -20,6 +20,7 @@ TRICKY = sorted((DATA / "tricky").glob("*.txt"))
 CASES = [
     pytest.param(ROOT / "feedpub.toml", [ROOT / "seeds"], id="seed"),
     pytest.param(DATA / "tricky.toml", [DATA / "tricky"], id="tricky-all"),
+    pytest.param(DATA / "archive.toml", [DATA / "tricky"], id="archive"),
     *(pytest.param(DATA / "tricky.toml", [p], id=f"tricky-{p.stem}") for p in TRICKY),
 ]
 

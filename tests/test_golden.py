@@ -19,6 +19,9 @@ CASES = [
     pytest.param(
         DATA / "tricky.toml", [DATA / "tricky"], GOLDEN / "tricky", id="tricky"
     ),
+    pytest.param(
+        DATA / "archive.toml", [DATA / "tricky"], GOLDEN / "archive", id="archive"
+    ),
 ]
 
 

@@ -21,7 +21,7 @@ from reader import make_reader
 from feedpub.build import compile_site
 from feedpub.cli import cli
 from feedpub.publish import read_sources, write_outputs
-from feedpub.serve import make_server, server_url
+from feedpub.serve import content_type, make_server, server_url
 from tests.conftest import ROOT, load_config
 
 SECRET = b"secret outside the output folder"
@@ -356,3 +356,20 @@ def test_server_url_names_the_bound_port(site: Path) -> None:
         assert server_url(server) == f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("archive/rss-0001.xml", "application/rss+xml"),
+        ("archive/atom-0012.xml", "application/atom+xml"),
+        ("topics/jugend/archive/rss-12345.xml", "application/rss+xml"),
+        ("topics/jugend/archive/atom-0001.xml", "application/atom+xml"),
+        ("archive/2020.html", "text/html; charset=utf-8"),
+        ("rss-0001.xml", "application/xml"),  # not an archive document
+        ("archive/rss-1.xml", "application/xml"),
+        ("archive/rss.xml", "application/rss+xml"),  # a topic named "archive"
+    ],
+)
+def test_archive_documents_are_served_as_feeds(name: str, kind: str) -> None:
+    assert content_type(Path(name)) == kind

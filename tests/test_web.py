@@ -35,6 +35,7 @@ CASES = [
     pytest.param(ROOT / "feedpub.toml", [ROOT / "seeds"], id="seed"),
     pytest.param(DATA / "tricky.toml", [DATA / "tricky"], id="tricky"),
     pytest.param(DATA / "web.toml", [DATA / "tricky", DATA / "web"], id="web"),
+    pytest.param(DATA / "archive.toml", [DATA / "tricky"], id="archive"),
 ]
 
 
@@ -490,17 +491,23 @@ def test_every_published_url_points_to_a_file_the_build_wrote(
         _resolve(url, config, outputs, where)
         checked += 1
 
+    xml = [n for n in outputs if n.endswith(".xml")]  # feeds and archive documents
+    assert len(xml) >= 2 * len(_prefixes(config))
+    for name in xml:
+        root = etree.fromstring(outputs[name])
+        if root.tag == "rss":
+            rss = root.find("channel")
+            assert rss is not None
+            check(rss.findtext("link"), f"{name} channel link")
+            for link in rss.findall(f"{ATOM}link"):
+                check(link.get("href"), f"{name} atom:link")
+            for item in rss.findall("item"):
+                check(item.findtext("link"), f"{name} item link")
+        else:
+            assert root.tag == f"{ATOM}feed", name
+            for link in root.iter(f"{ATOM}link"):
+                check(link.get("href"), f"{name} link")
     for prefix in _prefixes(config):
-        rss = etree.fromstring(outputs[f"{prefix}rss.xml"]).find("channel")
-        assert rss is not None
-        check(rss.findtext("link"), "rss channel link")
-        for link in rss.findall(f"{ATOM}link"):
-            check(link.get("href"), "rss atom:link")
-        for item in rss.findall("item"):
-            check(item.findtext("link"), "rss item link")
-        atom = etree.fromstring(outputs[f"{prefix}atom.xml"])
-        for link in atom.iter(f"{ATOM}link"):
-            check(link.get("href"), "atom link")
         feed = json.loads(outputs[f"{prefix}feed.json"])
         check(feed["home_page_url"], "json home_page_url")
         check(feed["feed_url"], "json feed_url")

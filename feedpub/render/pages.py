@@ -30,6 +30,7 @@ _WORDS = {
         "opml": "Alle Feeds als OPML-Liste für Feedreader",
         "all_items": "Alle Meldungen",
         "to_page": "Die Meldungen als Webseite",
+        "older": "Ältere Meldungen im Archiv",
         "xsl_note": "Dies ist ein Newsfeed. Kopieren Sie seine Adresse in Ihren"
         " Feedreader, um neue Meldungen automatisch zu erhalten.",
     },
@@ -44,6 +45,7 @@ _WORDS = {
         "opml": "All feeds as an OPML list for feed readers",
         "all_items": "All news",
         "to_page": "The news as a web page",
+        "older": "Older news in the archive",
         "xsl_note": "This is a news feed. Copy its address into your feed reader"
         " to get new items automatically.",
     },

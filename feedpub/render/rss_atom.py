@@ -5,7 +5,9 @@ append; every ``updated`` defaults to *now*; the RSS channel ``<link>`` is the
 last ``link()`` given; RSS authors need an e-mail address (bylines go to
 ``dc:creator`` instead); its own ``<generator>`` names feedgen's version; an
 Atom entry link loses its ``rel`` and ``type`` (harmless: alternate is the default);
-there is no API for ``<?xml-stylesheet?>``, so it is put into the bytes here.
+there is no API for ``<?xml-stylesheet?>``, so it is put into the bytes here;
+RSS output keeps only the ``rel="self"`` atom link, so RFC 5005's
+``prev-archive`` link is put into the bytes too (Atom keeps it).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from feedpub.render.markup import html_body
 
 GENERATOR = "feedpub"
 _DECLARATION_END = b"?>\n"
+_RSS_SELF_END = b' rel="self" type="application/rss+xml"/>\n'
 
 
 def with_stylesheet(data: bytes, href: str) -> bytes:
@@ -37,6 +40,25 @@ def with_stylesheet(data: bytes, href: str) -> bytes:
     instruction = f'<?xml-stylesheet type="text/xsl" href={quoteattr(href)}?>\n'
     cut = end + len(_DECLARATION_END)
     return data[:cut] + instruction.encode("utf-8") + data[cut:]
+
+
+def with_prev_archive(data: bytes, href: str) -> bytes:
+    """Insert ``<atom:link rel="prev-archive">`` after the channel's self link.
+
+    Raises:
+        RenderError: the document has no self link to put it after.
+    """
+    # The channel's head comes before any item, and text cannot hold "/>"
+    # (">" is escaped in it), so the first match is the self link element.
+    end = data.find(_RSS_SELF_END)
+    if end < 0:
+        raise RenderError('expected an <atom:link rel="self"> to put the archive after')
+    cut = end + len(_RSS_SELF_END)
+    link = (
+        f'    <atom:link href={quoteattr(href)} rel="prev-archive"'
+        ' type="application/rss+xml"/>\n'
+    )
+    return data[:cut] + link.encode("utf-8") + data[cut:]
 
 
 def _feed(spec: FeedSpec, self_url: str, self_type: str) -> Any:
@@ -80,6 +102,8 @@ def render_rss(spec: FeedSpec) -> bytes:
         data: bytes = fg.rss_str(pretty=True)
     except ValueError as e:
         raise RenderError(f"cannot render {spec.rss_url}: {e}") from e
+    if spec.rss_archive_url:
+        data = with_prev_archive(data, spec.rss_archive_url)
     return with_stylesheet(data, spec.stylesheet) if spec.stylesheet else data
 
 
@@ -91,6 +115,12 @@ def render_atom(spec: FeedSpec) -> bytes:
     """
     try:
         fg = _feed(spec, spec.atom_url, "application/atom+xml")
+        if spec.atom_archive_url:  # RFC 5005: the newest archive document
+            fg.link(
+                href=spec.atom_archive_url,
+                rel="prev-archive",
+                type="application/atom+xml",
+            )
         for item in spec.items:
             moment = item.published.astimezone(spec.timezone)
             entry = fg.add_entry(order="append")

@@ -1,0 +1,508 @@
+"""RFC 5005 archived feeds: complete, linked, valid, the same items as the
+subscription feeds, and full pages that never change when news is added."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from feedpub.build import BuildResult, compile_site
+from feedpub.config import Config
+from feedpub.model import ArchiveSpec, Category, FeedSpec, Item
+from feedpub.plan import archive_key, plan_feeds
+from feedpub.publish import read_sources, write_outputs
+from feedpub.render.archive import FragmentCache, render_archive
+from feedpub.render.rss_atom import render_atom, render_rss
+from feedpub.validate import xml_problems
+from tests.conftest import DATA, load_config
+from tests.cronkit import write_corpus
+from tests.feedcheck import (
+    ATOM,
+    check_atom,
+    check_feedparser,
+    check_reader,
+    check_rss,
+)
+
+FH = "{http://purl.org/syndication/history/1.0}"
+ARCHIVE_DOC = re.compile(r"(?:topics/[^/]+/)?archive/(rss|atom)-(\d{4,})\.xml")
+
+
+def _config(limit: int = 4, size: int = 3) -> Config:
+    config = load_config(DATA / "archive.toml")
+    return dataclasses.replace(config, limit=limit, archive_size=size)
+
+
+def _build(config: Config, sources: list[Path] | None = None) -> BuildResult:
+    return compile_site(read_sources(sources or [DATA / "tricky"]), config)
+
+
+def _prefixes(config: Config) -> list[str]:
+    return ["", *(f"topics/{t.slug}/" for t in config.topics)]
+
+
+def _archives(outputs: dict[str, bytes], prefix: str, kind: str) -> list[str]:
+    """A feed's archive documents of one kind, oldest first."""
+    found = []
+    for name in outputs:
+        match = ARCHIVE_DOC.fullmatch(name)
+        if match and name.startswith(f"{prefix}archive/") and match[1] == kind:
+            found.append((int(match[2]), name))
+    numbers = [n for n, _ in sorted(found)]
+    assert numbers == list(range(1, len(found) + 1)), "pages are numbered 1, 2, …"
+    return [name for _, name in sorted(found)]
+
+
+def _ids(data: bytes) -> list[str]:
+    root = etree.fromstring(data)
+    if root.tag == "rss":
+        return [i.findtext("guid") or "" for i in root.iter("item")]
+    return [e.findtext(f"{ATOM}id") or "" for e in root.findall(f"{ATOM}entry")]
+
+
+def _links(data: bytes) -> dict[str, str]:
+    root = etree.fromstring(data)
+    head = root.find("channel") if root.tag == "rss" else root
+    assert head is not None
+    links = head.findall(f"{ATOM}link")
+    rels = [ln.get("rel") for ln in links]
+    assert len(rels) == len(set(rels)), "each relation once"
+    return {str(ln.get("rel")): str(ln.get("href")) for ln in links}
+
+
+def _feed_items(result: BuildResult, prefix: str) -> list[Item]:
+    slug = prefix.removeprefix("topics/").rstrip("/")
+    chosen = [i for i in result.items if not slug or slug in i.topics]
+    return sorted(chosen, key=lambda i: (i.published, i.id), reverse=True)
+
+
+# Complete: every item is in the subscription feed or a full archive page ----
+
+
+@pytest.mark.parametrize(
+    ("limit", "size"),
+    [(4, 3), (5, 5), (17, 17), (16, 1), (1, 1), (9, 4), (50, 50)],
+)
+def test_subscription_and_archives_hold_every_item(limit: int, size: int) -> None:
+    config = _config(limit, size)
+    result = _build(config)
+    assert len(result.items) == 17  # 17 = 1 x 17 = 17 x 1: exact multiples above
+    for prefix in _prefixes(config):
+        items = _feed_items(result, prefix)
+        for kind in ("rss", "atom"):
+            current = result.outputs[f"{prefix}{kind}.xml"]
+            pages = _archives(result.outputs, prefix, kind)
+            assert len(pages) == len(items) // size, prefix
+            archived = [_ids(result.outputs[p]) for p in pages]
+            assert all(len(ids) == size for ids in archived), "only full pages"
+            # page 1 holds the oldest items; each page is newest first
+            oldest_first = [i.id for i in reversed(items)]
+            assert [i for ids in archived for i in reversed(ids)] == oldest_first[
+                : len(pages) * size
+            ]
+            union = set(_ids(current)).union(*map(set, archived))
+            assert union == {i.id for i in items}, (prefix, kind)
+
+
+def test_no_archives_while_everything_fits() -> None:
+    config = _config(50, 50)
+    result = _build(config)
+    assert not [n for n in result.outputs if ARCHIVE_DOC.fullmatch(n)]
+    for prefix in _prefixes(config):
+        assert "prev-archive" not in _links(result.outputs[f"{prefix}rss.xml"])
+        assert "prev-archive" not in _links(result.outputs[f"{prefix}atom.xml"])
+
+
+# Linked as RFC 5005 section 4 says ------------------------------------------
+
+
+def test_archives_are_linked_and_a_reader_can_walk_back() -> None:
+    config = _config()
+    result = _build(config)
+    outputs = result.outputs
+    base = config.base_url
+    walked = 0
+    for prefix in _prefixes(config):
+        for kind in ("rss", "atom"):
+            current = f"{prefix}{kind}.xml"
+            pages = _archives(outputs, prefix, kind)
+            links = _links(outputs[current])
+            assert links["self"] == base + current
+            if not pages:
+                assert "prev-archive" not in links
+                continue
+            assert links["prev-archive"] == base + pages[-1]
+            for index, page in enumerate(pages):
+                links = _links(outputs[page])
+                assert links["self"] == base + page
+                assert links["current"] == base + current
+                older = pages[index - 1] if index else None
+                newer = pages[index + 1] if index + 1 < len(pages) else None
+                assert links.get("prev-archive") == (older and base + older)
+                assert links.get("next-archive") == (newer and base + newer)
+                root = etree.fromstring(outputs[page])
+                head = root.find("channel") if kind == "rss" else root
+                assert head is not None
+                assert len(head.findall(f"{FH}archive")) == 1
+            # a reader backfilling: follow prev-archive from the subscription
+            seen: list[str] = list(_ids(outputs[current]))
+            url = _links(outputs[current]).get("prev-archive")
+            while url:
+                data = outputs[url.removeprefix(base)]
+                seen += _ids(data)
+                url = _links(data).get("prev-archive")
+                walked += 1
+            assert set(seen) == {i.id for i in _feed_items(result, prefix)}
+        subscription = etree.fromstring(outputs[f"{prefix}rss.xml"])
+        assert subscription.find(f"channel/{FH}archive") is None
+    assert walked == 2 * (5 + 3 + 1)  # main, Meldungen & Berichte, Förderung
+
+
+def test_the_rss_feed_keeps_its_stylesheet_and_channel_link() -> None:
+    config = _config()
+    data = _build(config).outputs["rss.xml"]
+    lines = data.splitlines()
+    assert lines[1] == b'<?xml-stylesheet type="text/xsl" href="feed.xsl"?>'
+    channel = etree.fromstring(data).find("channel")
+    assert channel is not None
+    assert channel.findtext("link") == f"{config.base_url}index.html"
+    rels = [ln.get("rel") for ln in channel.findall(f"{ATOM}link")]
+    assert rels == ["self", "prev-archive"]
+    assert xml_problems(data) == []
+
+
+# Valid, and read by real clients -------------------------------------------
+
+
+def test_every_archive_document_is_valid_and_readable(tmp_path: Path) -> None:
+    config = _config()
+    result = _build(config)
+    write_outputs(result.outputs, tmp_path)
+    names = sorted(n for n in result.outputs if ARCHIVE_DOC.fullmatch(n))
+    assert len(names) == 2 * (5 + 3 + 1)
+    counts = {}
+    for name in names:
+        assert xml_problems(result.outputs[name]) == [], name
+        url = config.base_url + name
+        if "/rss-" in name:
+            values = check_rss(tmp_path / name, url)
+        else:
+            values = check_atom(tmp_path / name, url, config.language)
+        assert len(values) == config.archive_size
+        check_feedparser(tmp_path / name, config.archive_size)
+        counts[name] = config.archive_size
+    check_reader(tmp_path, names, counts)
+
+
+# The same items as the subscription feeds ------------------------------------
+
+
+def _rss_values(element: etree._Element) -> tuple[object, ...]:
+    return (
+        element.findtext("guid"),
+        element.findtext("title"),
+        element.findtext("link"),
+        element.findtext("pubDate"),
+        element.findtext("description"),
+        [c.text for c in element.findall("category")],
+        element.findtext("{http://purl.org/dc/elements/1.1/}creator"),
+    )
+
+
+def _atom_values(element: etree._Element) -> tuple[object, ...]:
+    return (
+        element.findtext(f"{ATOM}id"),
+        element.findtext(f"{ATOM}title"),
+        [ln.get("href") for ln in element.findall(f"{ATOM}link")],
+        element.findtext(f"{ATOM}published"),
+        element.findtext(f"{ATOM}updated"),
+        element.findtext(f"{ATOM}summary"),
+        element.findtext(f"{ATOM}content"),
+        [(c.get("term"), c.get("label")) for c in element.findall(f"{ATOM}category")],
+        element.findtext(f"{ATOM}author/{ATOM}name"),
+    )
+
+
+def _values(data: bytes) -> dict[str, tuple[object, ...]]:
+    root = etree.fromstring(data)
+    if root.tag == "rss":
+        return {str(i.findtext("guid")): _rss_values(i) for i in root.iter("item")}
+    return {
+        str(e.findtext(f"{ATOM}id")): _atom_values(e)
+        for e in root.findall(f"{ATOM}entry")
+    }
+
+
+def test_archives_and_subscription_feeds_give_the_same_item_data() -> None:
+    # limit 17: each subscription feed holds every item, so every archived
+    # item can be compared with feedgen's rendering of it.
+    config = _config(17, 3)
+    result = _build(config)
+    compared = 0
+    for prefix in _prefixes(config):
+        for kind in ("rss", "atom"):
+            subscription = _values(result.outputs[f"{prefix}{kind}.xml"])
+            for page in _archives(result.outputs, prefix, kind):
+                for item_id, values in _values(result.outputs[page]).items():
+                    assert values == subscription[item_id], (page, item_id)
+                    compared += 1
+    assert compared == 2 * (15 + 9 + 3)
+
+
+_ITEM = re.compile(rb"    <item>\n.*?\n    </item>\n", re.DOTALL)
+_ENTRY = re.compile(rb"  <entry>\n.*?\n  </entry>\n", re.DOTALL)
+TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Cn")), min_size=1
+).filter(str.strip)
+START = dt.datetime(2020, 3, 29, 0, 30, tzinfo=dt.UTC)  # summer time begins
+
+
+@st.composite
+def items(draw: st.DrawFn) -> list[Item]:
+    drawn = []
+    for n in range(draw(st.integers(1, 4))):
+        paragraphs = tuple(draw(st.lists(TEXT, max_size=3)))
+        published = START - dt.timedelta(hours=n * 7)
+        edited = draw(st.sampled_from([None, dt.timedelta(days=3)]))
+        labels = draw(st.lists(TEXT, max_size=2, unique=True))
+        drawn.append(
+            Item(
+                id=f"tag:example.org,2020-03-29:{draw(TEXT)}{n}",
+                anchor=f"item-{n}",
+                title=draw(TEXT),
+                paragraphs=paragraphs,
+                summary=paragraphs[0] if paragraphs else "",
+                day=published.date(),
+                published=published,
+                updated=None if edited is None else published + edited,
+                link='https://example.org/a?x=1&y="2"#item-' + str(n),
+                author=draw(st.none() | TEXT),
+                categories=tuple(
+                    Category(term=f"{label}-{i}", label=label)
+                    for i, label in enumerate(labels)
+                ),
+            )
+        )
+    return drawn
+
+
+@settings(deadline=None)
+@given(items(), st.sampled_from(["Europe/Berlin", "UTC", "America/St_Johns"]))
+def test_fragments_are_the_bytes_feedgen_writes(chosen: list[Item], zone: str) -> None:
+    """Byte for byte: escaping, element order, both date formats, every branch."""
+    timezone = ZoneInfo(zone)
+    feed = FeedSpec(
+        key="",
+        title="T",
+        description="D",
+        language="de",
+        author="A",
+        home_url="https://example.org/",
+        rss_url="https://example.org/rss.xml",
+        atom_url="https://example.org/atom.xml",
+        updated=START,
+        timezone=timezone,
+        items=tuple(chosen),
+    )
+    cache = FragmentCache()
+    rss = _ITEM.findall(render_rss(feed))
+    atom = _ENTRY.findall(render_atom(feed))
+    assert rss == [cache.rss(item, timezone) for item in chosen]
+    assert atom == [cache.atom(item, timezone) for item in chosen]
+
+
+def test_dates_are_english_under_a_german_locale() -> None:
+    import locale
+
+    old = locale.setlocale(locale.LC_ALL)
+    locale.setlocale(locale.LC_ALL, "de_DE.UTF-8")  # .ci/run generates it
+    try:
+        data = _build(_config(4, 3)).outputs["archive/rss-0004.xml"]
+    finally:
+        locale.setlocale(locale.LC_ALL, old)
+    assert b"<pubDate>Fri, 04 Sep 2020 14:00:00 +0200</pubDate>" in data
+    assert b"<lastBuildDate>Sat, 05 Sep 2020 13:59:00 +0200</lastBuildDate>" in data
+
+
+# Full pages never change when news is added ---------------------------------
+
+TOPICS = """
+[[topic]]
+name = "Ehrenamt"
+keywords = ["Ehrenamt"]
+
+[[topic]]
+name = "Jugend"
+keywords = ["Jugend"]
+"""
+
+
+def _corpus_config(tmp_path: Path, items: int) -> Config:
+    write_corpus(tmp_path / "news.txt", items)
+    (tmp_path / "feedpub.toml").write_text(
+        '[feed]\nbase_url = "https://example.org/news/"\nlimit = 6\n'
+        'archive_size = 4\nid_authority = "example.org"\n' + TOPICS,
+        "utf-8",
+    )
+    return load_config(tmp_path / "feedpub.toml")
+
+
+def _add_on_top(path: Path, day: str, text: str) -> None:
+    path.write_text(f"{day}\n\n{text}\n\n" + path.read_text("utf-8"), "utf-8")
+
+
+def _archive_outputs(result: BuildResult) -> dict[str, bytes]:
+    return {n: d for n, d in result.outputs.items() if ARCHIVE_DOC.fullmatch(n)}
+
+
+def _feed_key(name: str) -> str:
+    """An archive document's feed folder and kind: ``topics/x/archive/rss-``."""
+    match = ARCHIVE_DOC.fullmatch(name)
+    assert match
+    return name[: match.start(2)]
+
+
+def _newest(outputs: dict[str, bytes]) -> dict[str, int]:
+    """The newest page number of each feed folder and kind."""
+    newest: dict[str, int] = {}
+    for name in outputs:
+        key = _feed_key(name)
+        newest[key] = max(newest.get(key, 0), int(name[len(key) : -len(".xml")]))
+    return newest
+
+
+def test_full_pages_stay_byte_identical_as_news_arrives(tmp_path: Path) -> None:
+    config = _corpus_config(tmp_path, 39)
+    source = [tmp_path / "news.txt"]
+    before = compile_site(read_sources(source), config)
+    grown = changed = 0
+    for n, day in enumerate(["01.01.25", "02.01.25", "03.01.25", "04.01.25"]):
+        # the main feed's page 10 fills first, then the topics' pages
+        text = "Ehrenamt und Jugend im Dorf." if n else "Neues aus dem Dorf."
+        _add_on_top(tmp_path / "news.txt", day, text)
+        after = compile_site(read_sources(source), config, state=before.state)
+        old, new = _archive_outputs(before), _archive_outputs(after)
+        assert set(old) <= set(new), "no archive document disappears"
+        old_newest, new_newest = _newest(old), _newest(new)
+        for key, number in new_newest.items():
+            assert number - old_newest.get(key, 0) in (0, 1), "at most one new page"
+        for name, data in old.items():
+            if new[name] == data:
+                continue
+            # Only the newest page changes, once, when its successor appears,
+            # by one line: its next-archive link.
+            key = _feed_key(name)
+            changed += 1
+            assert name == f"{key}{old_newest[key]:04d}.xml"
+            assert new_newest[key] == old_newest[key] + 1
+            diff = [
+                line
+                for line in difflib.ndiff(
+                    data.decode().splitlines(), new[name].decode().splitlines()
+                )
+                if line[:1] in "+-"
+            ]
+            assert len(diff) == 1, diff
+            assert diff[0].startswith("+ ")
+            assert 'rel="next-archive"' in diff[0]
+        grown += sum(new_newest.values()) - sum(old_newest.values())
+        before = after
+    # 39 items + 4: the main feed fills page 10 with the first new item;
+    # Ehrenamt (37 + 3) fills its page 10 and Jugend (33 + 3) its page 9 last.
+    assert _newest(_archive_outputs(before)) == {
+        "archive/rss-": 10,
+        "archive/atom-": 10,
+        "topics/ehrenamt/archive/rss-": 10,
+        "topics/ehrenamt/archive/atom-": 10,
+        "topics/jugend/archive/rss-": 9,
+        "topics/jugend/archive/atom-": 9,
+    }
+    assert grown == 6
+    assert changed == 6  # each predecessor gained its next-archive link
+
+
+def test_keys_change_exactly_when_the_bytes_do(tmp_path: Path) -> None:
+    config = _corpus_config(tmp_path, 30)
+    source = [tmp_path / "news.txt"]
+    first = compile_site(read_sources(source), config)
+    # edit the oldest item's text: its pages change, no other page does
+    text = (tmp_path / "news.txt").read_text("utf-8")
+    last = text.rstrip().rpartition("\n")
+    (tmp_path / "news.txt").write_text(
+        last[0] + "\n" + last[2].replace(".", " und noch ein Satz."), "utf-8"
+    )
+    second = compile_site(
+        read_sources(source),
+        config,
+        state=first.state,
+        now=dt.datetime(2025, 2, 1, tzinfo=dt.UTC),
+    )
+    plans = [
+        {a.path: a for a in plan_feeds(r.items, config, r.state.retired).archives}
+        for r in (first, second)
+    ]
+    assert sorted(plans[0]) == sorted(plans[1])
+    changed = 0
+    for path, page in plans[0].items():
+        same_bytes = first.outputs[path] == second.outputs[path]
+        assert (page.key == plans[1][path].key) == same_bytes, path
+        assert render_archive(page.spec) == first.outputs[path]
+        assert archive_key(page.spec) == page.key
+        changed += not same_bytes
+    assert changed >= 2  # page 1 of the main feed, RSS and Atom
+
+
+def test_a_key_covers_the_feed_and_page_data() -> None:
+    page = plan_feeds(_build(_config()).items, _config()).archives[0]
+    spec = page.spec
+    changes: list[ArchiveSpec] = [
+        dataclasses.replace(spec, title="Anders"),
+        dataclasses.replace(spec, next_url=""),
+        dataclasses.replace(spec, timezone=ZoneInfo("UTC")),
+        dataclasses.replace(spec, kind="atom"),
+        dataclasses.replace(
+            spec,
+            items=(dataclasses.replace(spec.items[0], summary="x"), *spec.items[1:]),
+        ),
+        dataclasses.replace(
+            spec,
+            items=(
+                dataclasses.replace(
+                    spec.items[0], categories=(Category(term="a", label="B"),)
+                ),
+                *spec.items[1:],
+            ),
+        ),
+    ]
+    keys = {archive_key(s) for s in changes}
+    assert page.key not in keys
+    assert len(keys) == len(changes)
+
+
+# People: each feed's page says where its older items continue ----------------
+
+
+def test_feed_pages_link_to_where_their_older_items_continue() -> None:
+    from lxml import html as lhtml
+
+    config = _config()
+    result = _build(config)
+    for prefix in _prefixes(config):
+        page = lhtml.fromstring(result.outputs[f"{prefix}index.html"])
+        links = page.xpath("//main//a[text()='Ältere Meldungen im Archiv']/@href")
+        items = _feed_items(result, prefix)
+        if len(items) <= config.limit:
+            assert links == [], prefix
+            continue
+        first = items[config.limit]  # the newest item the page leaves out
+        back = "../../" if prefix else ""
+        assert links == [f"{back}archive/{first.day.year}.html#{first.anchor}"]
