@@ -30,6 +30,7 @@ from feedpub.plan import (
     plan_feeds,
 )
 from feedpub.publish import (
+    Publication,
     PublishReport,
     build_clock,
     code_digest,
@@ -40,7 +41,6 @@ from feedpub.publish import (
     read_state,
     remove_stale_temporaries,
     unchanged_since,
-    write_outputs,
 )
 from feedpub.render.archive import FragmentCache, render_archive
 from feedpub.render.assets import embed_script
@@ -149,6 +149,7 @@ def compile_site(
     salt: str = "",
     reuse: Mapping[str, OutputRecord] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    emit: Callable[[str, bytes, OutputRecord | None], None] | None = None,
 ) -> BuildResult:
     """Turn documents into every output file, as bytes by relative path. Pure.
 
@@ -164,11 +165,15 @@ def compile_site(
             record has the key this build computes is not rendered again and
             is missing from ``outputs`` (listed in ``kept``).
         progress: called with (outputs done, outputs in all) while rendering.
+        emit: called with (path, bytes, previous record or None) for each
+            rendered file once it passed validation, the state file last;
+            then ``outputs`` stays empty. Default: collect into ``outputs``.
 
     Raises:
         ConfigError: the config has no ``base_url`` to make absolute URLs with.
         SourceError: a document is invalid or there are no items at all.
-        ValidationError: a rendered file fails the checks (nothing is returned).
+        ValidationError: a rendered file fails the checks (nothing is returned,
+            and no later file is emitted).
     """
     if not config.base_url:
         if config.path is None:
@@ -193,6 +198,7 @@ def compile_site(
         )
     plan = plan_feeds(items, config, next_state.retired)
     outputs: dict[str, bytes] = {}
+    emit = emit or (lambda path, data, previous: outputs.__setitem__(path, data))
     records: list[OutputRecord] = []
     kept: list[str] = []
     jobs = _jobs(plan, config, items)
@@ -206,7 +212,7 @@ def compile_site(
             kept.append(job.path)
             continue
         data = job.render()
-        outputs[job.path] = data
+        validate_outputs({job.path: data})
         records.append(
             OutputRecord(
                 path=job.path,
@@ -215,7 +221,8 @@ def compile_site(
                 key=key,
             )
         )
-    validate_outputs(outputs)
+        emit(job.path, data, previous)
+        del data  # a large build holds one rendered file at a time
     next_state = State(
         inputs=inputs,
         outputs=tuple(sorted(records, key=lambda r: r.path)),
@@ -223,7 +230,7 @@ def compile_site(
         retired=next_state.retired,
         entries=next_state.entries,
     )
-    outputs[STATE] = dump_state(next_state)
+    emit(STATE, dump_state(next_state), None)
     return BuildResult(
         items=tuple(items),
         warnings=tuple(warnings),
@@ -363,15 +370,21 @@ def build(
         if state is not None and not options.force:
             reuse = {r.path: r for r in files_in_place(out_dir, state.outputs)}
         salt = build_salt(config)
-        result = compile_site(
-            documents,
-            config,
-            state=state,
-            now=build_clock(),
-            inputs=inputs,
-            salt=salt,
-            reuse=reuse,
-            progress=options.progress,
-        )
-        report = write_outputs(result.outputs, out_dir, last=STATE)
+        with Publication(out_dir, last=STATE) as publication:
+
+            def stage(path: str, data: bytes, previous: OutputRecord | None) -> None:
+                publication.stage(path, data, previous.sha256 if previous else None)
+
+            result = compile_site(
+                documents,
+                config,
+                state=state,
+                now=build_clock(),
+                inputs=inputs,
+                salt=salt,
+                reuse=reuse,
+                progress=options.progress,
+                emit=stage,
+            )
+            report = publication.commit()
     return result, report

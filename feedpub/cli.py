@@ -163,7 +163,8 @@ def build(
         return
     _warn(result.warnings)
     click.echo(
-        f"wrote {len(report.written)} of {len(result.outputs) + len(result.kept)}"
+        f"wrote {len(report.written)} of"
+        f" {len(report.written) + len(report.unchanged) + len(result.kept)}"
         f" files to {out}"
         f" ({len(result.items)} items, {len(config.topics)} topics)"
     )

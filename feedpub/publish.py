@@ -93,49 +93,76 @@ def output_path(out_dir: Path, name: str) -> Path:
     return out_dir.joinpath(*pure.parts)
 
 
-def write_outputs(
-    outputs: Mapping[str, bytes], out_dir: Path, last: str | None = None
-) -> PublishReport:
-    """Write every output whose bytes changed; leave the others untouched.
+class Publication:
+    """Publishes a build's files all together, or not at all.
 
-    Two phases. First every changed file is written in full to a temporary file
-    beside its target, flushed and fsynced; if that fails (a full disk, a
-    read-only folder), the temporaries are removed and no published file has
-    changed. Then each is renamed over its target, which is atomic: a reader
-    sees the old or the new file, never a part. The output ``last`` (the state
-    file) is renamed after the others are in place and their folders synced.
-
-    Raises:
-        PublishError: naming the path that could not be written.
+    ``stage()`` writes one file in full to a temporary file beside its target,
+    flushed and fsynced, unless the target already has those bytes. Nothing a
+    reader sees changes until ``commit()`` renames every staged file over its
+    target (each rename is atomic: a reader sees the old or the new file, never
+    a part), the ``last`` one (the state file) after the others are in place
+    and their folders synced. Leaving the ``with`` block without ``commit()``
+    (a full disk, a read-only folder, a failed check, a signal) removes the
+    temporaries, so no published file has changed.
     """
-    root = out_dir.resolve()
-    targets = {name: output_path(out_dir, name) for name in sorted(outputs)}
-    order = [n for n in targets if n != last] + [n for n in targets if n == last]
-    changed: list[str] = []
-    unchanged: list[str] = []
-    for name in order:
-        path = targets[name]
-        try:
-            if path.is_file() and path.read_bytes() == outputs[name]:
-                unchanged.append(name)
-                continue
-        except OSError:
-            pass  # unreadable: overwrite it
-        changed.append(name)
-    staged: list[tuple[str, str]] = []  # (temporary, output name)
-    try:
-        mode = _file_mode()
-        for name in changed:
-            staged.append((_stage(targets[name], outputs[name], mode, root), name))
-    except BaseException:
-        for temp, _ in staged:
-            Path(temp).unlink(missing_ok=True)
-        raise
-    folders: set[Path] = set()
-    try:
+
+    def __init__(self, out_dir: Path, last: str | None = None) -> None:
+        self._out_dir = out_dir
+        self._root = out_dir.resolve()
+        self._last = last
+        self._mode = _file_mode()
+        self._staged: list[tuple[str, str]] = []  # (temporary, output name)
+        self.written: list[str] = []
+        self.unchanged: list[str] = []
+
+    def __enter__(self) -> Publication:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for temp, _ in self._staged:
+            if temp:
+                Path(temp).unlink(missing_ok=True)
+        self._staged.clear()
+
+    def stage(self, name: str, data: bytes, same_as: str | None = None) -> bool:
+        """Stage one output; return whether it will change the published file.
+
+        Args:
+            name: the output's path below the output folder.
+            data: its bytes.
+            same_as: the sha256 the published file is known to have (from the
+                state); saves reading it back. ``None``: compare the bytes.
+
+        Raises:
+            PublishError: naming the path that could not be written.
+        """
+        path = output_path(self._out_dir, name)
+        if same_as is not None:
+            unchanged = same_as == hashlib.sha256(data).hexdigest()
+        else:
+            try:
+                unchanged = path.is_file() and path.read_bytes() == data
+            except OSError:
+                unchanged = False  # unreadable: overwrite it
+        if unchanged:
+            self.unchanged.append(name)
+            return False
+        self._staged.append((_stage(path, data, self._mode, self._root), name))
+        self.written.append(name)
+        return True
+
+    def commit(self) -> PublishReport:
+        """Rename every staged file into place, the ``last`` one last.
+
+        Raises:
+            PublishError: naming the path that could not be renamed.
+        """
+        staged = self._staged
+        staged.sort(key=lambda pair: pair[1] == self._last)  # stable: last last
+        folders: set[Path] = set()
         for index, (temp, name) in enumerate(staged):
-            path = targets[name]
-            if name == last:
+            path = output_path(self._out_dir, name)
+            if name == self._last:
                 _sync_folders(folders)
                 folders.clear()
             try:
@@ -144,12 +171,26 @@ def write_outputs(
                 raise PublishError(f"{path}: cannot write: {e.strerror or e}") from e
             folders.add(path.parent)
             staged[index] = ("", name)
-    finally:  # interrupted: leave no temporary behind
-        for temp, _ in staged:
-            if temp:
-                Path(temp).unlink(missing_ok=True)
-    _sync_folders(folders)
-    return PublishReport(written=tuple(changed), unchanged=tuple(unchanged))
+        _sync_folders(folders)
+        self._staged = []
+        return PublishReport(
+            written=tuple(sorted(self.written)),
+            unchanged=tuple(sorted(self.unchanged)),
+        )
+
+
+def write_outputs(
+    outputs: Mapping[str, bytes], out_dir: Path, last: str | None = None
+) -> PublishReport:
+    """Write every output whose bytes changed, all together (see ``Publication``).
+
+    Raises:
+        PublishError: naming the path that could not be written.
+    """
+    with Publication(out_dir, last) as publication:
+        for name in sorted(outputs):
+            publication.stage(name, outputs[name])
+        return publication.commit()
 
 
 def _inside(path: Path, root: Path) -> None:
