@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from feedpub.model import Category, Diagnostic, Item, Topic
 
 _WORD = r"[^\W_]"
+_WORDS = re.compile(rf"{_WORD}+")
 
 
 def compile_rules(patterns: Sequence[str]) -> re.Pattern[str] | None:
@@ -35,6 +36,83 @@ def compile_rules(patterns: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(alternatives))
 
 
+class _Rules:
+    """Every keyword and exclude rule of the topics, matched word by word.
+
+    A rule of one word matches exactly when a word of the text starts with its
+    stem (contains it, for ``*``): words never cross white space, so each
+    distinct white-space-separated token is examined once per build and its
+    stems remembered. A rule of several words can only match where its first
+    stem does; only then is its regular expression run on the text.
+    """
+
+    def __init__(self, topics: Sequence[Topic]) -> None:
+        self._stems: list[tuple[str, bool]] = []  # (casefolded stem, anywhere)
+        self.include = [self._rules(t.keywords) for t in topics]
+        self.exclude = [self._rules(t.exclude) for t in topics]
+        self._hits: dict[str, frozenset[int]] = {}  # token -> stems it carries
+        self._plain: set[str] = set()  # tokens known to carry no stem
+
+    def _rules(
+        self, patterns: Sequence[str]
+    ) -> list[tuple[int, re.Pattern[str] | None]]:
+        rules: list[tuple[int, re.Pattern[str] | None]] = []
+        for pattern in patterns:
+            words = re.findall(rf"{_WORD}+", pattern.casefold())
+            if not words:
+                continue
+            stem = (words[0], pattern.startswith("*"))
+            if stem not in self._stems:
+                self._stems.append(stem)
+            whole = compile_rules([pattern]) if len(words) > 1 else None
+            rules.append((self._stems.index(stem), whole))
+        return rules
+
+    def stems_in(self, text: str) -> set[int]:
+        """The indexes of the stems that start (or occur in) a word of ``text``."""
+        found: set[int] = set()
+        tokens = set(text.split())
+        tokens -= self._plain
+        for token in tokens:
+            hits = self._hits.get(token)
+            if hits is None:
+                hits = self._examine(token)
+            found |= hits
+        return found
+
+    def _examine(self, token: str) -> frozenset[int]:
+        # casefold() maps each character on its own and never adds or removes
+        # white space, so folding a token equals folding the text around it.
+        words = _WORDS.findall(token.casefold())
+        hits = frozenset(
+            index
+            for index, (stem, anywhere) in enumerate(self._stems)
+            if any((stem in w) if anywhere else w.startswith(stem) for w in words)
+        )
+        if hits:
+            self._hits[token] = hits
+        else:
+            self._plain.add(token)
+        return hits
+
+
+def _matches(
+    rules: list[tuple[int, re.Pattern[str] | None]],
+    stems: set[int],
+    text: str,
+    folded: list[str],
+) -> bool:
+    for stem, whole in rules:
+        if stem in stems:
+            if whole is None:
+                return True
+            if not folded:
+                folded.append(text.casefold())
+            if whole.search(folded[0]):
+                return True
+    return False
+
+
 def tag_items(
     items: Sequence[Item], topics: Sequence[Topic]
 ) -> tuple[list[Item], list[Diagnostic]]:
@@ -43,15 +121,15 @@ def tag_items(
     Returns:
         The tagged items and a warning for each explicit tag that names no topic.
     """
-    rules = [
-        (topic, compile_rules(topic.keywords), compile_rules(topic.exclude))
-        for topic in topics
-    ]
+    rules = _Rules(topics)
+    categories = [Category(term=t.slug, label=t.name) for t in topics]
     by_name = {t.name.casefold(): t for t in topics} | {t.slug: t for t in topics}
     warnings: list[Diagnostic] = []
     tagged: list[Item] = []
     for item in items:
-        text = " ".join((item.title, *item.paragraphs)).casefold()
+        text = " ".join((item.title, *item.paragraphs))
+        stems = rules.stems_in(text)
+        folded: list[str] = []  # the casefolded text, once a rule needs it
         explicit = {
             by_name[tag.casefold()].slug
             for tag in item.tags
@@ -69,20 +147,19 @@ def tag_items(
                 )
             )
         chosen = [
-            topic
-            for topic, include, exclude in rules
+            index
+            for index, topic in enumerate(topics)
             if topic.slug in explicit
             or (
-                include is not None
-                and include.search(text)
-                and not (exclude is not None and exclude.search(text))
+                _matches(rules.include[index], stems, text, folded)
+                and not _matches(rules.exclude[index], stems, text, folded)
             )
         ]
         tagged.append(
             dataclasses.replace(
                 item,
-                topics=tuple(t.slug for t in chosen),
-                categories=tuple(Category(term=t.slug, label=t.name) for t in chosen)
+                topics=tuple(topics[i].slug for i in chosen),
+                categories=tuple(categories[i] for i in chosen)
                 + tuple(Category(term=tag, label=tag) for tag in unknown),
             )
         )
