@@ -96,8 +96,10 @@ def parse_document(text: str, source: str) -> tuple[list[RawItem], list[Diagnost
     Raises:
         SourceError: listing every impossible date or bad field line.
     """
-    lines = [_trim(line) for line in text.split("\n")]
     originals = text.split("\n")
+    # _trim() returns a line that needs no trimming as it is: the two lists
+    # share those strings instead of holding the document twice.
+    lines = [_trim(line) for line in originals]
     errors: list[Diagnostic] = []
     warnings: list[Diagnostic] = []
     starts: list[int] = []  # 0-based indexes of header lines

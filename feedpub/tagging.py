@@ -36,6 +36,9 @@ def compile_rules(patterns: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(alternatives))
 
 
+_Rule = tuple[int, re.Pattern[str] | None]  # (stem index, whole rule if 2+ words)
+
+
 class _Rules:
     """Every keyword and exclude rule of the topics, matched word by word.
 
@@ -48,15 +51,18 @@ class _Rules:
 
     def __init__(self, topics: Sequence[Topic]) -> None:
         self._stems: list[tuple[str, bool]] = []  # (casefolded stem, anywhere)
-        self.include = [self._rules(t.keywords) for t in topics]
-        self.exclude = [self._rules(t.exclude) for t in topics]
+        self._include = [self._rules(t.keywords) for t in topics]
+        self._exclude = [self._rules(t.exclude) for t in topics]
+        # Only topics with a keyword stem in the text need a closer look.
+        self._topics_by_stem: dict[int, set[int]] = {}
+        for index, rules in enumerate(self._include):
+            for stem, _ in rules:
+                self._topics_by_stem.setdefault(stem, set()).add(index)
         self._hits: dict[str, frozenset[int]] = {}  # token -> stems it carries
         self._plain: set[str] = set()  # tokens known to carry no stem
 
-    def _rules(
-        self, patterns: Sequence[str]
-    ) -> list[tuple[int, re.Pattern[str] | None]]:
-        rules: list[tuple[int, re.Pattern[str] | None]] = []
+    def _rules(self, patterns: Sequence[str]) -> list[_Rule]:
+        rules: list[_Rule] = []
         for pattern in patterns:
             words = re.findall(rf"{_WORD}+", pattern.casefold())
             if not words:
@@ -68,8 +74,30 @@ class _Rules:
             rules.append((self._stems.index(stem), whole))
         return rules
 
-    def stems_in(self, text: str) -> set[int]:
-        """The indexes of the stems that start (or occur in) a word of ``text``."""
+    def matching_topics(self, text: str) -> set[int]:
+        """The indexes of the topics whose keywords, net of excludes, match."""
+        stems = self._stems_in(text)
+        candidates = {t for s in stems for t in self._topics_by_stem.get(s, ())}
+        folded = ""  # the casefolded text, made once a rule of several words needs it
+
+        def matches(rules: list[_Rule]) -> bool:
+            nonlocal folded
+            for stem, whole in rules:
+                if stem in stems:
+                    if whole is None:
+                        return True
+                    folded = folded or text.casefold()
+                    if whole.search(folded):
+                        return True
+            return False
+
+        return {
+            t
+            for t in candidates
+            if matches(self._include[t]) and not matches(self._exclude[t])
+        }
+
+    def _stems_in(self, text: str) -> set[int]:
         found: set[int] = set()
         tokens = set(text.split())
         tokens -= self._plain
@@ -96,23 +124,6 @@ class _Rules:
         return hits
 
 
-def _matches(
-    rules: list[tuple[int, re.Pattern[str] | None]],
-    stems: set[int],
-    text: str,
-    folded: list[str],
-) -> bool:
-    for stem, whole in rules:
-        if stem in stems:
-            if whole is None:
-                return True
-            if not folded:
-                folded.append(text.casefold())
-            if whole.search(folded[0]):
-                return True
-    return False
-
-
 def tag_items(
     items: Sequence[Item], topics: Sequence[Topic]
 ) -> tuple[list[Item], list[Diagnostic]]:
@@ -127,9 +138,7 @@ def tag_items(
     warnings: list[Diagnostic] = []
     tagged: list[Item] = []
     for item in items:
-        text = " ".join((item.title, *item.paragraphs))
-        stems = rules.stems_in(text)
-        folded: list[str] = []  # the casefolded text, once a rule needs it
+        matched = rules.matching_topics(" ".join((item.title, *item.paragraphs)))
         explicit = {
             by_name[tag.casefold()].slug
             for tag in item.tags
@@ -149,11 +158,7 @@ def tag_items(
         chosen = [
             index
             for index, topic in enumerate(topics)
-            if topic.slug in explicit
-            or (
-                _matches(rules.include[index], stems, text, folded)
-                and not _matches(rules.exclude[index], stems, text, folded)
-            )
+            if index in matched or topic.slug in explicit
         ]
         tagged.append(
             dataclasses.replace(
