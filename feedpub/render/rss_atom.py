@@ -12,8 +12,6 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from feedgen.feed import FeedGenerator
-
 from feedpub.errors import RenderError
 from feedpub.model import FeedSpec, Item
 
@@ -26,6 +24,10 @@ def html_body(item: Item) -> str:
 
 
 def _feed(spec: FeedSpec, self_url: str, self_type: str) -> Any:
+    # Imported on first use (with lxml and dateutil behind it), so importing
+    # feedpub stays cheap for work that renders no feed.
+    from feedgen.feed import FeedGenerator
+
     fg = FeedGenerator()
     fg.id(self_url)
     fg.title(spec.title)
