@@ -45,6 +45,16 @@ def strip_illegal(text: str) -> tuple[str, tuple[str, ...]]:
 
 def collapse_space(text: str) -> str:
     """Collapse white space runs to one space and trim both ends."""
+    # The only printable white space is the plain space (checked over all code
+    # points), so printable text without double or outer spaces is already
+    # collapsed: return it as it is, and keep sharing the string.
+    if (
+        text.isprintable()
+        and "  " not in text
+        and not text.startswith(" ")
+        and not text.endswith(" ")
+    ):
+        return text
     if not any(space in text for space in _KEPT_SPACES):
         return " ".join(text.split())  # the common case, without a callback
 
