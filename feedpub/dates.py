@@ -93,18 +93,17 @@ def match_date(line: str) -> tuple[DateToken, str] | None:
     match = DATE_AT_START.match(line)
     if match is None:
         return None
-    groups = match.groupdict()
-    if groups["d"] is not None:
+    if match["d"] is not None:
         token = DateToken(
-            match.group(), expand_year(groups["y"]), int(groups["m"]), int(groups["d"])
+            match.group(), expand_year(match["y"]), int(match["m"]), int(match["d"])
         )
-    elif groups["nd"] is not None:
-        month = _months().month(groups["mon"])
+    elif match["nd"] is not None:
+        month = _months().month(match["mon"])
         if month is None:
             return None
-        token = DateToken(match.group(), int(groups["ny"]), month, int(groups["nd"]))
+        token = DateToken(match.group(), int(match["ny"]), month, int(match["nd"]))
     else:
         token = DateToken(
-            match.group(), int(groups["iy"]), int(groups["im"]), int(groups["id"])
+            match.group(), int(match["iy"]), int(match["im"]), int(match["id"])
         )
     return token, line[match.end() :]
