@@ -8,11 +8,13 @@ POSIX rule also used by ``strptime("%y")``: 69-99 are 1969-1999, 00-68 are 2000-
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dateutil.parser import parserinfo
+if TYPE_CHECKING:
+    from dateutil.parser import parserinfo
 
 # dateutil's stubs allow two or three names per month; the table needs more.
 _GERMAN_MONTHS: Any = [
@@ -31,13 +33,20 @@ _GERMAN_MONTHS: Any = [
 ]
 
 
-class _GermanMonths(parserinfo):
-    """dateutil's month table, in German (dateutil only knows English names)."""
+@functools.cache
+def _months() -> parserinfo:
+    """dateutil's month table, in German (dateutil only knows English names).
 
-    MONTHS = _GERMAN_MONTHS
+    Made on first use: most headers are numeric, and importing dateutil is a
+    large part of starting feedpub.
+    """
+    from dateutil.parser import parserinfo
 
+    class _GermanMonths(parserinfo):
+        MONTHS = _GERMAN_MONTHS
 
-_MONTHS = _GermanMonths()
+    return _GermanMonths()
+
 
 _NUMERIC = r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4}|\d{2})"
 _NAMED = r"(?P<nd>\d{1,2})\.\s*(?P<mon>[^\W\d_]{3,9})\.?\s*(?P<ny>\d{4})"
@@ -84,18 +93,17 @@ def match_date(line: str) -> tuple[DateToken, str] | None:
     match = DATE_AT_START.match(line)
     if match is None:
         return None
-    groups = match.groupdict()
-    if groups["d"] is not None:
+    if match["d"] is not None:
         token = DateToken(
-            match.group(), expand_year(groups["y"]), int(groups["m"]), int(groups["d"])
+            match.group(), expand_year(match["y"]), int(match["m"]), int(match["d"])
         )
-    elif groups["nd"] is not None:
-        month = _MONTHS.month(groups["mon"])
+    elif match["nd"] is not None:
+        month = _months().month(match["mon"])
         if month is None:
             return None
-        token = DateToken(match.group(), int(groups["ny"]), month, int(groups["nd"]))
+        token = DateToken(match.group(), int(match["ny"]), month, int(match["nd"]))
     else:
         token = DateToken(
-            match.group(), int(groups["iy"]), int(groups["im"]), int(groups["id"])
+            match.group(), int(match["iy"]), int(match["im"]), int(match["id"])
         )
     return token, line[match.end() :]

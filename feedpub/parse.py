@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from feedpub.dates import DATE_PREFIX, match_date
+from feedpub.dates import DATE_PREFIX, DateToken, match_date
 from feedpub.errors import SourceError
 from feedpub.model import Diagnostic, Field, RawItem, SourceLine
 from feedpub.text import DOTTED
@@ -96,15 +96,19 @@ def parse_document(text: str, source: str) -> tuple[list[RawItem], list[Diagnost
     Raises:
         SourceError: listing every impossible date or bad field line.
     """
-    lines = [_trim(line) for line in text.split("\n")]
     originals = text.split("\n")
+    # _trim() returns a line that needs no trimming as it is: the two lists
+    # share those strings instead of holding the document twice.
+    lines = [_trim(line) for line in originals]
     errors: list[Diagnostic] = []
     warnings: list[Diagnostic] = []
     starts: list[int] = []  # 0-based indexes of header lines
+    dates: list[tuple[DateToken, str]] = []  # their date and the rest of the line
     for index in range(len(lines)):
         verdict = _header(lines, index)
-        if verdict is True:
+        if isinstance(verdict, tuple):
             starts.append(index)
+            dates.append(verdict)
         elif verdict is not None:
             owner = (
                 f"the item at line {starts[-1] + 1}"
@@ -133,8 +137,8 @@ def parse_document(text: str, source: str) -> tuple[list[RawItem], list[Diagnost
         )
     items: list[RawItem] = []
     ends = [*starts[1:], len(lines)] if starts else []
-    for start, end in zip(starts, ends, strict=True):
-        item = _parse_item(source, lines, originals, start, end, errors)
+    for start, end, date in zip(starts, ends, dates, strict=True):
+        item = _parse_item(source, lines, originals, start, end, date, errors)
         if item is not None:
             items.append(item)
             if not item.paragraphs:
@@ -163,12 +167,13 @@ def _trim(line: str) -> str:
     return line.strip().strip(_INVISIBLE).strip()
 
 
-def _header(lines: list[str], index: int) -> bool | str | None:
+def _header(lines: list[str], index: int) -> tuple[DateToken, str] | str | None:
     """Apply the header rules to ``lines[index]`` (0-based, trimmed).
 
     Returns:
-        ``True`` for a header; ``None`` for plain text; for a line that starts a
-        paragraph with a date but breaks a rule, the reason, to be reported.
+        For a header, its date and the rest of the line; ``None`` for plain
+        text; for a line that starts a paragraph with a date but breaks a
+        rule, the reason, to be reported.
     """
     if index > 0 and lines[index - 1]:
         return None  # inside a paragraph: a hard-wrapped line
@@ -181,13 +186,13 @@ def _header(lines: list[str], index: int) -> bool | str | None:
         return f"{line[loose.end() :][:1]!r} follows the date"
     rest = found[1].strip()
     if not rest:
-        return True
+        return found
     if not is_byline(rest):
         return f"{_shorten(rest)!r} after the date is not a byline"
     below = lines[index + 1] if index + 1 < len(lines) else ""
     if below and _FIELD.fullmatch(below) is None:
         return "a header with a byline needs a blank line below it"
-    return True
+    return found
 
 
 def _shorten(text: str, limit: int = 30) -> str:
@@ -200,12 +205,12 @@ def _parse_item(
     originals: list[str],
     start: int,
     end: int,
+    date: tuple[DateToken, str],
     errors: list[Diagnostic],
 ) -> RawItem | None:
-    """Read the item whose header is ``lines[start]``, up to ``lines[end]``."""
-    found = match_date(lines[start])
-    assert found is not None  # _header() accepted this line
-    token, rest = found
+    """Read the item whose header is ``lines[start]``, up to ``lines[end]``;
+    ``date`` is what ``_header()`` found on the header line."""
+    token, rest = date
     try:
         day = token.to_date()
     except ValueError:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from feedpub.model import Category, Diagnostic, Item, Topic
 
 _WORD = r"[^\W_]"
+_WORDS = re.compile(rf"{_WORD}+")
 
 
 def compile_rules(patterns: Sequence[str]) -> re.Pattern[str] | None:
@@ -35,6 +36,94 @@ def compile_rules(patterns: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(alternatives))
 
 
+_Rule = tuple[int, re.Pattern[str] | None]  # (stem index, whole rule if 2+ words)
+
+
+class _Rules:
+    """Every keyword and exclude rule of the topics, matched word by word.
+
+    A rule of one word matches exactly when a word of the text starts with its
+    stem (contains it, for ``*``): words never cross white space, so each
+    distinct white-space-separated token is examined once per build and its
+    stems remembered. A rule of several words can only match where its first
+    stem does; only then is its regular expression run on the text.
+    """
+
+    def __init__(self, topics: Sequence[Topic]) -> None:
+        self._stems: list[tuple[str, bool]] = []  # (casefolded stem, anywhere)
+        self._include = [self._rules(t.keywords) for t in topics]
+        self._exclude = [self._rules(t.exclude) for t in topics]
+        # Only topics with a keyword stem in the text need a closer look.
+        self._topics_by_stem: dict[int, set[int]] = {}
+        for index, rules in enumerate(self._include):
+            for stem, _ in rules:
+                self._topics_by_stem.setdefault(stem, set()).add(index)
+        self._hits: dict[str, frozenset[int]] = {}  # token -> stems it carries
+        self._plain: set[str] = set()  # tokens known to carry no stem
+
+    def _rules(self, patterns: Sequence[str]) -> list[_Rule]:
+        rules: list[_Rule] = []
+        for pattern in patterns:
+            words = re.findall(rf"{_WORD}+", pattern.casefold())
+            if not words:
+                continue
+            stem = (words[0], pattern.startswith("*"))
+            if stem not in self._stems:
+                self._stems.append(stem)
+            whole = compile_rules([pattern]) if len(words) > 1 else None
+            rules.append((self._stems.index(stem), whole))
+        return rules
+
+    def matching_topics(self, text: str) -> set[int]:
+        """The indexes of the topics whose keywords, net of excludes, match."""
+        stems = self._stems_in(text)
+        candidates = {t for s in stems for t in self._topics_by_stem.get(s, ())}
+        folded = ""  # the casefolded text, made once a rule of several words needs it
+
+        def matches(rules: list[_Rule]) -> bool:
+            nonlocal folded
+            for stem, whole in rules:
+                if stem in stems:
+                    if whole is None:
+                        return True
+                    folded = folded or text.casefold()
+                    if whole.search(folded):
+                        return True
+            return False
+
+        return {
+            t
+            for t in candidates
+            if matches(self._include[t]) and not matches(self._exclude[t])
+        }
+
+    def _stems_in(self, text: str) -> set[int]:
+        found: set[int] = set()
+        tokens = set(text.split())
+        tokens -= self._plain
+        for token in tokens:
+            hits = self._hits.get(token)
+            if hits is None:
+                hits = self._examine(token)
+            found |= hits
+        return found
+
+    def _examine(self, token: str) -> frozenset[int]:
+        # casefold() maps each character on its own and never adds or removes
+        # white space, so folding a token equals folding the text around it.
+        words = _WORDS.findall(token.casefold())
+        hits = frozenset(
+            index
+            for index, (stem, anywhere) in enumerate(self._stems)
+            if any((stem in w) if anywhere else w.startswith(stem) for w in words)
+        )
+        if hits:
+            self._hits[token] = hits
+        else:
+            self._plain.add(token)
+        return hits
+
+
 def tag_items(
     items: Sequence[Item], topics: Sequence[Topic]
 ) -> tuple[list[Item], list[Diagnostic]]:
@@ -43,15 +132,13 @@ def tag_items(
     Returns:
         The tagged items and a warning for each explicit tag that names no topic.
     """
-    rules = [
-        (topic, compile_rules(topic.keywords), compile_rules(topic.exclude))
-        for topic in topics
-    ]
+    rules = _Rules(topics)
+    categories = [Category(term=t.slug, label=t.name) for t in topics]
     by_name = {t.name.casefold(): t for t in topics} | {t.slug: t for t in topics}
     warnings: list[Diagnostic] = []
     tagged: list[Item] = []
     for item in items:
-        text = " ".join((item.title, *item.paragraphs)).casefold()
+        matched = rules.matching_topics(" ".join((item.title, *item.paragraphs)))
         explicit = {
             by_name[tag.casefold()].slug
             for tag in item.tags
@@ -69,20 +156,15 @@ def tag_items(
                 )
             )
         chosen = [
-            topic
-            for topic, include, exclude in rules
-            if topic.slug in explicit
-            or (
-                include is not None
-                and include.search(text)
-                and not (exclude is not None and exclude.search(text))
-            )
+            index
+            for index, topic in enumerate(topics)
+            if index in matched or topic.slug in explicit
         ]
         tagged.append(
             dataclasses.replace(
                 item,
-                topics=tuple(t.slug for t in chosen),
-                categories=tuple(Category(term=t.slug, label=t.name) for t in chosen)
+                topics=tuple(topics[i].slug for i in chosen),
+                categories=tuple(categories[i] for i in chosen)
                 + tuple(Category(term=tag, label=tag) for tag in unknown),
             )
         )

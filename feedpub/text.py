@@ -29,7 +29,9 @@ def strip_illegal(text: str) -> tuple[str, tuple[str, ...]]:
         The cleaned text and the removed characters as ``U+XXXX`` names, in order.
         Removed white-space controls (vertical tab, form feed, …) leave a space.
     """
-    if _ILLEGAL.search(text) is None:
+    # Every character _ILLEGAL names is unprintable (Cc, Cs or Cn), so printable
+    # text, the common case, needs no regular expression.
+    if text.isprintable() or _ILLEGAL.search(text) is None:
         return text, ()
     removed: list[str] = []
 
@@ -43,6 +45,16 @@ def strip_illegal(text: str) -> tuple[str, tuple[str, ...]]:
 
 def collapse_space(text: str) -> str:
     """Collapse white space runs to one space and trim both ends."""
+    # The only printable white space is the plain space (checked over all code
+    # points), so printable text without double or outer spaces is already
+    # collapsed: return it as it is, and keep sharing the string.
+    if (
+        text.isprintable()
+        and "  " not in text
+        and not text.startswith(" ")
+        and not text.endswith(" ")
+    ):
+        return text
     if not any(space in text for space in _KEPT_SPACES):
         return " ".join(text.split())  # the common case, without a callback
 
@@ -88,6 +100,9 @@ _SPLIT_AT_OPENER = re.compile("[/" + re.escape(_OPENERS) + "]")
 # Single letters with full stops: initials and "e.V.", "z.B.", "u.a.".
 DOTTED = re.compile(r"(?:[^\W\d_]\.)+")
 _ORDINAL = re.compile(r"\d{1,2}\.")
+_TOKEN = re.compile(r"\S+")
+# A whole token (a run of non-space) whose end, closers aside, is . ! or ?.
+_SENTENCE_END = re.compile(r"(?<!\S)\S*[.!?][" + re.escape(_CLOSERS) + r"]*(?!\S)")
 
 
 def _ends_sentence(token: str, following: str | None) -> bool:
@@ -112,10 +127,11 @@ def _ends_sentence(token: str, following: str | None) -> bool:
 
 def first_sentence(text: str) -> str:
     """Return the first sentence of ``text``, knowing German abbreviations."""
-    tokens = list(re.finditer(r"\S+", text))
-    for index, match in enumerate(tokens):
-        following = tokens[index + 1].group() if index + 1 < len(tokens) else None
-        if _ends_sentence(match.group(), following):
+    # Only a token ending in . ! or ? (before closing quotes or brackets) can
+    # end a sentence; the others need not be looked at.
+    for match in _SENTENCE_END.finditer(text):
+        following = _TOKEN.search(text, match.end())
+        if _ends_sentence(match.group(), following and following.group()):
             return text[: match.end()]
     return text
 

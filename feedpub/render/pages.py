@@ -4,20 +4,34 @@ view of the feeds, with autoescaping Jinja2."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import os
 import posixpath
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import jinja2
+from feedpub.model import Item, PageSpec
 
-from feedpub.model import PageSpec
+if TYPE_CHECKING:
+    import jinja2
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("feedpub", "templates"),
-    autoescape=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    undefined=jinja2.StrictUndefined,
-)
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    # Imported on first use: Jinja2 is the slowest import of a build, and
+    # importing feedpub should stay cheap for work that renders no page.
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("feedpub", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
 _WORDS = {
     "de": {
         "feeds": "Feeds abonnieren",
@@ -63,10 +77,18 @@ def relative_url(url: str, base_url: str, page_path: str) -> str:
         return url
     target, _, fragment = url[len(base_url) :].partition("#")
     start = posixpath.dirname(page_path) or "."
-    relative = posixpath.relpath(target or ".", start)
+    relative = _relpath(target or ".", start, os.getcwd())
     if target.endswith("/") and relative != ".":
         relative += "/"
     return relative + (f"#{fragment}" if fragment else "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _relpath(target: str, start: str, cwd: str) -> str:
+    """``posixpath.relpath``, remembered: every page links the same feeds and
+    archive years. It reads the working directory (for a path that climbs
+    with ``..``), hence ``cwd`` in the key."""
+    return posixpath.relpath(target, start)
 
 
 def render_page(page: PageSpec) -> bytes:
@@ -76,16 +98,30 @@ def render_page(page: PageSpec) -> bytes:
     own = page.feed.key if page.feed else None
     discovery = [page.feed] if page.feed else []
     discovery += [f for f in page.feeds if f.key != own]
+    # An archive page links every item to one of a few targets: relpath() once
+    # per target, not once per item.
+    targets: dict[str, str] = {}
 
-    def local(moment: dt.datetime) -> dt.datetime:
-        return moment.astimezone(page.timezone)
+    def href(url: str) -> str:
+        target, _, fragment = url.partition("#")
+        if not page.base_url or not target.startswith(page.base_url):
+            return url
+        relative = targets.get(target)
+        if relative is None:
+            relative = relative_url(target, page.base_url, page.path)
+            targets[target] = relative
+        return relative + (f"#{fragment}" if fragment else "")
 
-    text = _ENV.get_template("page.html.j2").render(
-        page=page,
-        words=words,
-        discovery=discovery,
-        local=local,
-        href=lambda url: relative_url(url, page.base_url, page.path),
+    text = (
+        _environment()
+        .get_template("page.html.j2")
+        .render(
+            page=page,
+            words=words,
+            discovery=discovery,
+            rows=[_row(item, page.timezone, href) for item in page.items],
+            href=href,
+        )
     )
     return text.encode("utf-8")
 
@@ -98,16 +134,36 @@ def render_embed_page(page: PageSpec) -> bytes:
     """
     if page.feed is None:
         raise ValueError(f"embed page {page.path} needs its feed")
-    text = _ENV.get_template("embed.html.j2").render(
-        page=page,
-        feed=page.feed,
-        words=_words(page.language),
-        local=lambda moment: moment.astimezone(page.timezone),
+    text = (
+        _environment()
+        .get_template("embed.html.j2")
+        .render(
+            page=page,
+            feed=page.feed,
+            words=_words(page.language),
+            local=lambda moment: moment.astimezone(page.timezone),
+        )
     )
     return text.encode("utf-8")
 
 
 def render_stylesheet(language: str) -> bytes:
     """Render the XSL that shows any of the RSS or Atom feeds as a page."""
-    text = _ENV.get_template("feed.xsl.j2").render(words=_words(language))
+    text = _environment().get_template("feed.xsl.j2").render(words=_words(language))
     return text.encode("utf-8")
+
+
+def _row(
+    item: Item, zone: dt.tzinfo, href: Callable[[str], str]
+) -> tuple[Item, str, str, str, str]:
+    """What the page shows of an item beyond its fields, made in Python rather
+    than with calls from the template, which cost more for every item."""
+    moment = item.published.astimezone(zone)
+    labels = ", ".join(c.label for c in item.categories)
+    return (
+        item,
+        href(item.link),
+        moment.isoformat(),
+        moment.strftime("%d.%m.%Y"),
+        labels,
+    )

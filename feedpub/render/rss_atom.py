@@ -15,8 +15,6 @@ from __future__ import annotations
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from feedgen.feed import FeedGenerator
-
 from feedpub.errors import RenderError
 from feedpub.model import FeedSpec
 from feedpub.render.markup import html_body
@@ -62,6 +60,10 @@ def with_prev_archive(data: bytes, href: str) -> bytes:
 
 
 def _feed(spec: FeedSpec, self_url: str, self_type: str) -> Any:
+    # Imported on first use (with lxml and dateutil behind it), so importing
+    # feedpub stays cheap for work that renders no feed.
+    from feedgen.feed import FeedGenerator
+
     fg = FeedGenerator()
     fg.id(self_url)
     fg.title(spec.title)

@@ -1,0 +1,344 @@
+"""Measure feedpub builds against two baselines and check the issue's targets.
+
+    .venv/bin/python benchmarks/run.py --sizes 1000,10000,100000 --runs 5
+
+For each corpus size (generated once by ``corpus.py`` and cached in the work
+folder) every run measures, each in its own child process:
+
+* baseline (a): ``baseline_regex.py``, regex parse + newest 50 per feed in
+  RSS and Atom with plain feedgen;
+* baseline (b): ``baseline_startup.py``, start Python, import the libraries,
+  hash the sources;
+* ``feedpub build`` from scratch (empty output folder);
+* ``feedpub build`` again with nothing changed;
+* ``feedpub build`` after one new item was put at the top of the corpus
+  (corpus and output folder are reset before each such run).
+
+Runs are interleaved, so machine noise hits all of them alike. Times are
+wall-clock medians; memory is each child's own peak RSS (``ru_maxrss`` from
+``os.wait4``). Run it with the Python of the environment feedpub is installed
+in: it starts ``python -m feedpub`` with that same interpreter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import corpus  # noqa: E402
+
+SCENARIOS = ("baseline_a", "baseline_b", "scratch", "unchanged", "one_new")
+LABELS = {
+    "baseline_a": "baseline (a) regex + feedgen",
+    "baseline_b": "baseline (b) start + import + hash",
+    "scratch": "feedpub build from scratch",
+    "unchanged": "feedpub rebuild, nothing changed",
+    "one_new": "feedpub rebuild, one new item",
+}
+MAX_MEMORY_MB = 300.0
+
+
+@dataclass
+class Sample:
+    """One child process: wall time, its own peak RSS, files it (re)wrote."""
+
+    seconds: float
+    peak_mb: float
+    written: int | None = None
+
+
+@dataclass
+class SizeResult:
+    items: int
+    corpus_mb: float
+    outputs: int = 0
+    samples: dict[str, list[Sample]] = field(default_factory=dict)
+
+    def median(self, scenario: str) -> float:
+        return statistics.median(s.seconds for s in self.samples[scenario])
+
+    def peak(self, scenario: str) -> float:
+        return max(s.peak_mb for s in self.samples[scenario])
+
+    def written(self, scenario: str) -> int | None:
+        counts = [s.written for s in self.samples[scenario] if s.written is not None]
+        return max(counts) if counts else None
+
+
+def measure(command: list[str], cwd: Path) -> Sample:
+    """Run one child process to its end; fail loudly if it fails."""
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        child = subprocess.Popen(
+            command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            errors.seek(0)
+            message = errors.read().decode(errors="replace")[-2000:]
+            raise SystemExit(f"{' '.join(command)} failed:\n{message}")
+    return Sample(seconds=seconds, peak_mb=usage.ru_maxrss / 1024)  # KiB on Linux
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Inode and mtime of every file: a rename or rewrite changes them."""
+    return {
+        str(p.relative_to(folder)): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def changed(
+    before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]
+) -> int:
+    return sum(1 for name, mark in after.items() if before.get(name) != mark)
+
+
+def prepare_corpus(work: Path, items: int, seed: int) -> Path:
+    """Generate the corpus once; regenerate when the generator changes.
+
+    The generator runs as a child process: this process stays small, because
+    a child starts with its parent's peak RSS already counted in ``ru_maxrss``.
+    """
+    folder = work / f"corpus-{items}-{seed}"
+    stamp = hashlib.sha256((HERE / "corpus.py").read_bytes()).hexdigest()
+    stamp_file = folder / ".generator"
+    if not stamp_file.is_file() or stamp_file.read_text() != stamp:
+        shutil.rmtree(folder, ignore_errors=True)
+        command = [sys.executable, str(HERE / "corpus.py"), "--items", str(items)]
+        command += ["--out", str(folder), "--seed", str(seed)]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        stamp_file.write_text(stamp)
+    return folder
+
+
+def put_on_top(text: str, source: Path, original: Path) -> None:
+    """Write ``text`` and then the original corpus to ``source``, in chunks."""
+    with source.open("wb") as out, original.open("rb") as rest:
+        out.write(text.encode("utf-8"))
+        shutil.copyfileobj(rest, out)
+
+
+def run_size(work: Path, items: int, runs: int, seed: int) -> SizeResult:
+    folder = prepare_corpus(work, items, seed)
+    config = folder / corpus.CONFIG_FILE
+    sources = folder / corpus.SOURCE_DIR
+    source = sources / corpus.SOURCE_FILE
+    original = folder / "original.bak"  # no *.txt: not a source itself
+    if not original.is_file():
+        shutil.copyfile(source, original)
+    new_item = corpus.new_item() + "\n"
+    result = SizeResult(items=items, corpus_mb=source.stat().st_size / 1e6)
+    result.samples = {name: [] for name in SCENARIOS}
+    out = work / f"out-{items}"
+    pristine = work / f"pristine-{items}"
+    baseline_out = work / f"baseline-{items}"
+    python = sys.executable
+    feedpub = [python, "-m", "feedpub", "build", "-q", "-c", str(config), "-o"]
+
+    def fresh(folder: Path) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    try:
+        for _ in range(runs):
+            fresh(baseline_out)
+            result.samples["baseline_a"].append(
+                measure(
+                    [
+                        python,
+                        str(HERE / "baseline_regex.py"),
+                        str(config),
+                        str(baseline_out),
+                    ],
+                    folder,
+                )
+            )
+            result.samples["baseline_b"].append(
+                measure(
+                    [python, str(HERE / "baseline_startup.py"), str(sources)], folder
+                )
+            )
+
+            fresh(out)
+            sample = measure([*feedpub, str(out)], folder)
+            after = snapshot(out)
+            sample.written = len(after)
+            result.outputs = len(after)
+            result.samples["scratch"].append(sample)
+            fresh(pristine)
+            shutil.copytree(out, pristine)  # copy2 keeps mtimes
+
+            sample = measure([*feedpub, str(out)], folder)
+            sample.written = changed(after, snapshot(out))
+            result.samples["unchanged"].append(sample)
+
+            fresh(out)
+            shutil.copytree(pristine, out)
+            before = snapshot(out)
+            put_on_top(new_item, source, original)
+            try:
+                sample = measure([*feedpub, str(out)], folder)
+            finally:
+                shutil.copyfile(original, source)
+            sample.written = changed(before, snapshot(out))
+            result.samples["one_new"].append(sample)
+    finally:
+        shutil.copyfile(original, source)
+        for folder_ in (out, pristine, baseline_out):
+            fresh(folder_)
+    return result
+
+
+def machine() -> dict[str, str]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": model,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def mark(ok: bool) -> str:
+    return "pass" if ok else "FAIL"
+
+
+def report(results: list[SizeResult], info: dict[str, str], runs: int) -> str:
+    lines = [
+        f"machine: {info['nproc']} CPUs, {info['cpu']}, Python {info['python']},"
+        f" {info['platform']} (load at start {info['load']})",
+        f"runs per measurement: {runs}; times are medians of wall-clock seconds",
+    ]
+    for r in results:
+        a, b = r.median("baseline_a"), r.median("baseline_b")
+        lines += [
+            "",
+            f"== {r.items} items, 20 topics, corpus {r.corpus_mb:.1f} MB,"
+            f" {r.outputs} output files ==",
+            f"{'measurement':36} {'median s':>9} {'min s':>7} {'peak MB':>8}"
+            f" {'x (a)':>7} {'x (b)':>7} {'files written':>14}",
+        ]
+        for name in SCENARIOS:
+            median = r.median(name)
+            fastest = min(s.seconds for s in r.samples[name])
+            written = r.written(name)
+            lines.append(
+                f"{LABELS[name]:36} {median:9.3f} {fastest:7.3f} {r.peak(name):8.1f}"
+                f" {median / a:7.2f} {median / b:7.2f}"
+                f" {'' if written is None else written:>14}"
+            )
+        scratch = r.median("scratch") / a
+        unchanged = r.median("unchanged") / b
+        one_new = r.median("one_new") / a
+        peak = max(r.peak(n) for n in ("scratch", "unchanged", "one_new"))
+        lines += [
+            f"targets (the issue sets them at 100000 items) at {r.items} items:",
+            f"  subscription feeds and pages from scratch <= 1.5x (a): "
+            f"{scratch:6.2f}x  {mark(scratch <= 1.5)}",
+            f"  full build incl. complete archives       <= 8x (a):   "
+            f"{scratch:6.2f}x  {mark(scratch <= 8)}"
+            "  (same build as the row above until archives land)",
+            f"  rebuild, nothing changed                 <= 1.3x (b): "
+            f"{unchanged:6.2f}x  {mark(unchanged <= 1.3)}",
+            f"  one new item at the top                  <= 1.0x (a): "
+            f"{one_new:6.2f}x  {mark(one_new <= 1.0)}"
+            f"  ({r.written('one_new')} of {r.outputs} files rewritten)",
+            f"  peak memory of any feedpub build         <= {MAX_MEMORY_MB:.0f} MB:"
+            f"  {peak:6.1f} MB  {mark(peak <= MAX_MEMORY_MB)}",
+        ]
+    for small, large in itertools.pairwise(results):
+        factor = large.items / small.items
+        if factor <= 1:
+            continue
+
+        def per_ten(ratio: float, factor: float = factor) -> float:
+            return ratio ** (math.log(10) / math.log(factor))
+
+        time_ratio = large.median("scratch") / small.median("scratch")
+        memory_ratio = large.peak("scratch") / small.peak("scratch")
+        lines += [
+            "",
+            f"growth {small.items} -> {large.items} items (x{factor:g}), from scratch;"
+            " linear means <= 10x per 10x items (pass up to 11x):",
+            f"  time   x{time_ratio:.2f}  = x{per_ten(time_ratio):.2f} per 10x items"
+            f"  {mark(per_ten(time_ratio) <= 11)}",
+            f"  memory x{memory_ratio:.2f}  = x{per_ten(memory_ratio):.2f}"
+            " per 10x items"
+            f"  {mark(per_ten(memory_ratio) <= 11)}",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--sizes", default="1000,10000", help="comma-separated item counts"
+    )
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement")
+    parser.add_argument("--seed", type=int, default=2020, help="corpus seed")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "feedpub-bench",
+        help="folder for corpora (cached) and outputs",
+    )
+    parser.add_argument("--json", type=Path, help="also save the results here")
+    args = parser.parse_args(argv)
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    if args.runs < 1 or not sizes or min(sizes) < 1:
+        parser.error("--runs and every size must be at least 1")
+    args.work.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    results = [run_size(args.work, n, args.runs, args.seed) for n in sizes]
+    print(report(results, info, args.runs))
+    if args.json is not None:
+        data = {
+            "machine": info,
+            "runs": args.runs,
+            "command": " ".join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])]),
+            "sizes": [
+                {
+                    "items": r.items,
+                    "corpus_mb": r.corpus_mb,
+                    "outputs": r.outputs,
+                    "medians": {n: r.median(n) for n in SCENARIOS},
+                    "samples": {
+                        n: [asdict(s) for s in r.samples[n]] for n in SCENARIOS
+                    },
+                }
+                for r in results
+            ],
+        }
+        args.json.write_text(json.dumps(data, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""The benchmark corpus generator is deterministic and feedpub reads what it means."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from feedpub.build import compile_items
+from feedpub.publish import read_sources
+from tests.conftest import ROOT, load_config
+
+
+def _corpus_module() -> ModuleType:
+    path = ROOT / "benchmarks" / "corpus.py"
+    spec = importlib.util.spec_from_file_location("bench_corpus", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_same_arguments_same_bytes(tmp_path: Path) -> None:
+    corpus = _corpus_module()
+    corpus.write_corpus(tmp_path / "a", 1000)
+    corpus.write_corpus(tmp_path / "b", 1000)
+    first = _digests(tmp_path / "a")
+    assert first == _digests(tmp_path / "b")
+    assert sorted(first) == ["feedpub.toml", "sources/news.txt"]
+    corpus.write_corpus(tmp_path / "c", 1000, seed=7)
+    assert _digests(tmp_path / "c") != first
+
+
+def test_feedpub_reads_every_item_with_one_to_three_topics(tmp_path: Path) -> None:
+    corpus = _corpus_module()
+    config = load_config(corpus.write_corpus(tmp_path, 1000))
+    assert len(config.topics) == 20
+    items, warnings = compile_items(read_sources(config.sources), config)
+    assert warnings == []
+    assert len(items) == 1000
+    assert all(1 <= len(item.topics) <= 3 for item in items)
+    assert {slug for item in items for slug in item.topics} == {
+        topic.slug for topic in config.topics
+    }
+    headers = [
+        (tmp_path / "sources" / "news.txt").read_text("utf-8").split("\n")[i.line - 1]
+        for i in items
+    ]
+    for form in (
+        r"\d\d\.\d\d\.\d\d",
+        r"\d\d\.\d\d\.\d{4}",
+        r"\d{1,2}\. [A-Z]",
+        r"\d{4}-",
+    ):
+        assert any(re.match(form, h) for h in headers), form
+    days = [item.day for item in items]
+    assert days == sorted(days, reverse=True), "newest first"
+    assert len(set(days)) < len(days), "some days have several items"
+    assert any(item.author for item in items)
+    assert any(len(item.paragraphs) > 1 for item in items)
+    for item in items:
+        words = sum(len(p.split()) for p in item.paragraphs)
+        assert 40 <= words <= 120, item.line
