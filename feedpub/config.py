@@ -36,6 +36,7 @@ class Config:
     id_authority: str = "localhost"
     limit: int = 50
     archive_size: int = 50  # items per RFC 5005 archive document; at most limit
+    archives: bool = True  # write RFC 5005 archive documents at all
     title_length: int = 90
     summary_length: int = 300
     stylesheet: bool = True  # reference feed.xsl from RSS and Atom for browsers
@@ -148,6 +149,7 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
             feed.pop("summary_length", 300), "feed.summary_length", minimum=20
         ),
         stylesheet=check.boolean(feed.pop("stylesheet", True), "feed.stylesheet"),
+        archives=check.boolean(feed.pop("archives", True), "feed.archives"),
         embed_limit=check.positive(feed.pop("embed_limit", 10), "feed.embed_limit"),
         sources=tuple(base / s for s in sources),
         output=base / output,

@@ -280,6 +280,7 @@ def plan_feeds(
             if not key and config.home_url
             else f"{config.base_url}{prefix}{INDEX}"
         )
+        archived = archived and config.archives
         newest = len(chosen) // config.archive_size if archived else 0
         archive = {
             kind: f"{config.base_url}{archive_path(prefix, kind, newest)}"
@@ -319,11 +320,12 @@ def plan_feeds(
 
     def add(prefix: str, feed: FeedSpec, chosen: list[Item]) -> None:
         feeds.append((prefix, feed))
-        archives.extend(
-            plan_archives(
-                prefix, chosen, feed, config.archive_size, config.base_url, digests
+        if config.archives:
+            archives.extend(
+                plan_archives(
+                    prefix, chosen, feed, config.archive_size, config.base_url, digests
+                )
             )
-        )
         if len(chosen) > config.limit:
             first = chosen[config.limit]
             older[feed.key] = (

@@ -506,3 +506,23 @@ def test_feed_pages_link_to_where_their_older_items_continue() -> None:
         first = items[config.limit]  # the newest item the page leaves out
         back = "../../" if prefix else ""
         assert links == [f"{back}archive/{first.day.year}.html#{first.anchor}"]
+
+
+def test_archives_can_be_switched_off(tmp_path: Path) -> None:
+    text = (DATA / "archive.toml").read_text()
+    (tmp_path / "off.toml").write_text(
+        text.replace("[feed]\n", "[feed]\narchives = false\n", 1).replace(
+            'sources = ["tricky"]', f'sources = ["{DATA / "tricky"}"]'
+        )
+    )
+    config = load_config(tmp_path / "off.toml")
+    assert config.archives is False
+    on = compile_site(
+        read_sources(load_config(DATA / "archive.toml").sources),
+        load_config(DATA / "archive.toml"),
+    )
+    off = compile_site(read_sources(config.sources), config)
+    assert any("/rss-0001.xml" in n or n.startswith("archive/rss-") for n in on.outputs)
+    assert not any("rss-0" in n or "atom-0" in n for n in off.outputs)
+    assert b"prev-archive" not in off.outputs["rss.xml"]
+    assert set(off.outputs) < set(on.outputs)
