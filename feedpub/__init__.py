@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
-from feedpub.build import BuildResult, build, compile_items, compile_site
+from feedpub.build import build
 from feedpub.config import Config, load_config
 from feedpub.errors import (
     ConfigError,
@@ -16,7 +17,23 @@ from feedpub.errors import (
 )
 from feedpub.model import Diagnostic, FeedSpec, Item, RawItem, Topic
 
+if TYPE_CHECKING:
+    from feedpub.site import BuildResult, compile_items, compile_site
+
 __version__ = "0.1.0"
+_PIPELINE = {"BuildResult", "compile_items", "compile_site"}
+
+
+def __getattr__(name: str) -> Any:
+    """The pure pipeline is imported on first use: a cron run that finds
+    nothing to do never loads it (see ``build.py``)."""
+    if name in _PIPELINE:
+        from feedpub import site
+
+        return getattr(site, name)
+    raise AttributeError(f"module 'feedpub' has no attribute {name!r}")
+
+
 __all__ = [
     "BuildResult",
     "Config",

@@ -14,15 +14,16 @@ from typing import Any
 import click
 
 from feedpub import __version__
-from feedpub.build import BuildOptions, compile_items
+from feedpub.build import BuildOptions
 from feedpub.build import build as run_build
 from feedpub.config import Config, load_config
 from feedpub.errors import BusyError, FeedpubError
-from feedpub.lint import lint_items
 from feedpub.model import Diagnostic, Item
-from feedpub.plan import STATE
 from feedpub.publish import build_clock, read_sources, read_state
-from feedpub.serve import make_server, server_url
+from feedpub.state import STATE_FILE as STATE
+
+# The pipeline (feedpub.site), the lint and the server are imported by the
+# commands that use them, so `feedpub build` with nothing to do stays cheap.
 
 BUSY_EXIT = 75  # EX_TEMPFAIL from sysexits.h: try again later
 
@@ -192,6 +193,9 @@ def check(
         feedpub check --strict seeds/news.txt
     """
     config = load_config(config_path)
+    from feedpub.lint import lint_items
+    from feedpub.site import compile_items
+
     items, warnings = compile_items(read_sources(sources or config.sources), config)
     today = build_clock().astimezone(config.timezone).date()
     order = {
@@ -229,6 +233,8 @@ def items(
             f"no topic {slug!r} (topics: {known})", param_hint="--topic"
         )
     state = read_state(config.output, STATE)
+    from feedpub.site import compile_items
+
     found, _ = compile_items(
         read_sources(sources or config.sources), config, state, build_clock()
     )
@@ -274,6 +280,8 @@ def serve(config_path: Path | None, output: Path | None, host: str, port: int) -
     """
     config = load_config(config_path)
     folder = output or config.output
+    from feedpub.serve import make_server, server_url
+
     server = make_server(folder, host, port)
     click.echo(f"serving {folder}/ at {server_url(server)}")
     try:

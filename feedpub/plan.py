@@ -22,7 +22,7 @@ from feedpub.model import (
     Item,
     PageSpec,
 )
-from feedpub.state import Retired
+from feedpub.state import STATE_FILE, Retired
 from feedpub.text import MAIN_SLUG
 
 RSS = "rss.xml"
@@ -40,7 +40,7 @@ STYLESHEET = "feed.xsl"
 EMBED = "embed/{slug}.html"  # the main feed's page is embed/all.html
 EMBED_SCRIPT = "embed.js"
 
-STATE = "feedpub-state.jsonl"
+STATE = STATE_FILE
 _NO_DATE = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 

@@ -30,6 +30,7 @@ from typing import Any
 from feedpub.errors import StateError
 
 FORMAT = "feedpub-state/1"
+STATE_FILE = "feedpub-state.jsonl"  # its name in the output folder
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,13 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from feedpub.build import BuildResult, compile_site
 from feedpub.config import Config
 from feedpub.model import ArchiveSpec, Category, FeedSpec, Item
 from feedpub.plan import archive_key, plan_feeds
 from feedpub.publish import read_sources, write_outputs
 from feedpub.render.archive import FragmentCache, render_archive
 from feedpub.render.rss_atom import render_atom, render_rss
+from feedpub.site import BuildResult, compile_site
 from feedpub.validate import xml_problems
 from tests.conftest import DATA, load_config
 from tests.cronkit import write_corpus

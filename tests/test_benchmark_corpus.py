@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from feedpub.build import compile_items
 from feedpub.publish import read_sources
+from feedpub.site import compile_items
 from tests.conftest import ROOT, load_config
 
 

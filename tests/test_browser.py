@@ -19,9 +19,9 @@ import pytest
 from lxml import html as lhtml
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, sync_playwright
 
-from feedpub.build import compile_site
 from feedpub.config import Config
 from feedpub.publish import read_sources, write_outputs
+from feedpub.site import compile_site
 from tests.conftest import DATA, load_config
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from feedpub.build import compile_site
 from feedpub.config import Config
 from feedpub.publish import read_sources, write_outputs
+from feedpub.site import compile_site
 from tests.conftest import DATA, ROOT, load_config
 from tests.feedcheck import check_atom, check_feedparser, check_reader, check_rss
 

@@ -22,12 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from feedpub.build import compile_site
 from feedpub.cli import cli
 from feedpub.config import Config
 from feedpub.errors import SourceError
 from feedpub.model import Topic
 from feedpub.render.jsonfeed import json_feed_problems
+from feedpub.site import compile_site
 from tests.feedcheck import check_reader
 
 CONFIG = Config(

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from feedpub.build import build_salt, compile_site, inputs_digest
+from feedpub.build import build_salt, inputs_digest
 from feedpub.config import Config
 from feedpub.publish import read_sources, write_outputs
+from feedpub.site import compile_site
 from tests.conftest import DATA, GOLDEN, ROOT, load_config, read_tree
 
 CASES = [

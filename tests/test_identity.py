@@ -7,12 +7,12 @@ import datetime as dt
 
 import pytest
 
-from feedpub.build import BuildResult, compile_site
 from feedpub.config import Config
 from feedpub.errors import StateError
 from feedpub.identity import LIKENESS, likeness, sketch
 from feedpub.model import Item, Topic
 from feedpub.plan import STATE
+from feedpub.site import BuildResult, compile_site
 from feedpub.state import load_state
 from tests.conftest import ROOT
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from feedpub.build import build, compile_items, compile_site
+from feedpub.build import build
 from feedpub.config import Config
 from feedpub.errors import ValidationError
 from feedpub.lint import lint_items
 from feedpub.publish import read_sources
+from feedpub.site import compile_items, compile_site
 from feedpub.validate import html_problems, validate_outputs, xml_problems
 from tests.conftest import ROOT, read_tree
 
@@ -93,7 +94,7 @@ def test_build_refuses_to_publish_an_invalid_file(
     out = tmp_path / "feeds"
     build(project_config, output=out)
     before = read_tree(out)
-    module = importlib.import_module("feedpub.build")
+    module = importlib.import_module("feedpub.site")
     original = module.render_page
 
     def broken(page: object) -> bytes:

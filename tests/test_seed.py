@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from feedpub.build import compile_items
 from feedpub.config import Config
 from feedpub.publish import read_sources
+from feedpub.site import compile_items
 from tests.conftest import ROOT
 
 SEED = "seeds/demografiewerkstatt-kommunen.txt"

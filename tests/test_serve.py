@@ -18,10 +18,10 @@ import pytest
 from click.testing import CliRunner
 from reader import make_reader
 
-from feedpub.build import compile_site
 from feedpub.cli import cli
 from feedpub.publish import read_sources, write_outputs
 from feedpub.serve import content_type, make_server, server_url
+from feedpub.site import compile_site
 from tests.conftest import ROOT, load_config
 
 SECRET = b"secret outside the output folder"

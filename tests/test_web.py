@@ -22,12 +22,12 @@ from lxml import html as lhtml
 from reader import make_reader
 from reader.opml import parse as parse_opml
 
-from feedpub.build import compile_site
 from feedpub.config import Config
 from feedpub.plan import embed_path
 from feedpub.publish import read_sources, write_outputs
 from feedpub.render.assets import embed_script
 from feedpub.render.jsonfeed import VERSION, json_feed_problems
+from feedpub.site import compile_site
 from tests.conftest import DATA, ROOT, load_config
 from tests.feedcheck import ATOM, check_atom, check_rss
 
