@@ -61,10 +61,99 @@ def xml_problems(data: bytes) -> list[str]:
     except etree.XMLSyntaxError as e:
         return [f"not well-formed XML: {e}"]
     if root.tag == "rss":
-        return rss_problems(root)
+        return [] if _rss_fine(root) else rss_problems(root)
     if root.tag == f"{ATOM}feed":
-        return atom_problems(root)
+        return [] if _atom_fine(root) else atom_problems(root)
     return []
+
+
+# Whole-document checks with XPath: the same rules as rss_problems() and
+# atom_problems(), answered without a Python loop over the items. Only a
+# document that fails them is walked item by item, for the messages.
+_NS = {"a": ATOM[1:-1]}
+_RSS_ITEMS = etree.XPath("count(channel/item)")
+_RSS_GUIDS = etree.XPath("channel/item/guid/text()")
+_RSS_DATES = etree.XPath("channel/item/pubDate/text()")
+_RSS_UNTITLED = etree.XPath(
+    "count(channel/item[not(normalize-space(title))"
+    " and not(normalize-space(description))])"
+)
+_ATOM_ENTRIES = etree.XPath("count(a:entry)", namespaces=_NS)
+_ATOM_IDS = etree.XPath("a:entry/a:id/text()", namespaces=_NS)
+_ATOM_UPDATED = etree.XPath("a:entry/a:updated/text()", namespaces=_NS)
+_ATOM_PUBLISHED = etree.XPath("a:entry/a:published/text()", namespaces=_NS)
+_ATOM_UNTITLED = etree.XPath("count(a:entry[not(a:title)])", namespaces=_NS)
+_ATOM_NO_AUTHOR = etree.XPath("count(a:entry[not(a:author)])", namespaces=_NS)
+_RFC822_FORM = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep"
+    r"|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d [+-]\d{4}"
+)
+_RFC3339_FORM = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"
+)
+
+
+def _texts(query: etree.XPath, root: etree._Element) -> list[str]:
+    found = query(root)
+    return [str(t) for t in found] if isinstance(found, list) else []
+
+
+def _count(query: etree.XPath, root: etree._Element) -> int:
+    found = query(root)
+    return int(found) if isinstance(found, float | int) else -1
+
+
+def _unique_texts(texts: list[str], count: int) -> bool:
+    stripped = {t.strip() for t in texts}
+    return len(texts) == count and len(stripped) == count and "" not in stripped
+
+
+def _rss_fine(root: etree._Element) -> bool:
+    channel = root.find("channel")
+    if root.get("version") != "2.0" or channel is None:
+        return False
+    if not all(
+        (channel.findtext(n) or "").strip() for n in ("title", "link", "description")
+    ):
+        return False
+    if not any(
+        link.get("rel") == "self" and link.get("href")
+        for link in channel.iter(f"{ATOM}link")
+    ):
+        return False
+    count = _count(_RSS_ITEMS, root)
+    return (
+        _unique_texts(_texts(_RSS_GUIDS, root), count)
+        and _count(_RSS_UNTITLED, root) == 0
+        and all(
+            _RFC822_FORM.fullmatch(d) or _rfc822(d) for d in _texts(_RSS_DATES, root)
+        )
+    )
+
+
+def _atom_fine(root: etree._Element) -> bool:
+    for name in ("id", "title"):
+        if not (root.findtext(f"{ATOM}{name}") or "").strip():
+            return False
+    if not _rfc3339(root.findtext(f"{ATOM}updated")):
+        return False
+    if not any(link.get("rel") == "self" for link in root.findall(f"{ATOM}link")):
+        return False
+    count = _count(_ATOM_ENTRIES, root)
+    updated = _texts(_ATOM_UPDATED, root)
+    return (
+        _unique_texts(_texts(_ATOM_IDS, root), count)
+        and _count(_ATOM_UNTITLED, root) == 0
+        and len(updated) == count
+        and all(_RFC3339_FORM.fullmatch(u.strip()) or _rfc3339(u) for u in updated)
+        and all(
+            _RFC3339_FORM.fullmatch(p.strip()) or _rfc3339(p)
+            for p in _texts(_ATOM_PUBLISHED, root)
+        )
+        and (
+            root.find(f"{ATOM}author") is not None or _count(_ATOM_NO_AUTHOR, root) == 0
+        )
+    )
 
 
 def rss_problems(root: etree._Element) -> list[str]:

@@ -110,3 +110,50 @@ def test_build_refuses_to_publish_an_invalid_file(
     assert str(caught.value).startswith("refusing to publish: ")
     assert "index.html: duplicate element id 'main'" in str(caught.value)
     assert read_tree(out) == before
+
+
+def test_whole_document_checks_agree_with_the_item_by_item_ones(
+    project_config: Config, tricky_config: Config
+) -> None:
+    from lxml import etree
+
+    from feedpub.validate import (
+        ATOM,
+        _atom_fine,
+        _rss_fine,
+        atom_problems,
+        rss_problems,
+    )
+
+    checked = 0
+    for config in (project_config, tricky_config):
+        outputs = compile_site(read_sources(config.sources), config).outputs
+        for name, data in outputs.items():
+            if not name.endswith(".xml"):
+                continue
+            root = etree.fromstring(data)
+            if root.tag == "rss":
+                assert (_rss_fine(root), rss_problems(root)) == (True, []), name
+                channel = root.find("channel")
+                assert channel is not None
+                items = channel.findall("item")
+                if len(items) > 1:  # break it: the fast check must notice
+                    guid = items[1].find("guid")
+                    first = items[0].find("guid")
+                    assert guid is not None
+                    assert first is not None
+                    guid.text = first.text
+                    assert not _rss_fine(root)
+                    assert rss_problems(root)
+            else:
+                assert root.tag == f"{ATOM}feed"
+                assert (_atom_fine(root), atom_problems(root)) == (True, []), name
+                entries = root.findall(f"{ATOM}entry")
+                if entries:
+                    updated = entries[-1].find(f"{ATOM}updated")
+                    assert updated is not None
+                    updated.text = "gestern"
+                    assert not _atom_fine(root)
+                    assert atom_problems(root)
+            checked += 1
+    assert checked > 20
