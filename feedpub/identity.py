@@ -31,6 +31,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
+import struct
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -58,18 +59,20 @@ def fingerprint(item: Item) -> str:
     return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=8).hexdigest()
 
 
-def sketch(item: Item) -> tuple[int, ...]:
-    """The smallest ``SKETCH_SIZE`` CRC-32s of the item's words, ascending."""
+def sketch(item: Item) -> bytes:
+    """The smallest ``SKETCH_SIZE`` CRC-32s of the item's words, ascending,
+    packed big-endian (a tuple of ints would cost ten times the memory)."""
     words = set(_WORD.findall(" ".join((item.title, *item.paragraphs)).casefold()))
-    hashes = sorted(map(zlib.crc32, map(str.encode, words)))
-    return tuple(hashes[:SKETCH_SIZE])
+    hashes = sorted(map(zlib.crc32, map(str.encode, words)))[:SKETCH_SIZE]
+    return struct.pack(f">{len(hashes)}I", *hashes)
 
 
-def likeness(a: Sequence[int], b: Sequence[int]) -> float:
+def likeness(a: bytes, b: bytes) -> float:
     """Estimate the Jaccard index of two word sets from their bottom-k sketches."""
     if not a or not b:
         return 1.0 if not a and not b else 0.0
-    set_a, set_b = set(a), set(b)
+    set_a = set(struct.unpack(f">{len(a) // 4}I", a))
+    set_b = set(struct.unpack(f">{len(b) // 4}I", b))
     union = sorted(set_a | set_b)[:SKETCH_SIZE]
     both = sum(1 for h in union if h in set_a and h in set_b)
     return both / len(union)

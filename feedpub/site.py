@@ -256,8 +256,19 @@ def _jobs(plan: Plan, config: Config, items: Sequence[Item]) -> list[_Job]:
                 partial(render_json_feed, feed),
             )
         )
-    fragments = FragmentCache()  # an item is in several archives: render it once
-    for archive in plan.archives:
+    # An item is in the archives of the main feed and of its topics: render
+    # its fragments once, going through all feeds' pages period by period so
+    # that each item's fragments are dropped soon after (FragmentCache).
+    archives = sorted(
+        plan.archives,
+        key=lambda a: (a.spec.items[0].published if a.spec.items else _EPOCH, a.path),
+    )
+    uses: dict[str, int] = {}
+    for archive in archives:
+        for item in archive.spec.items:
+            uses[item.id] = uses.get(item.id, 0) + 1
+    fragments = FragmentCache(uses)
+    for archive in archives:
         jobs.append(
             _Job(
                 archive.path,

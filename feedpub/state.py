@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +41,7 @@ class Entry:
     published: dt.datetime
     updated: dt.datetime
     fingerprint: str  # digest of everything a reader sees of the item
-    sketch: tuple[int, ...]  # bottom-k hashes of its words, for fuzzy matching
+    sketch: bytes  # bottom-k hashes of its words, packed; for fuzzy matching
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,7 +106,7 @@ def dump_state(state: State) -> bytes:
         f'{{"id": {json.dumps(e.id, ensure_ascii=False)}, "day": "{e.day}",'
         f' "published": "{_stamp(e.published)}", "updated": "{_stamp(e.updated)}",'
         f' "fingerprint": {json.dumps(e.fingerprint)},'
-        f' "sketch": "{struct.pack(f">{len(e.sketch)}I", *e.sketch).hex()}"}}'
+        f' "sketch": "{e.sketch.hex()}"}}'
         for e in sorted_entries(state.entries)
     ]
     return ("\n".join(lines) + "\n").encode("utf-8")
@@ -237,5 +236,5 @@ def _entry(record: dict[str, Any]) -> Entry:
         published=published,
         updated=updated,
         fingerprint=fingerprint,
-        sketch=struct.unpack(f">{len(sketch) // 4}I", sketch),
+        sketch=sketch,
     )

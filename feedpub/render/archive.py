@@ -70,15 +70,26 @@ class FragmentCache:
     """Each item's ``<item>`` and ``<entry>``, rendered once per build.
 
     Keyed by item id and time zone: within one build an id names one item.
+    Given ``uses`` (how often each item id will be asked for), an item's
+    fragments are dropped after their last use, so a build that renders the
+    archive documents of all feeds period by period holds only the items of
+    the current period.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, uses: dict[str, int] | None = None) -> None:
         self._fragments: dict[tuple[str, dt.tzinfo], tuple[bytes, bytes]] = {}
+        self._uses = uses
 
     def _get(self, item: Item, zone: dt.tzinfo) -> tuple[bytes, bytes]:
-        found = self._fragments.get((item.id, zone))
+        key = (item.id, zone)
+        found = self._fragments.get(key)
         if found is None:
-            found = self._fragments[(item.id, zone)] = _fragments(item, zone)
+            found = self._fragments[key] = _fragments(item, zone)
+        if self._uses is not None:
+            left = self._uses.get(item.id, 0) - 1
+            self._uses[item.id] = left
+            if left <= 0:
+                del self._fragments[key]
         return found
 
     def rss(self, item: Item, zone: dt.tzinfo) -> bytes:
