@@ -23,6 +23,7 @@ from feedpub.state import OutputRecord, State, load_state, read_header
 # mkstemp(prefix=".NAME.", suffix=".tmp") names: the random part is 8 characters
 _TEMPORARY = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")
 _PACKAGE = Path(__file__).resolve().parent
+_OUTPUT_LINE = re.compile(rb'\{"output": "([^"\\]+)", "size": (\d+),')
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -353,30 +354,30 @@ def unchanged_since(out_dir: Path, name: str, inputs: str) -> bool:
 
     Reads only the state file's first records, and checks each published file's
     presence and size, not its bytes (``build --force`` renders and compares all).
+    This is all a cron run does when nothing changed, so it reads the output
+    records with a pattern (they are written in one form) rather than as JSON.
     """
     path = out_dir / name
     try:
         with path.open("rb") as handle:
-            head = b"".join(
-                line
-                for line in _leading(handle)
-                if line.startswith((b'{"format"', b'{"output"'))
-            )
-    except OSError:
-        return False
-    try:
-        recorded, outputs = read_header(head, str(path))
-    except StateError:
-        return False
-    if not outputs or recorded != inputs:
-        return False
-    for record in outputs:
-        try:
-            if (out_dir / record.path).stat().st_size != record.size:
+            recorded, _ = read_header(handle.readline(), str(path))
+            if recorded != inputs:
                 return False
-        except OSError:
-            return False
-    return True
+            root = os.fspath(out_dir)
+            count = 0
+            for line in handle:
+                if not line.startswith(b'{"output"'):
+                    break
+                found = _OUTPUT_LINE.match(line)
+                if found is None:
+                    return False
+                target = os.path.join(root, found[1].decode())
+                if os.stat(target).st_size != int(found[2]):
+                    return False
+                count += 1
+    except (OSError, StateError, UnicodeDecodeError):
+        return False
+    return count > 0
 
 
 def files_in_place(
@@ -391,14 +392,6 @@ def files_in_place(
         except OSError:
             continue
     return found
-
-
-def _leading(lines: Iterable[bytes]) -> Iterator[bytes]:
-    """The lines up to the first that is neither the header nor an output."""
-    for line in lines:
-        if not line.startswith((b'{"format"', b'{"output"')):
-            return
-        yield line
 
 
 def read_config_bytes(path: Path | None) -> bytes:
