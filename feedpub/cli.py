@@ -7,7 +7,7 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,15 @@ _CONFIG = click.option(
     envvar="FEEDPUB_CONFIG",
     help="Config file (default: ./feedpub.toml; env FEEDPUB_CONFIG).",
 )
+
+
+def _output(text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--output/-o`` option, with the command's own help text."""
+    return click.option(
+        "--output", "-o", type=click.Path(path_type=Path, file_okay=False), help=text
+    )
+
+
 _SOURCES = click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 
 
@@ -95,12 +104,7 @@ def cli() -> None:
 
 @cli.command()
 @_CONFIG
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Output folder (default: the config's output, feeds/).",
-)
+@_output("Output folder (default: the config's output, feeds/).")
 @click.option(
     "--quiet", "-q", is_flag=True, help="Print nothing on success (for cron)."
 )
@@ -256,12 +260,7 @@ def items(
 
 @cli.command()
 @_CONFIG
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder to serve (default: the config's output, feeds/).",
-)
+@_output("Folder to serve (default: the config's output, feeds/).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address.")
 @click.option(
     "--port",
