@@ -37,6 +37,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 from feedpub.model import Item
+from feedpub.normalise import item_anchor
 from feedpub.state import Entry
 
 LIKENESS = 0.3  # least likeness of words for an edit; unrelated news scores < 0.1
@@ -244,7 +245,7 @@ def _with(
     print_: str,
     link: Callable[[Item, str], str] | None,
 ) -> Item:
-    anchor = f"item-{item.day.isoformat()}-{_number(item_id)}"
+    anchor = item_anchor(item.day, _number(item_id))
     if updated is not None and updated <= published:
         updated = None
     return dataclasses.replace(

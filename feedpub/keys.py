@@ -8,9 +8,9 @@ next build computes the same key and the file is in place, it is not rendered
 again. That is what keeps a build after one new item from re-rendering every
 yearly page and every full archive document.
 
-An item enters a key through ``item_key``: its id, anchor, times, link and its
-fingerprint (``identity.fingerprint``: title, text, byline, link, tags and
-topics). Everything else an item shows is derived from those and the config.
+An item enters a key through ``item_key``: its id, anchor, times, link,
+summary, categories and its fingerprint (``identity.fingerprint``: title,
+text, byline, link, tags and topics).
 """
 
 from __future__ import annotations
@@ -33,20 +33,23 @@ def item_key(item: Item) -> bytes:
             item.published.isoformat(),
             item.modified.isoformat(),
             item.link,
-            item.summary,
+            item.summary,  # depends on summary_length, not only on the text
+            *(f"{c.term}\x1f{c.label}" for c in item.categories),  # topic names
         )
     ).encode()
 
 
-def salted(key: str, salt: str) -> str:
-    """A key computed elsewhere (``plan.archive_key``), salted like ``spec_key``."""
-    return hashlib.blake2b(f"{salt}\x1e{key}".encode(), digest_size=16).hexdigest()
+def spec_key(spec: object, salt: str, items: dict[int, bytes] | None = None) -> str:
+    """A hex digest of everything in ``spec`` (nested dataclasses, tuples, items).
 
-
-def spec_key(spec: object, salt: str) -> str:
-    """A hex digest of everything in ``spec`` (nested dataclasses, tuples, items)."""
+    Args:
+        spec: what an output shows.
+        salt: the digests of the code and config.
+        items: ``item_key`` by ``id(item)``, shared by the outputs of one build
+            (an item is in a feed, its topics' feeds, pages and archives).
+    """
     digest = hashlib.blake2b(salt.encode(), digest_size=16)
-    _feed(digest, spec, {})
+    _feed(digest, spec, {} if items is None else items)
     return digest.hexdigest()
 
 

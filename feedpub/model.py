@@ -86,7 +86,7 @@ class Item:
     day: dt.date
     published: dt.datetime
     updated: dt.datetime | None = None  # last content change; None: as published
-    link: str = ""  # the explicit @link:, else set by plan.link_items()
+    link: str = ""  # the explicit @link:, else set by identity.reconcile()
     author: str | None = None
     tags: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()  # topic slugs, in config order
@@ -155,16 +155,9 @@ class ArchiveSpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ArchivePage:
-    """An archive document to publish at ``path`` (relative to the output).
-
-    ``key`` is a digest of everything the document shows (see
-    ``plan.archive_key``): for one version of feedpub, equal keys mean equal
-    bytes, so a build that still has the file with this key need not render
-    it again.
-    """
+    """An archive document to publish at ``path`` (relative to the output)."""
 
     path: str
-    key: str
     spec: ArchiveSpec
 
 

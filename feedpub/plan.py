@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from feedpub.config import Config
-from feedpub.identity import fingerprint
 from feedpub.model import (
     ArchiveKind,
     ArchivePage,
@@ -78,11 +76,6 @@ def item_link(item: Item, base_url: str, anchor: str | None = None) -> str:
     return f"{base_url}{ARCHIVE.format(year=item.day.year)}#{anchor or item.anchor}"
 
 
-def link_items(items: Sequence[Item], config: Config) -> list[Item]:
-    """Give every item its absolute link (see ``item_link``)."""
-    return [dataclasses.replace(i, link=item_link(i, config.base_url)) for i in items]
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     """Everything one build publishes, before rendering."""
@@ -93,70 +86,12 @@ class Plan:
     archives: tuple[ArchivePage, ...] = ()  # RFC 5005 archive documents
 
 
-# Part of every archive key: change it when the archive documents' format
-# changes, so keys recorded by an older feedpub no longer match.
-ARCHIVE_FORMAT = "feedpub-archive/1"
-
-
-def _item_digest(item: Item) -> bytes:
-    """A digest of everything an archive document shows of one item."""
-    parts = (
-        item.id,
-        item.published.isoformat(),
-        item.modified.isoformat(),
-        item.fingerprint or fingerprint(item),  # title, text, byline, tags, topics
-        item.link,
-        item.summary,  # depends on summary_length, not only on the text
-        *(f"{c.term}\x1f{c.label}" for c in item.categories),  # topic names
-    )
-    return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=16).digest()
-
-
-def archive_key(spec: ArchiveSpec, digests: dict[str, bytes] | None = None) -> str:
-    """A digest of everything an archive document shows, cheap to compute.
-
-    Two documents with the same key have the same bytes (for one version of
-    feedpub): the feed's metadata, the page's number and neighbours, and for
-    each item its id, dates, fingerprint, summary and categories.
-
-    Args:
-        spec: the archive document.
-        digests: item digests by id, shared between the pages of one build.
-    """
-    digests = {} if digests is None else digests
-    head = (
-        ARCHIVE_FORMAT,
-        spec.kind,
-        str(spec.number),
-        spec.feed_id,
-        spec.title,
-        spec.description,
-        spec.language,
-        spec.author,
-        spec.home_url,
-        str(spec.timezone),
-        spec.self_url,
-        spec.current_url,
-        spec.prev_url,
-        spec.next_url,
-        spec.updated.isoformat(),
-    )
-    digest = hashlib.blake2b("\x1e".join(head).encode(), digest_size=16)
-    for item in spec.items:
-        found = digests.get(item.id)
-        if found is None:
-            found = digests[item.id] = _item_digest(item)
-        digest.update(found)
-    return digest.hexdigest()
-
-
 def plan_archives(
     prefix: str,
     chosen: Sequence[Item],
     feed: FeedSpec,
     size: int,
     base_url: str,
-    digests: dict[str, bytes] | None = None,
 ) -> list[ArchivePage]:
     """The RFC 5005 archive documents of one feed, RSS and Atom.
 
@@ -173,7 +108,6 @@ def plan_archives(
         feed: the subscription feed (its metadata and URLs).
         size: items per archive document.
         base_url: the absolute URL of the output folder.
-        digests: item digests by id, shared between the feeds of one build.
     """
     oldest_first = chosen[::-1]
     count = len(oldest_first) // size
@@ -206,11 +140,7 @@ def plan_archives(
                 items=tuple(items),
             )
             pages.append(
-                ArchivePage(
-                    path=archive_path(prefix, kind, number),
-                    key=archive_key(spec, digests),
-                    spec=spec,
-                )
+                ArchivePage(path=archive_path(prefix, kind, number), spec=spec)
             )
     return pages
 
@@ -314,7 +244,6 @@ def plan_feeds(
         )
 
     feeds: list[tuple[str, FeedSpec]] = []
-    digests: dict[str, bytes] = {}
     archives: list[ArchivePage] = []
     older: dict[str, str] = {}  # feed key -> the first item its page leaves out
 
@@ -323,7 +252,7 @@ def plan_feeds(
         if config.archives:
             archives.extend(
                 plan_archives(
-                    prefix, chosen, feed, config.archive_size, config.base_url, digests
+                    prefix, chosen, feed, config.archive_size, config.base_url
                 )
             )
         if len(chosen) > config.limit:

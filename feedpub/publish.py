@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from feedpub.errors import BusyError, PublishError, SourceError, StateError
 from feedpub.model import Diagnostic
-from feedpub.state import OutputRecord, State, load_state, read_header
+from feedpub.state import OutputRecord, State, load_state, read_inputs
 
 # mkstemp(prefix=".NAME.", suffix=".tmp") names: the random part is 8 characters
 _TEMPORARY = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")
@@ -360,7 +360,7 @@ def unchanged_since(out_dir: Path, name: str, inputs: str) -> bool:
     path = out_dir / name
     try:
         with path.open("rb") as handle:
-            recorded, _ = read_header(handle.readline(), str(path))
+            recorded = read_inputs(handle.readline(), str(path))
             if recorded != inputs:
                 return False
             root = os.fspath(out_dir)

@@ -15,7 +15,7 @@ from functools import partial
 from feedpub.config import Config
 from feedpub.errors import ConfigError, SourceError
 from feedpub.identity import reconcile
-from feedpub.keys import salted, spec_key
+from feedpub.keys import spec_key
 from feedpub.model import Diagnostic, Item, RawItem
 from feedpub.normalise import normalise_items
 from feedpub.parse import decode_source, parse_document
@@ -195,10 +195,11 @@ def compile_site(
     records: list[OutputRecord] = []
     kept: list[str] = []
     jobs = _jobs(plan, config, items)
+    item_keys: dict[int, bytes] = {}  # keys.item_key, shared by all outputs
     for done, job in enumerate(jobs, start=1):
         if progress is not None:
             progress(done, len(jobs))
-        key = spec_key(job.spec, salt) if job.key is None else salted(job.key, salt)
+        key = spec_key(job.spec, salt, item_keys)
         previous = reuse.get(job.path)
         if previous is not None and previous.key == key:
             records.append(previous)
@@ -240,7 +241,6 @@ class _Job:
     path: str
     spec: object  # everything the output shows; keys.spec_key names its bytes
     render: Callable[[], bytes]
-    key: str | None = None  # a key computed by the plan (archive documents)
 
 
 def _jobs(plan: Plan, config: Config, items: Sequence[Item]) -> list[_Job]:
@@ -272,9 +272,8 @@ def _jobs(plan: Plan, config: Config, items: Sequence[Item]) -> list[_Job]:
         jobs.append(
             _Job(
                 archive.path,
-                None,
+                ("archive", archive.spec),
                 partial(render_archive, archive.spec, fragments),
-                key=archive.key,
             )
         )
     for page in plan.pages:

@@ -117,25 +117,13 @@ def sorted_entries(entries: Iterable[Entry]) -> list[Entry]:
     return sorted(entries, key=lambda e: (e.day, len(e.id), e.id))
 
 
-def read_header(data: bytes, name: str) -> tuple[str, tuple[OutputRecord, ...]]:
-    """Only the inputs digest and the output records, without reading the items.
+def read_inputs(first_line: bytes, name: str) -> str:
+    """The inputs digest from a state file's first line, without the rest.
 
     Raises:
-        StateError: naming ``name`` and the line that is not valid.
+        StateError: the line is not a header of this format.
     """
-    inputs = ""
-    outputs: list[OutputRecord] = []
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        if not raw.strip():
-            continue
-        record = _record(raw, name, number)
-        if number == 1:
-            inputs = _header(record, name)
-        elif "output" in record:
-            outputs.append(_output(record, name, number))
-        else:
-            break
-    return inputs, tuple(outputs)
+    return _header(_record(first_line, name, 1), name)
 
 
 def load_state(data: bytes, name: str) -> State:

@@ -15,7 +15,7 @@ from feedpub.errors import SourceError
 from feedpub.model import Diagnostic
 from feedpub.normalise import item_time, normalise_items
 from feedpub.parse import parse_document
-from feedpub.plan import link_items
+from feedpub.plan import item_link
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CONFIG = Config(base_url="https://example.org/f/", id_authority="example.org")
@@ -94,7 +94,7 @@ def test_ids_count_each_day_from_its_oldest_item() -> None:
         "tag:example.org,2020-09-16:1",
         "tag:example.org,2020-09-15:1",
     ]
-    assert [i.link for i in link_items(items, CONFIG)] == [
+    assert [item_link(i, CONFIG.base_url) for i in items] == [
         "https://example.org/f/archive/2020.html#item-2020-09-16-2",
         "https://example.org/f/archive/2020.html#item-2020-09-16-1",
         "https://example.org/f/archive/2020.html#item-2020-09-15-1",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 import posixpath
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -77,18 +76,10 @@ def relative_url(url: str, base_url: str, page_path: str) -> str:
         return url
     target, _, fragment = url[len(base_url) :].partition("#")
     start = posixpath.dirname(page_path) or "."
-    relative = _relpath(target or ".", start, os.getcwd())
+    relative = posixpath.relpath(target or ".", start)
     if target.endswith("/") and relative != ".":
         relative += "/"
     return relative + (f"#{fragment}" if fragment else "")
-
-
-@functools.lru_cache(maxsize=4096)
-def _relpath(target: str, start: str, cwd: str) -> str:
-    """``posixpath.relpath``, remembered: every page links the same feeds and
-    archive years. It reads the working directory (for a path that climbs
-    with ``..``), hence ``cwd`` in the key."""
-    return posixpath.relpath(target, start)
 
 
 def render_page(page: PageSpec) -> bytes:
