@@ -82,6 +82,7 @@ def expand_year(digits: str) -> int:
     return year
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a day's header line repeats per item
 def match_date(line: str) -> tuple[DateToken, str] | None:
     """Find a date at the very start of ``line``.
 

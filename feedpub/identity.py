@@ -79,7 +79,7 @@ def likeness(a: bytes, b: bytes) -> float:
     return both / len(union)
 
 
-def _number(item_id: str) -> int:
+def item_number(item_id: str) -> int:
     """The day's item number at the end of an id (``...:N``), else 0."""
     tail = item_id.rpartition(":")[2]
     return int(tail) if tail.isdigit() else 0
@@ -90,6 +90,7 @@ def reconcile(
     entries: Sequence[Entry],
     now: dt.datetime,
     link: Callable[[Item, str], str] | None = None,
+    blocks: Sequence[str] = (),
 ) -> tuple[list[Item], list[Entry]]:
     """Give items the ids and dates recorded for them; record the new ones.
 
@@ -99,12 +100,16 @@ def reconcile(
         now: the time of this build, used only as the ``updated`` of an edit.
         link: gives an item with its final anchor (the second argument) its
             link, in the same step (see ``plan.item_link``); None: links stay.
+        blocks: the digest of each item's source block (``site.block_digest``)
+            or "", given to the item and kept in its record with its topics
+            and explicit link (``Entry.block``); default: all "".
 
     Returns:
         The items (same order) and all records for the next state: every old
         record, updated where its item changed, plus one per new item.
     """
     prints = [fingerprint(i) for i in items]
+    digests = list(blocks) or [""] * len(items)
     by_day: dict[dt.date, list[int]] = defaultdict(list)
     for index, item in enumerate(items):
         by_day[item.day].append(index)
@@ -118,7 +123,15 @@ def reconcile(
         matched, unmatched = _match(indexes, items, prints, records.pop(day, []))
         kept += unmatched
         kept += _assign(
-            day, indexes, items, prints, matched, unmatched, now, result, link
+            day,
+            indexes,
+            items,
+            (prints, digests),
+            matched,
+            unmatched,
+            now,
+            result,
+            link,
         )
     for rest in records.values():
         kept += rest
@@ -150,7 +163,7 @@ def _match(
         pairs = sorted(
             (
                 -score,
-                abs(_number(entry.id) - _number(items[i].id)),
+                abs(item_number(entry.id) - item_number(items[i].id)),
                 i,
                 entry.id,
             )
@@ -171,7 +184,7 @@ def _assign(
     day: dt.date,
     indexes: list[int],
     items: Sequence[Item],
-    prints: Sequence[str],
+    digests: tuple[Sequence[str], Sequence[str]],
     matched: dict[int, tuple[Entry, bool]],
     unmatched: list[Entry],
     now: dt.datetime,
@@ -181,11 +194,13 @@ def _assign(
     """Set ids and times of one day's items; return the records of its items.
 
     Records of removed items (``unmatched``) keep their ids reserved.
+    ``digests``: each item's fingerprint and block digest.
     """
+    prints, blocks = digests
     records: list[Entry] = []
     held = [e for e, _ in matched.values()] + unmatched
     taken = {e.id for e in held}
-    numbers = {_number(e.id) for e in held}
+    numbers = {item_number(e.id) for e in held}
     used_times = {e.published for e, _ in matched.values()}
     newest_older: dt.datetime | None = None
     for index in reversed(indexes):  # oldest (last listed) first
@@ -194,19 +209,23 @@ def _assign(
             entry, same = matched[index]
             if same:
                 updated = entry.updated
-                records.append(entry)
+                records.append(_memo(entry, item, blocks[index]))
             else:
                 updated = max(now, entry.updated, entry.published)
                 records.append(
                     dataclasses.replace(
-                        entry,
+                        _memo(entry, item, blocks[index]),
                         updated=updated,
                         fingerprint=prints[index],
                         sketch=sketch(item),
                     )
                 )
             result[index] = _with(
-                item, entry.id, entry.published, updated, prints[index], link
+                item,
+                entry.id,
+                (entry.published, updated),
+                (prints[index], blocks[index]),
+                link,
             )
             newest_older = max(newest_older or entry.published, entry.published)
             continue
@@ -215,7 +234,7 @@ def _assign(
             number = max(numbers | {0}) + 1
             item_id = f"{item.id.rpartition(':')[0]}:{number}"
         taken.add(item_id)
-        numbers.add(_number(item_id))
+        numbers.add(item_number(item_id))
         moment = item.published
         if newest_older is not None and moment <= newest_older:
             moment = newest_older + _STEP
@@ -223,7 +242,10 @@ def _assign(
             moment += dt.timedelta(seconds=1)
         used_times.add(moment)
         newest_older = moment
-        result[index] = _with(item, item_id, moment, None, prints[index], link)
+        result[index] = _with(
+            item, item_id, (moment, None), (prints[index], blocks[index]), link
+        )
+        block, topics, explicit = _memo_fields(item, blocks[index])
         records.append(
             Entry(
                 id=item_id,
@@ -232,20 +254,40 @@ def _assign(
                 updated=moment,
                 fingerprint=prints[index],
                 sketch=sketch(item),
+                block=block,
+                topics=topics,
+                link=explicit,
             )
         )
     return records
 
 
+def _memo_fields(item: Item, block: str) -> tuple[str, tuple[str, ...], str]:
+    """What a record keeps to plan an unchanged item without its text: the
+    block digest, topics and explicit link; nothing without a digest."""
+    return (block, item.topics, item.link) if block else ("", (), "")
+
+
+def _memo(entry: Entry, item: Item, block: str) -> Entry:
+    """The record with the item's block digest, topics and explicit link."""
+    fields = _memo_fields(item, block)
+    if (entry.block, entry.topics, entry.link) == fields:
+        return entry
+    block, topics, link = fields
+    return dataclasses.replace(entry, block=block, topics=topics, link=link)
+
+
 def _with(
     item: Item,
     item_id: str,
-    published: dt.datetime,
-    updated: dt.datetime | None,
-    print_: str,
+    times: tuple[dt.datetime, dt.datetime | None],
+    digests: tuple[str, str],
     link: Callable[[Item, str], str] | None,
 ) -> Item:
-    anchor = item_anchor(item.day, _number(item_id))
+    """The item with its final id, anchor, times, fingerprint, block and link."""
+    published, updated = times
+    print_, block = digests
+    anchor = item_anchor(item.day, item_number(item_id))
     if updated is not None and updated <= published:
         updated = None
     return dataclasses.replace(
@@ -255,5 +297,6 @@ def _with(
         published=published,
         updated=updated,
         fingerprint=print_,
+        block=block,
         link=item.link if link is None else link(item, anchor),
     )

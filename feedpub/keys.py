@@ -8,15 +8,19 @@ next build computes the same key and the file is in place, it is not rendered
 again. That is what keeps a build after one new item from re-rendering every
 yearly page and every full archive document.
 
-An item enters a key through ``item_key``: its id, anchor, times, link,
-summary, categories and its fingerprint (``identity.fingerprint``: title,
-text, byline, link, tags and topics).
+An item enters a key through ``item_key``: its id, anchor, times, link and
+its fingerprint (``identity.fingerprint``: title, text, byline, link, tags and
+topics). Everything else an output shows of an item (its summary, its
+categories' labels) follows from those and the config, which is in the salt.
+So the key of an item is known from its state record alone, without reading
+its text (a stub, see ``site.py``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 from typing import Any
 
@@ -33,8 +37,6 @@ def item_key(item: Item) -> bytes:
             item.published.isoformat(),
             item.modified.isoformat(),
             item.link,
-            item.summary,  # depends on summary_length, not only on the text
-            *(f"{c.term}\x1f{c.label}" for c in item.categories),  # topic names
         )
     ).encode()
 
@@ -53,14 +55,31 @@ def spec_key(spec: object, salt: str, items: dict[int, bytes] | None = None) -> 
     return digest.hexdigest()
 
 
+def _item(item: Item, items: dict[int, bytes]) -> bytes:
+    key = items.get(id(item))
+    if key is None:
+        key = items[id(item)] = b"I" + item_key(item) + b"\x1e"
+    return key
+
+
 def _feed(digest: Any, value: object, items: dict[int, bytes]) -> None:
     if isinstance(value, Item):
-        key = items.get(id(value))
-        if key is None:
-            key = items[id(value)] = item_key(value)
-        digest.update(b"I")
-        digest.update(key)
-    elif isinstance(value, str):
+        digest.update(_item(value, items))
+        return
+    if isinstance(value, tuple) and value and isinstance(value[0], Item):
+        # The items of a feed or page: thousands in an archive, keyed at once.
+        try:
+            joined = b"".join([items[id(v)] for v in value])
+        except KeyError:
+            joined = b"".join(
+                _item(v, items) if isinstance(v, Item) else _other(v, items)
+                for v in value
+            )
+        digest.update(b"[")
+        digest.update(joined)
+        digest.update(b"]\x1e")
+        return
+    if isinstance(value, str):
         digest.update(b"S")
         digest.update(value.encode())
     elif isinstance(value, tuple | list):
@@ -70,9 +89,13 @@ def _feed(digest: Any, value: object, items: dict[int, bytes]) -> None:
         digest.update(b"]")
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         digest.update(type(value).__name__.encode())
-        for field in dataclasses.fields(value):
-            digest.update(field.name.encode())
-            _feed(digest, getattr(value, field.name), items)
+        for name in _field_names(type(value)):
+            digest.update(name)
+            field = getattr(value, name.decode())
+            if type(field) is str:  # most fields: inline, as the branch above
+                digest.update(b"S" + field.encode() + b"\x1e")
+            else:
+                _feed(digest, field, items)
     elif isinstance(value, dt.datetime | dt.date):
         digest.update(value.isoformat().encode())
     elif isinstance(value, dt.tzinfo):
@@ -82,3 +105,15 @@ def _feed(digest: Any, value: object, items: dict[int, bytes]) -> None:
     else:
         raise TypeError(f"cannot key a {type(value).__name__}")
     digest.update(b"\x1e")
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[bytes, ...]:
+    return tuple(f.name.encode() for f in dataclasses.fields(kind))
+
+
+def _other(value: object, items: dict[int, bytes]) -> bytes:
+    """The bytes ``_feed`` gives a value that is not an item, on their own."""
+    digest = hashlib.blake2b(digest_size=16)
+    _feed(digest, value, items)
+    return digest.digest()

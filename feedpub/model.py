@@ -43,6 +43,19 @@ class Field:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Block:
+    """An item's header and the lines below it, as the source has them."""
+
+    source: str
+    line: int  # of the header
+    day: dt.date
+    date_text: str
+    byline: str | None
+    header: str  # the header line
+    body: str  # the lines below it up to the next header, "\n"-joined
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RawItem:
     """An item as the parser found it: header data plus unprocessed lines."""
 
@@ -95,6 +108,12 @@ class Item:
     line: int = 0
     tags_line: int = 0  # the line of the @tags: field, for messages
     fingerprint: str = ""  # digest of what readers see, set by identity.reconcile()
+    # The digest of the item's source block under this build's code and config
+    # (site.block_digest); "" when not known or when the block gave warnings.
+    block: str = ""
+    # Set on a stub: an item of an unchanged day, made from its state record
+    # without reading its text; site.ItemLoader reads it when it is rendered.
+    pending: Block | None = None
 
     def __post_init__(self) -> None:
         offset = self.published.utcoffset()

@@ -16,11 +16,12 @@ a date in the middle of a hard-wrapped paragraph) is body text.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from feedpub.dates import DATE_PREFIX, DateToken, match_date
 from feedpub.errors import SourceError
-from feedpub.model import Diagnostic, Field, RawItem, SourceLine
+from feedpub.model import Block, Diagnostic, Field, RawItem, SourceLine
 from feedpub.text import DOTTED
 
 FIELD_KEYS = ("title", "tags", "link", "author")
@@ -96,69 +97,213 @@ def parse_document(text: str, source: str) -> tuple[list[RawItem], list[Diagnost
     Raises:
         SourceError: listing every impossible date or bad field line.
     """
-    originals = text.split("\n")
-    # _trim() returns a line that needs no trimming as it is: the two lists
-    # share those strings instead of holding the document twice.
-    lines = [_trim(line) for line in originals]
-    errors: list[Diagnostic] = []
-    warnings: list[Diagnostic] = []
-    starts: list[int] = []  # 0-based indexes of header lines
-    dates: list[tuple[DateToken, str]] = []  # their date and the rest of the line
-    for index in range(len(lines)):
-        verdict = _header(lines, index)
-        if isinstance(verdict, tuple):
-            starts.append(index)
-            dates.append(verdict)
-        elif verdict is not None:
-            owner = (
-                f"the item at line {starts[-1] + 1}"
-                if starts
-                else "the text before the first header"
-            )
-            warnings.append(
-                Diagnostic(
-                    source=source,
-                    line=index + 1,
-                    message=f"line starts with a date but is not an item header"
-                    f" ({verdict}); kept as part of {owner}",
-                )
-            )
-    preamble = [i + 1 for i in range(starts[0] if starts else len(lines)) if lines[i]]
-    if preamble and starts:
-        count = len(preamble)
-        warnings.insert(
-            0,
-            Diagnostic(
-                source=source,
-                line=preamble[0],
-                message="text before the first date header belongs to no item"
-                f" ({count} line{'s' if count > 1 else ''}, up to line {preamble[-1]})",
-            ),
-        )
+    blocks, warnings, errors = split_blocks(text, source)
     items: list[RawItem] = []
-    ends = [*starts[1:], len(lines)] if starts else []
-    for start, end, date in zip(starts, ends, dates, strict=True):
-        item = _parse_item(source, lines, originals, start, end, date, errors)
-        if item is not None:
-            items.append(item)
-            if not item.paragraphs:
-                warnings.append(
-                    Diagnostic(
-                        source=source, line=item.line, message="item has no text"
-                    )
-                )
-    if not starts and preamble:
-        errors.append(
-            _error(
-                source,
-                preamble[0],
-                "expected a date header such as 16.09.20, found none",
+    for block in blocks:
+        try:
+            item = read_block(block)
+        except SourceError as e:
+            errors.extend(e.diagnostics)
+            continue
+        items.append(item)
+        if not item.paragraphs:
+            warnings.append(
+                Diagnostic(source=source, line=item.line, message="item has no text")
             )
-        )
     if errors:
-        raise SourceError(errors)
+        raise SourceError(sorted(errors, key=lambda d: d.line))
     warnings.sort(key=lambda d: d.line)
     return items, warnings
+
+
+def split_blocks(
+    text: str, source: str
+) -> tuple[list[Block], list[Diagnostic], list[Diagnostic]]:
+    """Find the item headers of a decoded document and cut it into blocks.
+
+    Returns:
+        The blocks in document order, the warnings and the errors found.
+    """
+    splitter = _Splitter(source)
+    splitter.feed(text)
+    return splitter.finish()
+
+
+def split_source(
+    data: bytes, source: str, piece: int = 1 << 22
+) -> tuple[list[Block], list[Diagnostic], list[Diagnostic]]:
+    """``split_blocks(decode_source(data, source), source)``, decoding the
+    document in pieces of about ``piece`` bytes cut at blank lines, so a large
+    document is never held as one string (4 bytes a character once it has one
+    „ in it).
+
+    Raises:
+        SourceError: the bytes are not UTF-8 (see ``decode_source``).
+    """
+    if (
+        data.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf"))
+        or len(data) <= piece
+    ):
+        return split_blocks(decode_source(data, source), source)
+    if b"\r" in data:
+        data = (
+            data.replace(b"\r\r\n", b"\n").replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        )
+    splitter = _Splitter(source)
+    start = 0
+    while start < len(data):
+        cut = data.find(b"\n\n", start + piece)  # the next piece starts a paragraph
+        cut = len(data) if cut < 0 else cut + 2
+        try:
+            text = data[start:cut].decode("utf-8")
+        except UnicodeDecodeError:
+            decode_source(data, source)  # raises, naming the line and column
+            raise
+        splitter.feed(text)
+        start = cut
+    return splitter.finish()
+
+
+class _Splitter:
+    """Cuts a document into blocks piece by piece; each piece starts a line
+    that follows a blank line (or starts the document).
+
+    Only a line after a blank line (or the first line) whose trimmed text
+    starts with a digit can be a header; one regular expression finds those,
+    so the lines in between are never looked at one by one.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.blocks: list[Block] = []
+        self.warnings: list[Diagnostic] = []
+        self.errors: list[Diagnostic] = []
+        self.lead: list[str] = []  # the text before the first header
+        self.line = 1  # the line number of the next piece's first line
+        self.owner = 0  # the line of the last header so far; 0: none yet
+        self.open = False  # the last header made the last block
+
+    def feed(self, text: str) -> None:
+        """Split one piece; its text before its first header continues the
+        last block (or the text before the document's first header)."""
+        source = self.source
+        heads: list[tuple[int, int, int, tuple[DateToken, str]]] = []
+        number, counted = self.line, 0  # the line number at offset ``counted``
+        for start in _candidates(text):
+            number += text.count("\n", counted, start)
+            counted = start
+            end = text.find("\n", start)
+            end = len(text) if end < 0 else end
+            below_end = text.find("\n", end + 1)
+            below = _trim(text[end + 1 : len(text) if below_end < 0 else below_end])
+            verdict = _header(_trim(text[start:end]), below)
+            if isinstance(verdict, tuple):
+                heads.append((start, end, number, verdict))
+            elif verdict is not None:
+                owner = heads[-1][2] if heads else self.owner
+                self.warnings.append(
+                    Diagnostic(
+                        source=source,
+                        line=number,
+                        message=f"line starts with a date but is not an item header"
+                        f" ({verdict}); kept as part of "
+                        + (
+                            f"the item at line {owner}"
+                            if owner
+                            else "the text before the first header"
+                        ),
+                    )
+                )
+        lead = text[: heads[0][0] if heads else len(text)]
+        if self.open:
+            last = self.blocks[-1]
+            self.blocks[-1] = dataclasses.replace(last, body=last.body + lead)
+        elif not self.owner:
+            self.lead.append(lead)
+        nexts = [h[0] for h in heads[1:]] + [len(text)] * bool(heads)
+        for (start, end, line, (token, rest)), stop in zip(heads, nexts, strict=True):
+            self.owner = line
+            self.open = False
+            try:
+                day = token.to_date()
+            except ValueError:
+                self.errors.append(
+                    _error(
+                        source,
+                        line,
+                        f"expected a real calendar date, found {token.text!r}"
+                        f" ({token.day:02d}.{token.month:02d}.{token.year:04d}"
+                        " does not exist)",
+                    )
+                )
+                continue
+            # The body runs to the start of the next header line, so cutting
+            # the document into pieces elsewhere gives the same blocks.
+            self.blocks.append(
+                Block(
+                    source=source,
+                    line=line,
+                    day=day,
+                    date_text=token.text,
+                    byline=rest.strip() or None,
+                    header=text[start:end],
+                    body=text[end + 1 : stop],
+                )
+            )
+            self.open = True
+        self.line += text.count("\n")
+
+    def finish(self) -> tuple[list[Block], list[Diagnostic], list[Diagnostic]]:
+        """The blocks, the warnings and the errors of the whole document."""
+        lines = "".join(self.lead).split("\n")
+        preamble = [i + 1 for i, line in enumerate(lines) if _trim(line)]
+        if preamble and self.owner:
+            count = len(preamble)
+            self.warnings.insert(
+                0,
+                Diagnostic(
+                    source=self.source,
+                    line=preamble[0],
+                    message="text before the first date header belongs to no item"
+                    f" ({count} line{'s' if count > 1 else ''},"
+                    f" up to line {preamble[-1]})",
+                ),
+            )
+        elif preamble:
+            self.errors.append(
+                _error(
+                    self.source,
+                    preamble[0],
+                    "expected a date header such as 16.09.20, found none",
+                )
+            )
+        return self.blocks, self.warnings, self.errors
+
+
+# A line that follows a blank line (white space and invisible characters only)
+# and starts, after those, with a digit: every date form does. The first line
+# has no line above; _FIRST finds the line below blank lines at the very start.
+_INVISIBLE_CLASS = "\ufeff\u200b\u200c\u200d\u2060"
+_STARTS_WITH_DIGIT = rf"(?=(?:[^\S\n]|[{_INVISIBLE_CLASS}])*\d)"
+_CANDIDATE = re.compile(rf"\n[\s{_INVISIBLE_CLASS}]*\n{_STARTS_WITH_DIGIT}")
+_FIRST = re.compile(rf"[\s{_INVISIBLE_CLASS}]*\n{_STARTS_WITH_DIGIT}")
+
+
+def _candidates(text: str) -> list[int]:
+    """Offsets of the lines that may be headers: the first line, and every line
+    after a blank one that starts with a digit."""
+    found = [0]
+    first = _FIRST.match(text)
+    if first is not None:
+        found.append(first.end())
+    for match in _CANDIDATE.finditer(text, first.end() - 1 if first else 0):
+        start = match.end()
+        # The class above is looser than _trim(), which strips three layers
+        # (white space, invisible, white space): check the line above exactly.
+        above = text[text.rfind("\n", 0, start - 1) + 1 : start - 1]
+        if not above or not _trim(above):
+            found.append(start)
+    return found
 
 
 def _trim(line: str) -> str:
@@ -167,17 +312,15 @@ def _trim(line: str) -> str:
     return line.strip().strip(_INVISIBLE).strip()
 
 
-def _header(lines: list[str], index: int) -> tuple[DateToken, str] | str | None:
-    """Apply the header rules to ``lines[index]`` (0-based, trimmed).
+def _header(line: str, below: str) -> tuple[DateToken, str] | str | None:
+    """Apply the header rules to a trimmed line that starts a paragraph;
+    ``below`` is the next line, trimmed ("" at the end of the document).
 
     Returns:
         For a header, its date and the rest of the line; ``None`` for plain
         text; for a line that starts a paragraph with a date but breaks a
         rule, the reason, to be reported.
     """
-    if index > 0 and lines[index - 1]:
-        return None  # inside a paragraph: a hard-wrapped line
-    line = lines[index]
     found = match_date(line)
     if found is None:
         loose = DATE_PREFIX.match(line)
@@ -189,7 +332,6 @@ def _header(lines: list[str], index: int) -> tuple[DateToken, str] | str | None:
         return found
     if not is_byline(rest):
         return f"{_shorten(rest)!r} after the date is not a byline"
-    below = lines[index + 1] if index + 1 < len(lines) else ""
     if below and _FIELD.fullmatch(below) is None:
         return "a header with a byline needs a blank line below it"
     return found
@@ -199,36 +341,19 @@ def _shorten(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _parse_item(
-    source: str,
-    lines: list[str],
-    originals: list[str],
-    start: int,
-    end: int,
-    date: tuple[DateToken, str],
-    errors: list[Diagnostic],
-) -> RawItem | None:
-    """Read the item whose header is ``lines[start]``, up to ``lines[end]``;
-    ``date`` is what ``_header()`` found on the header line."""
-    token, rest = date
-    try:
-        day = token.to_date()
-    except ValueError:
-        errors.append(
-            _error(
-                source,
-                start + 1,
-                f"expected a real calendar date, found {token.text!r}"
-                f" ({token.day:02d}.{token.month:02d}.{token.year:04d} does not exist)",
-            )
-        )
-        return None
+def read_block(block: Block) -> RawItem:
+    """Read a block's field lines and paragraphs.
+
+    Raises:
+        SourceError: a field line is unknown, empty or repeated.
+    """
+    errors: list[Diagnostic] = []
     fields: list[Field] = []
     paragraphs: list[tuple[SourceLine, ...]] = []
     current: list[SourceLine] = []
     in_fields = True
-    for index in range(start + 1, end):
-        line = lines[index]
+    for number, original in enumerate(block.body.split("\n"), start=block.line + 1):
+        line = _trim(original)
         if not line:
             if current:
                 paragraphs.append(tuple(current))
@@ -236,18 +361,20 @@ def _parse_item(
             continue
         field = _FIELD.fullmatch(line) if in_fields else None
         if field is not None:
-            _add_field(source, index + 1, field, fields, errors)
+            _add_field(block.source, number, field, fields, errors)
             continue
         in_fields = False
-        current.append(SourceLine(number=index + 1, text=originals[index]))
+        current.append(SourceLine(number=number, text=original))
     if current:
         paragraphs.append(tuple(current))
+    if errors:
+        raise SourceError(errors)
     return RawItem(
-        source=source,
-        line=start + 1,
-        day=day,
-        date_text=token.text,
-        byline=rest.strip() or None,
+        source=block.source,
+        line=block.line,
+        day=block.day,
+        date_text=block.date_text,
+        byline=block.byline,
         fields=tuple(fields),
         paragraphs=tuple(paragraphs),
     )

@@ -71,9 +71,12 @@ _RETIRED = {
 
 def item_link(item: Item, base_url: str, anchor: str | None = None) -> str:
     """The item's ``@link:``, else its anchor in the yearly archive page."""
-    if item.link:
-        return item.link
-    return f"{base_url}{ARCHIVE.format(year=item.day.year)}#{anchor or item.anchor}"
+    return item.link or anchor_link(base_url, item.day, anchor or item.anchor)
+
+
+def anchor_link(base_url: str, day: dt.date, anchor: str) -> str:
+    """The URL of an item's anchor in the yearly archive page of ``day``."""
+    return f"{base_url}{ARCHIVE.format(year=day.year)}#{anchor}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -262,9 +265,14 @@ def plan_feeds(
             )
 
     add("", spec("", "", config.title, config.description, ordered), ordered)
+    by_topic: dict[str, list[Item]] = {t.slug: [] for t in config.topics}
+    for item in ordered:
+        for slug in item.topics:
+            if slug in by_topic:
+                by_topic[slug].append(item)
     for topic in config.topics:
         prefix = TOPIC_DIR.format(slug=topic.slug)
-        chosen = [i for i in ordered if topic.slug in i.topics]
+        chosen = by_topic[topic.slug]
         description = topic.description or f"{config.description} – {topic.name}"
         add(
             prefix,

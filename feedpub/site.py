@@ -6,19 +6,23 @@ reads the sources and the state, and publishes what this module renders.
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import datetime as dt
 import hashlib
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TypeVar
 
 from feedpub.config import Config
 from feedpub.errors import ConfigError, SourceError
-from feedpub.identity import reconcile
+from feedpub.identity import item_number, reconcile
 from feedpub.keys import spec_key
-from feedpub.model import Diagnostic, Item, RawItem
-from feedpub.normalise import normalise_items
-from feedpub.parse import decode_source, parse_document
+from feedpub.model import ArchiveSpec, Block, Diagnostic, Item, RawItem
+from feedpub.normalise import item_anchor, normalise_items
+from feedpub.parse import read_block, split_source
 from feedpub.plan import (
     ATOM,
     EMBED_SCRIPT,
@@ -28,6 +32,7 @@ from feedpub.plan import (
     STATE,
     STYLESHEET,
     Plan,
+    anchor_link,
     item_link,
     listing,
     plan_feeds,
@@ -38,11 +43,19 @@ from feedpub.render.jsonfeed import render_json_feed
 from feedpub.render.opml import render_opml
 from feedpub.render.pages import render_embed_page, render_page, render_stylesheet
 from feedpub.render.rss_atom import render_atom, render_rss
-from feedpub.state import OutputRecord, Retired, State, dump_state, sorted_entries
-from feedpub.tagging import tag_items
+from feedpub.state import (
+    Entry,
+    OutputRecord,
+    Retired,
+    State,
+    dump_state,
+    sorted_entries,
+)
+from feedpub.tagging import Tagger, tag_items
 from feedpub.validate import validate_outputs
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_Spec = TypeVar("_Spec")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,8 +86,71 @@ def compile_items(
     Raises:
         SourceError: listing every problem in every document.
     """
-    items, warnings, _ = _compile(documents, config, state, now)
+    items, warnings, _ = _compile(documents, config, state, now, salt="")
     return items, warnings
+
+
+def block_digest(block: Block, salt: str) -> str:
+    """A digest of a source block under the code and config that ``salt`` names.
+
+    Equal digests give equal normalised and tagged items (the core is pure), so
+    a block with the digest its state record holds need not be read again.
+    """
+    digest = hashlib.blake2b(salt.encode(), digest_size=12)
+    digest.update(f"{block.header}\n{block.body}".encode())
+    return digest.hexdigest()
+
+
+class ItemLoader:
+    """Reads the text of stubs (``Item.pending``) when an output shows them.
+
+    The last ``size`` items loaded are kept: an item is in several outputs
+    (its feeds' subscription documents, pages and archives), mostly in a row.
+    """
+
+    def __init__(self, config: Config, size: int = 4096) -> None:
+        self._config = config
+        self._tagger = Tagger(config.topics)
+        self._loaded: OrderedDict[int, tuple[Item, Item]] = OrderedDict()
+        self._size = size
+
+    def item(self, stub: Item) -> Item:
+        """The full item for a stub; any other item as it is."""
+        if stub.pending is None:
+            return stub
+        found = self._loaded.get(id(stub))
+        if found is not None and found[0] is stub:
+            self._loaded.move_to_end(id(stub))
+            return found[1]
+        ignored: list[Diagnostic] = []  # the block gave none when it was recorded
+        raw = read_block(stub.pending)
+        (item,), _ = normalise_items([raw], self._config)
+        item = self._tagger.tag(item, ignored)
+        full = dataclasses.replace(
+            item,
+            id=stub.id,
+            anchor=stub.anchor,
+            published=stub.published,
+            updated=stub.updated,
+            link=stub.link,
+            fingerprint=stub.fingerprint,
+            block=stub.block,
+        )
+        self._loaded[id(stub)] = (stub, full)
+        if len(self._loaded) > self._size:
+            self._loaded.popitem(last=False)
+        return full
+
+    def spec(self, spec: _Spec) -> _Spec:
+        """A feed, page or archive spec with its stubs (and its feed's) loaded."""
+        changes: dict[str, object] = {}
+        items: tuple[Item, ...] = getattr(spec, "items", ())
+        if any(i.pending is not None for i in items):
+            changes["items"] = tuple(self.item(i) for i in items)
+        feed = getattr(spec, "feed", None)
+        if feed is not None and (loaded := self.spec(feed)) is not feed:
+            changes["feed"] = loaded
+        return dataclasses.replace(spec, **changes) if changes else spec  # type: ignore[type-var]
 
 
 def _compile(
@@ -82,44 +158,147 @@ def _compile(
     config: Config,
     state: State | None,
     now: dt.datetime,
+    salt: str,
 ) -> tuple[list[Item], list[Diagnostic], State]:
-    raw_items: list[RawItem] = []
+    blocks: list[Block] = []
     warnings: list[Diagnostic] = []
     errors: list[Diagnostic] = []
     for name, data in documents:
         try:
-            items, found = parse_document(decode_source(data, name), name)
+            found_blocks, found, failed = split_source(data, name)
         except SourceError as e:
             errors.extend(e.diagnostics)
             continue
-        raw_items.extend(items)
-        warnings.extend(found)
+        blocks += found_blocks
+        warnings += found
+        errors += failed
+    previous = state or State()
+    digests = [block_digest(b, salt) for b in blocks] if salt else []
+    stubs = _stubs(blocks, digests, previous.entries, config.base_url)
+    full = [index for index in range(len(blocks)) if index not in stubs]
+    spots = [(b.source, b.line) for b in blocks]  # for _warned()
+    days = {blocks[index].day for index in full}
+    reading = [blocks[index] for index in reversed(full)]
+    del blocks  # the stubs keep theirs; the others are let go once read
+    raw_items: list[RawItem] = []
+    while reading:
+        try:
+            raw = read_block(reading.pop())
+        except SourceError as e:
+            errors.extend(e.diagnostics)
+            continue
+        raw_items.append(raw)
+        if not raw.paragraphs:
+            warnings.append(
+                Diagnostic(source=raw.source, line=raw.line, message="item has no text")
+            )
+    order = {name: index for index, (name, _) in enumerate(documents)}
     if errors:
-        raise SourceError(errors)
+        raise SourceError(
+            sorted(errors, key=lambda d: (order.get(d.source, -1), d.line))
+        )
     normalised, found = normalise_items(raw_items, config)
     del raw_items  # each stage's input is let go as soon as it is used
-    warnings.extend(found)
+    warnings += found
     tagged, found = tag_items(normalised, config.topics)
     del normalised
-    warnings.extend(found)
-    order = {name: index for index, (name, _) in enumerate(documents)}
+    warnings += found
+    # A block that gave a warning gets no digest: every build reads it again.
+    dirty = _warned(spots, warnings) if salt else set()
+    memo = ["" if not salt or index in dirty else digests[index] for index in full]
     warnings.sort(key=lambda d: (order.get(d.source, -1), d.line))
-    previous = state or State()
     base_url = config.base_url
     identified, entries = reconcile(
         tagged,
-        previous.entries,
+        [e for e in previous.entries if e.day in days],
         now,
         lambda item, anchor: item_link(item, base_url, anchor),
+        memo,
     )
     del tagged
+    entries += [e for e in previous.entries if e.day not in days]
+    items: list[Item] = [*stubs.values(), *identified]
+    positions = [*stubs, *full]
+    items = [items[i] for i in sorted(range(len(items)), key=positions.__getitem__)]
     next_state = State(
         inputs=previous.inputs,
         topics=tuple((t.slug, t.name) for t in config.topics),
         retired=_retired(previous, config, now),
         entries=tuple(sorted_entries(entries)),
     )
-    return identified, warnings, next_state
+    return items, warnings, next_state
+
+
+def _stubs(
+    blocks: Sequence[Block],
+    digests: Sequence[str],
+    entries: Sequence[Entry],
+    base_url: str,
+) -> dict[int, Item]:
+    """Stubs for the blocks of every day that is as the state recorded it.
+
+    A day qualifies when each of its blocks has the digest of a distinct
+    record of that day and no two records of the day share a fingerprint:
+    then ``identity.reconcile`` would match each block to that very record,
+    unchanged. Any other day is read, normalised and matched in full.
+    """
+    if not digests:
+        return {}
+    records: dict[dt.date, list[Entry]] = defaultdict(list)
+    for entry in entries:
+        records[entry.day].append(entry)
+    by_day: dict[dt.date, list[int]] = defaultdict(list)
+    for index, block in enumerate(blocks):
+        by_day[block.day].append(index)
+    stubs: dict[int, Item] = {}
+    for day, indexes in by_day.items():
+        day_records = records.get(day, [])
+        if len({e.fingerprint for e in day_records}) < len(day_records):
+            continue
+        by_block = {e.block: e for e in day_records if e.block}
+        chosen = [by_block[d] for i in indexes if (d := digests[i]) in by_block]
+        if len({id(e) for e in chosen}) < len(indexes):
+            continue  # a block is new or edited, or two blocks are the same
+        for index, entry in zip(indexes, chosen, strict=True):
+            stubs[index] = _stub(blocks[index], entry, digests[index], base_url)
+    return stubs
+
+
+def _stub(block: Block, entry: Entry, digest: str, base_url: str) -> Item:
+    anchor = item_anchor(block.day, item_number(entry.id))
+    return Item(
+        id=entry.id,
+        anchor=anchor,
+        title="",
+        paragraphs=(),
+        summary="",
+        day=block.day,
+        published=entry.published,
+        updated=entry.updated if entry.updated > entry.published else None,
+        link=entry.link or anchor_link(base_url, block.day, anchor),
+        topics=entry.topics,
+        source=block.source,
+        line=block.line,
+        fingerprint=entry.fingerprint,
+        block=digest,
+        pending=block,
+    )
+
+
+def _warned(
+    spots: Sequence[tuple[str, int]], warnings: Sequence[Diagnostic]
+) -> set[int]:
+    """The indexes of the blocks (by source and header line) a warning is in."""
+    starts: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for index, (source, line) in enumerate(spots):
+        starts[source].append((line, index))
+    dirty: set[int] = set()
+    for warning in warnings:
+        found = starts.get(warning.source, [])
+        at = bisect.bisect_right(found, (warning.line, len(spots))) - 1
+        if at >= 0:
+            dirty.add(found[at][1])
+    return dirty
 
 
 def _retired(previous: State, config: Config, now: dt.datetime) -> tuple[Retired, ...]:
@@ -176,7 +355,7 @@ def compile_site(
             )
         raise ConfigError(f"{config.path}: feed.base_url is required to build feeds")
     reuse = reuse or {}
-    items, warnings, next_state = _compile(documents, config, state, now)
+    items, warnings, next_state = _compile(documents, config, state, now, salt)
     if not items:
         names = ", ".join(name for name, _ in documents) or "no documents"
         raise SourceError(
@@ -194,7 +373,7 @@ def compile_site(
     emit = emit or (lambda path, data, previous: outputs.__setitem__(path, data))
     records: list[OutputRecord] = []
     kept: list[str] = []
-    jobs = _jobs(plan, config, items)
+    jobs = _jobs(plan, config, items, ItemLoader(config))
     item_keys: dict[int, bytes] = {}  # keys.item_key, shared by all outputs
     for done, job in enumerate(jobs, start=1):
         if progress is not None:
@@ -234,6 +413,10 @@ def compile_site(
     )
 
 
+def _render_archive(spec: ArchiveSpec, fragments: FragmentCache) -> bytes:
+    return render_archive(spec, fragments)
+
+
 @dataclass(frozen=True, slots=True)
 class _Job:
     """One output to publish: its path, what it shows, and how to render it."""
@@ -243,17 +426,23 @@ class _Job:
     render: Callable[[], bytes]
 
 
-def _jobs(plan: Plan, config: Config, items: Sequence[Item]) -> list[_Job]:
-    """Every output of a plan, not yet rendered."""
+def _jobs(
+    plan: Plan, config: Config, items: Sequence[Item], loader: ItemLoader
+) -> list[_Job]:
+    """Every output of a plan, not yet rendered; stubs are loaded when rendered."""
+
+    def later(render: Callable[[_Spec], bytes], spec: _Spec) -> Callable[[], bytes]:
+        return lambda: render(loader.spec(spec))
+
     jobs: list[_Job] = []
     for prefix, feed in plan.feeds:
-        jobs.append(_Job(f"{prefix}{RSS}", ("rss", feed), partial(render_rss, feed)))
-        jobs.append(_Job(f"{prefix}{ATOM}", ("atom", feed), partial(render_atom, feed)))
+        jobs.append(_Job(f"{prefix}{RSS}", ("rss", feed), later(render_rss, feed)))
+        jobs.append(_Job(f"{prefix}{ATOM}", ("atom", feed), later(render_atom, feed)))
         jobs.append(
             _Job(
                 f"{prefix}{JSON_FEED}",
                 ("json", feed),
-                partial(render_json_feed, feed),
+                later(render_json_feed, feed),
             )
         )
     # An item is in the archives of the main feed and of its topics: render
@@ -273,13 +462,13 @@ def _jobs(plan: Plan, config: Config, items: Sequence[Item]) -> list[_Job]:
             _Job(
                 archive.path,
                 ("archive", archive.spec),
-                partial(render_archive, archive.spec, fragments),
+                later(partial(_render_archive, fragments=fragments), archive.spec),
             )
         )
     for page in plan.pages:
-        jobs.append(_Job(page.path, ("page", page), partial(render_page, page)))
+        jobs.append(_Job(page.path, ("page", page), later(render_page, page)))
     for page in plan.embeds:
-        jobs.append(_Job(page.path, ("embed", page), partial(render_embed_page, page)))
+        jobs.append(_Job(page.path, ("embed", page), later(render_embed_page, page)))
     jobs.append(_Job(EMBED_SCRIPT, "embed.js", embed_script))
     # The OPML lists the current topics' feeds (not the retired ones), dated
     # by the oldest item: it changes with the config, not with every new item.

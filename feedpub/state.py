@@ -13,7 +13,10 @@ the same state always gives the same bytes and a diff shows what changed:
 4. ``{"id": ..., "day": ..., "published": ..., "updated": ..., "fingerprint":
    ..., "sketch": ...}`` for every item ever published, by day and id. Items
    removed from the source stay here, so an item that comes back gets its old
-   id and date again.
+   id and date again. An item whose source block gave no warning also has
+   ``"block"`` (a digest of its source lines, salted with the code and the
+   config), ``"topics"`` and, if it has one, its ``@link:`` as ``"link"``:
+   enough for the next build to plan it without reading its text again.
 
 Parsing and writing are pure; ``publish.py`` reads and writes the file.
 """
@@ -22,7 +25,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +46,12 @@ class Entry:
     updated: dt.datetime
     fingerprint: str  # digest of everything a reader sees of the item
     sketch: bytes  # bottom-k hashes of its words, packed; for fuzzy matching
+    # What a later build needs to plan the item without reading its text again
+    # when its source block is unchanged (see site.py): the block's digest
+    # ("" when unknown), its topics and its explicit @link: ("" for none).
+    block: str = ""
+    topics: tuple[str, ...] = ()
+    link: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,7 +85,20 @@ class State:
 
 
 def _stamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if moment.tzinfo is not dt.UTC:
+        moment = moment.astimezone(dt.UTC)
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+_HEX = re.compile(r"[0-9a-f]*")
+_PLAIN = re.compile(r"[^\x00-\x1f\"\\\x7f-\U0010ffff]*")  # nothing to escape
+
+
+def _string(value: str) -> str:
+    """A JSON string, as ``json.dumps(ensure_ascii=False)`` writes it."""
+    if _PLAIN.fullmatch(value):
+        return f'"{value}"'
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _moment(value: Any) -> dt.datetime:
@@ -83,7 +106,7 @@ def _moment(value: Any) -> dt.datetime:
         raise ValueError(
             f"expected a UTC time like 2020-01-31T12:00:00Z, not {value!r}"
         )
-    return dt.datetime.fromisoformat(value[:-1]).replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(value)  # "Z": aware, UTC
 
 
 def _line(record: dict[str, Any]) -> str:
@@ -102,14 +125,29 @@ def dump_state(state: State) -> bytes:
         _line({"retired": r.slug, "name": r.name, "since": _stamp(r.since)})
         for r in sorted(state.retired, key=lambda r: r.slug)
     ]
-    lines += [  # by hand, as _line() would: the state holds every item ever
-        f'{{"id": {json.dumps(e.id, ensure_ascii=False)}, "day": "{e.day}",'
-        f' "published": "{_stamp(e.published)}", "updated": "{_stamp(e.updated)}",'
-        f' "fingerprint": {json.dumps(e.fingerprint)},'
-        f' "sketch": "{e.sketch.hex()}"}}'
-        for e in sorted_entries(state.entries)
-    ]
+    lines += map(_entry_line, sorted_entries(state.entries))
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _entry_line(e: Entry) -> str:
+    """An item record, written by hand as _line() would: there is one per item
+    ever published. Digests are hex (checked by _entry()): nothing to escape."""
+    published = _stamp(e.published)
+    updated = published if e.updated == e.published else _stamp(e.updated)
+    return (
+        f'{{"id": {_string(e.id)}, "day": "{e.day}",'
+        f' "published": "{published}", "updated": "{updated}",'
+        f' "fingerprint": "{e.fingerprint}", "sketch": "{e.sketch.hex()}"{_memo(e)}}}'
+    )
+
+
+def _memo(entry: Entry) -> str:
+    """The optional fields of an item record, each left out when empty."""
+    if not entry.block:
+        return ""
+    link = f', "link": {_string(entry.link)}' if entry.link else ""
+    topics = ", ".join(map(_string, entry.topics))
+    return f', "block": "{entry.block}", "topics": [{topics}]{link}'
 
 
 def sorted_entries(entries: Iterable[Entry]) -> list[Entry]:
@@ -138,13 +176,16 @@ def load_state(data: bytes, name: str) -> State:
     retired: list[Retired] = []
     entries: list[Entry] = []
     ids: set[str] = set()
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        if not raw.strip():
-            continue
-        record = _record(raw, name, number)
+    for number, record in _records(data, name):
         try:
             if number == 1:
                 inputs = _header(record, name)
+            elif "id" in record:
+                entry = _entry(record)
+                if entry.id in ids:
+                    raise ValueError(f"id {entry.id!r} appears twice")
+                ids.add(entry.id)
+                entries.append(entry)
             elif "output" in record:
                 outputs.append(_output(record, name, number))
             elif "topic" in record:
@@ -157,12 +198,6 @@ def load_state(data: bytes, name: str) -> State:
                         since=_moment(record["since"]),
                     )
                 )
-            elif "id" in record:
-                entry = _entry(record)
-                if entry.id in ids:
-                    raise ValueError(f"id {entry.id!r} appears twice")
-                ids.add(entry.id)
-                entries.append(entry)
             else:
                 raise ValueError("expected an output, topic, retired or item record")
         except (KeyError, ValueError, TypeError) as e:
@@ -171,10 +206,32 @@ def load_state(data: bytes, name: str) -> State:
     return State(
         inputs=inputs,
         outputs=tuple(outputs),
-        topics=tuple(topics),
+        topics=_shared(tuple(topics)),
         retired=tuple(retired),
         entries=tuple(entries),
     )
+
+
+def _records(data: bytes, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The records of a state file with their line numbers, blank lines skipped,
+    one at a time: a large state is never held as lines or objects at once."""
+    decode = json.JSONDecoder().decode
+    start, number = 0, 0
+    while start < len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        number += 1
+        raw = data[start:end]
+        start = end + 1
+        if not raw.strip():
+            continue
+        try:
+            record = decode(raw.decode("utf-8"))
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            _record(raw, name, number)  # raises, naming the problem
+        yield number, record
 
 
 def _record(raw: bytes, name: str, number: int) -> dict[str, Any]:
@@ -207,17 +264,42 @@ def _output(record: dict[str, Any], name: str, number: int) -> OutputRecord:
         raise StateError(f"{name}:{number}: invalid output record: {e}") from e
 
 
+_DAYS: dict[str, dt.date] = {}
+
+
+def _day(text: Any) -> dt.date:
+    day = dt.date.fromisoformat(str(text))
+    if len(_DAYS) < 1 << 16:
+        _DAYS[text] = day
+    return day
+
+
+_SHARED: dict[object, Any] = {}  # equal days and topic lists, held once
+
+
+def _shared(value: Any) -> Any:
+    if len(_SHARED) > 1 << 16:
+        _SHARED.clear()
+    return _SHARED.setdefault(value, value)
+
+
 def _entry(record: dict[str, Any]) -> Entry:
     entry_id = str(record["id"])
-    day = dt.date.fromisoformat(str(record["day"]))
+    day = _DAYS.get(record["day"]) or _day(record["day"])
     published = _moment(record["published"])
     updated = _moment(record["updated"])
     if updated < published:
         raise ValueError("updated is before published")
     fingerprint = str(record["fingerprint"])
+    block = str(record.get("block", ""))
+    if not _HEX.fullmatch(fingerprint) or not _HEX.fullmatch(block):
+        raise ValueError("fingerprint and block must be hex digests")
     sketch = bytes.fromhex(str(record["sketch"]))
     if len(sketch) % 4:
         raise ValueError("sketch must be 8-digit hex numbers")
+    topics = record.get("topics", [])
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise ValueError("topics must be a list of slugs")
     return Entry(
         id=entry_id,
         day=day,
@@ -225,4 +307,7 @@ def _entry(record: dict[str, Any]) -> Entry:
         updated=updated,
         fingerprint=fingerprint,
         sketch=sketch,
+        block=block,
+        topics=_shared(tuple(topics)),
+        link=str(record.get("link", "")),
     )

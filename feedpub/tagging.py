@@ -124,21 +124,22 @@ class _Rules:
         return hits
 
 
-def tag_items(
-    items: Sequence[Item], topics: Sequence[Topic]
-) -> tuple[list[Item], list[Diagnostic]]:
-    """Give each item its topics (in config order) and categories.
+class Tagger:
+    """Tags items one by one with the rules of ``topics``, compiled once."""
 
-    Returns:
-        The tagged items and a warning for each explicit tag that names no topic.
-    """
-    rules = _Rules(topics)
-    categories = [Category(term=t.slug, label=t.name) for t in topics]
-    by_name = {t.name.casefold(): t for t in topics} | {t.slug: t for t in topics}
-    warnings: list[Diagnostic] = []
-    tagged: list[Item] = []
-    for item in items:
-        matched = rules.matching_topics(" ".join((item.title, *item.paragraphs)))
+    def __init__(self, topics: Sequence[Topic]) -> None:
+        self._topics = tuple(topics)
+        self._rules = _Rules(topics)
+        self._categories = [Category(term=t.slug, label=t.name) for t in topics]
+        self._by_name = {t.name.casefold(): t for t in topics} | {
+            t.slug: t for t in topics
+        }
+
+    def tag(self, item: Item, warnings: list[Diagnostic]) -> Item:
+        """The item with its topics (in config order) and categories; appends a
+        warning to ``warnings`` for each explicit tag that names no topic."""
+        topics, by_name = self._topics, self._by_name
+        matched = self._rules.matching_topics(" ".join((item.title, *item.paragraphs)))
         explicit = {
             by_name[tag.casefold()].slug
             for tag in item.tags
@@ -160,12 +161,22 @@ def tag_items(
             for index, topic in enumerate(topics)
             if index in matched or topic.slug in explicit
         ]
-        tagged.append(
-            dataclasses.replace(
-                item,
-                topics=tuple(topics[i].slug for i in chosen),
-                categories=tuple(categories[i] for i in chosen)
-                + tuple(Category(term=tag, label=tag) for tag in unknown),
-            )
+        return dataclasses.replace(
+            item,
+            topics=tuple(topics[i].slug for i in chosen),
+            categories=tuple(self._categories[i] for i in chosen)
+            + tuple(Category(term=tag, label=tag) for tag in unknown),
         )
-    return tagged, warnings
+
+
+def tag_items(
+    items: Sequence[Item], topics: Sequence[Topic]
+) -> tuple[list[Item], list[Diagnostic]]:
+    """Give each item its topics (in config order) and categories.
+
+    Returns:
+        The tagged items and a warning for each explicit tag that names no topic.
+    """
+    tagger = Tagger(topics)
+    warnings: list[Diagnostic] = []
+    return [tagger.tag(item, warnings) for item in items], warnings

@@ -7,6 +7,7 @@ import hashlib
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -65,8 +66,15 @@ def feedpub(*args: str | Path, **kwargs: object) -> subprocess.Popen[bytes]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
+        # A shell's background job ignores SIGINT, and a child inherits that:
+        # give the build the default disposition a terminal session has.
+        preexec_fn=_default_sigint,
         **kwargs,  # type: ignore[call-overload]
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run(*args: str | Path, prefix: tuple[str, ...] = ()) -> tuple[int, str, str]:

@@ -475,16 +475,19 @@ def test_a_key_covers_the_feed_and_page_data() -> None:
         dataclasses.replace(spec, next_url=""),
         dataclasses.replace(spec, timezone=ZoneInfo("UTC")),
         dataclasses.replace(spec, kind="atom"),
+        # An item's text, byline, tags and topics are in its fingerprint; its
+        # summary and category labels follow from those and the config.
         dataclasses.replace(
             spec,
-            items=(dataclasses.replace(spec.items[0], summary="x"), *spec.items[1:]),
+            items=(
+                dataclasses.replace(spec.items[0], fingerprint="0" * 16),
+                *spec.items[1:],
+            ),
         ),
         dataclasses.replace(
             spec,
             items=(
-                dataclasses.replace(
-                    spec.items[0], categories=(Category(term="a", label="B"),)
-                ),
+                dataclasses.replace(spec.items[0], link="https://example.org/x"),
                 *spec.items[1:],
             ),
         ),
@@ -492,6 +495,8 @@ def test_a_key_covers_the_feed_and_page_data() -> None:
     keys = {archive_key(s) for s in changes}
     assert archive_key(spec) not in keys
     assert len(keys) == len(changes)
+    # The config (summary length, topic names) is in the salt of every key.
+    assert spec_key(("archive", spec), salt="config 2") != archive_key(spec)
 
 
 # People: each feed's page says where its older items continue ----------------

@@ -26,6 +26,7 @@ from feedpub.cli import cli
 from feedpub.config import Config
 from feedpub.errors import SourceError
 from feedpub.model import Topic
+from feedpub.parse import decode_source, split_blocks, split_source
 from feedpub.render.jsonfeed import json_feed_problems
 from feedpub.site import compile_site
 from tests.feedcheck import check_reader
@@ -222,3 +223,23 @@ def test_cli_never_shows_a_traceback(data: bytes) -> None:
         else:
             assert result.stdout == result.stderr == ""
             assert (root / "feeds" / "atom.xml").is_file()
+
+
+@SETTINGS
+@given(
+    st.lists(ITEM, min_size=1, max_size=6),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+    st.lists(st.one_of(BODY_LINE, HOSTILE, st.just("")), max_size=4),
+    st.integers(min_value=1, max_value=64),
+)
+def test_splitting_in_pieces_gives_the_blocks_of_the_whole_document(
+    items: list[tuple[dt.date, str, str, list[list[str]]]],
+    eol: str,
+    preamble: list[str],
+    piece: int,
+) -> None:
+    """A large document is decoded and split piece by piece (cut at blank
+    lines); the blocks, warnings and errors are those of the whole text."""
+    data = eol.join([*preamble, ""]).encode() + _document(items, eol)
+    whole = split_blocks(decode_source(data, "doc.txt"), "doc.txt")
+    assert split_source(data, "doc.txt", piece=piece) == whole

@@ -10,7 +10,7 @@ import pytest
 
 from feedpub.errors import SourceError
 from feedpub.model import Diagnostic, Field, RawItem, SourceLine
-from feedpub.parse import decode_source, is_byline, parse_document
+from feedpub.parse import decode_source, is_byline, parse_document, split_source
 
 SRC = "news.txt"
 SEED = (
@@ -880,3 +880,13 @@ def test_doubled_carriage_returns_are_one_line_end() -> None:
     assert str(caught.value) == (
         f"{SRC}:3: expected UTF-8 text, found byte(s) ff at column 3 (byte offset 16)"
     )
+
+
+def test_split_source_in_pieces_reports_bad_utf8_like_the_whole() -> None:
+    data = b"16.09.20\n\nEins.\n\n" * 50 + b"17.09.20\n\nAb\xff cd\n"
+    with pytest.raises(SourceError) as whole:
+        decode_source(data, SRC)
+    with pytest.raises(SourceError) as pieces:
+        split_source(data, SRC, piece=16)
+    assert pieces.value.diagnostics == whole.value.diagnostics
+    assert str(whole.value.diagnostics[0]).startswith(f"{SRC}:203: ")

@@ -1,0 +1,147 @@
+"""Unchanged days are planned from the state, without reading their text again.
+
+A build given a salt (the digests of the code and config) records each item's
+block digest, topics and explicit link. The next build with the same salt
+makes stubs for the days whose blocks all carry a recorded digest, and loads
+their text only when an output shows them. Whatever the edit, that build must
+publish exactly what a build that reads everything publishes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from feedpub.config import Config
+from feedpub.model import Item
+from feedpub.site import BuildResult, ItemLoader, compile_site
+from feedpub.state import State
+from tests.conftest import ROOT
+from tests.test_identity import SAME_DAY
+
+SEED = (ROOT / "seeds" / "demografiewerkstatt-kommunen.txt").read_text()
+FIRST = dt.datetime(2021, 1, 1, 8, 0, tzinfo=dt.UTC)
+LATER = dt.datetime(2021, 2, 1, 9, 30, tzinfo=dt.UTC)
+SALT = "code:config"
+NEW = "01.01.21\n\nNeu im Landkreis: ein Treffen zur Integration im Rathaus.\n\n"
+
+
+def build(
+    text: str, config: Config, state: State | None, salt: str = SALT
+) -> BuildResult:
+    now = FIRST if state is None else LATER
+    return compile_site(
+        [("news.txt", text.encode())], config, state=state, now=now, salt=salt
+    )
+
+
+def records(state: State) -> list[tuple[object, ...]]:
+    """The state's item records without the memo fields (block, topics, link)."""
+    return [
+        (e.id, e.day, e.published, e.updated, e.fingerprint, e.sketch)
+        for e in state.entries
+    ]
+
+
+def _first_text(text: str, old: str, new: str) -> str:
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+def _reordered(text: str) -> str:
+    """The same-day items of ``text`` (all dated 07.07.20), last one first."""
+    bodies = [b.strip() for b in text.split("07.07.20\n\n") if b.strip()]
+    order = [bodies[-1], *bodies[:-1]]
+    return "".join(f"07.07.20\n\n{body}\n\n" for body in order)
+
+
+EDITS = {
+    "new item on a new day": lambda t: NEW + t,
+    "new item on the newest day": lambda t: t.split("\n", 1)[0] + "\n\nNeu.\n\n" + t,
+    "typo fixed": lambda t: _first_text(t, "Landkreis", "Landkries"),
+    "item removed": lambda t: t.split("\n\n", 2)[2],
+    "blank lines added": lambda t: t.replace("\n\n", "\n\n\n", 3),
+    "same-day items reordered": lambda t: t.replace(SAME_DAY, _reordered(SAME_DAY)),
+    "nothing": lambda t: t,
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_a_build_from_stubs_publishes_what_a_full_build_publishes(
+    project_config: Config, edit: str
+) -> None:
+    base = SAME_DAY + "\n" + SEED
+    first = build(base, project_config, None)
+    changed = EDITS[edit](base)
+    memo = build(changed, project_config, first.state)
+    full = build(changed, project_config, first.state, salt="")
+    assert memo.outputs.keys() == full.outputs.keys()
+    for path in full.outputs:
+        if path != "feedpub-state.jsonl":
+            assert memo.outputs[path] == full.outputs[path], path
+    assert records(memo.state) == records(full.state)
+    assert [i.id for i in memo.items] == [i.id for i in full.items]
+    stubs = [i for i in memo.items if i.pending is not None]
+    assert stubs, "no day was taken from the state"
+    loader = ItemLoader(project_config)
+    by_id = {i.id: i for i in full.items}
+    for stub in stubs:
+        loaded = dataclasses.replace(loader.item(stub), block="")
+        assert loaded == dataclasses.replace(by_id[stub.id], block="")
+
+
+def test_only_unchanged_days_are_stubs(project_config: Config) -> None:
+    first = build(SEED, project_config, None)
+    second = build(
+        NEW + _first_text(SEED, "Landkreis", "Landkries"), project_config, first.state
+    )
+    read = [i for i in second.items if i.pending is None]
+    # The new item, and the edited one with the other item of its day (07.07.20).
+    assert [i.day for i in read] == [dt.date(2021, 1, 1), *[dt.date(2020, 7, 7)] * 2]
+    assert read[0].paragraphs[0].startswith("Neu im Landkreis")
+    assert any("Landkries" in p for p in read[1].paragraphs)
+    assert len(second.items) == len(first.items) + 1
+
+
+def test_another_salt_reads_everything(project_config: Config) -> None:
+    first = build(SEED, project_config, None)
+    again = build(SEED, project_config, first.state, salt="code:other config")
+    assert all(i.pending is None for i in again.items)
+    same = build(SEED, project_config, first.state)
+    assert all(i.pending is not None for i in same.items)
+
+
+def test_a_block_with_a_warning_is_read_and_warned_about_every_time(
+    project_config: Config,
+) -> None:
+    text = NEW.replace("Treffen", "Treffen\x07") + SEED
+    first = build(text, project_config, None)
+    second = build(text, project_config, first.state)
+    for result in (first, second):
+        assert [str(w) for w in result.warnings if "not allowed" in w.message] == [
+            "news.txt:3: warning: removed 1 character(s) not allowed in XML (U+0007)"
+        ]
+    (warned,) = [i for i in second.items if i.pending is None]
+    assert warned.day == dt.date(2021, 1, 1)
+    assert next(e for e in second.state.entries if e.id == warned.id).block == ""
+
+
+def test_the_state_keeps_what_a_stub_needs(project_config: Config) -> None:
+    text = "02.01.21\n@link: https://example.org/elsewhere\n\nMit Verweis.\n\n" + SEED
+    first = build(text, project_config, None)
+    entry = first.state.entries[-1]
+    assert entry.day == dt.date(2021, 1, 2)
+    assert (entry.link, len(entry.block)) == ("https://example.org/elsewhere", 24)
+    assert all(e.topics == i.topics for e, i in _pairs(first))
+    second = build(text, project_config, first.state)
+    stub = next(i for i in second.items if i.day == dt.date(2021, 1, 2))
+    assert stub.pending is not None
+    assert stub.link == "https://example.org/elsewhere"
+    assert second.outputs["rss.xml"] == first.outputs["rss.xml"]
+
+
+def _pairs(result: BuildResult) -> list[tuple[object, Item]]:
+    by_id = {e.id: e for e in result.state.entries}
+    return [(by_id[i.id], i) for i in result.items]
