@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
+from feedpub.basics import Diagnostic, Topic
 from feedpub.build import build
 from feedpub.config import Config, load_config
 from feedpub.errors import (
@@ -15,13 +15,14 @@ from feedpub.errors import (
     ServeError,
     SourceError,
 )
-from feedpub.model import Diagnostic, FeedSpec, Item, RawItem, Topic
 
 if TYPE_CHECKING:
+    from feedpub.model import FeedSpec, Item, RawItem
     from feedpub.site import BuildResult, compile_items, compile_site
 
 __version__ = "0.1.0"
 _PIPELINE = {"BuildResult", "compile_items", "compile_site"}
+_MODEL = {"FeedSpec", "Item", "RawItem"}
 
 
 def __getattr__(name: str) -> Any:
@@ -31,6 +32,10 @@ def __getattr__(name: str) -> Any:
         from feedpub import site
 
         return getattr(site, name)
+    if name in _MODEL:
+        from feedpub import model
+
+        return getattr(model, name)
     raise AttributeError(f"module 'feedpub' has no attribute {name!r}")
 
 
@@ -54,5 +59,3 @@ __all__ = [
     "compile_site",
     "load_config",
 ]
-
-logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -9,18 +9,21 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from feedpub import __version__
+from feedpub.basics import Diagnostic
 from feedpub.build import BuildOptions
 from feedpub.build import build as run_build
 from feedpub.config import Config, load_config
 from feedpub.errors import BusyError, FeedpubError
-from feedpub.model import Diagnostic, Item
 from feedpub.publish import build_clock, read_sources, read_state
 from feedpub.state import STATE_FILE as STATE
+
+if TYPE_CHECKING:
+    from feedpub.model import Item
 
 # The pipeline (feedpub.site), the lint and the server are imported by the
 # commands that use them, so `feedpub build` with nothing to do stays cheap.

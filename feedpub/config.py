@@ -11,8 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from feedpub.basics import Topic
 from feedpub.errors import ConfigError
-from feedpub.model import Topic
 from feedpub.text import MAIN_SLUG, SLUG_PATTERN, slugify, to_uri
 
 DEFAULT_CONFIG = Path("feedpub.toml")

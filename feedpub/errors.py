@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from feedpub.model import Diagnostic
+from feedpub.basics import Diagnostic
 
 
 class FeedpubError(Exception):

@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+from feedpub.basics import Diagnostic as Diagnostic
+from feedpub.basics import Severity as Severity
+from feedpub.basics import Topic as Topic
+
 ArchiveKind = Literal["rss", "atom"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Diagnostic:
-    """A problem found in a source document, located at ``source:line``."""
-
-    source: str
-    line: int
-    message: str
-    severity: Severity = "warning"
-
-    def __str__(self) -> str:
-        where = f"{self.source}:{self.line}" if self.line else self.source
-        label = "" if self.severity == "error" else "warning: "
-        return f"{where}: {label}{self.message}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,7 +40,23 @@ class Block:
     date_text: str
     byline: str | None
     header: str  # the header line
-    body: str  # the lines below it up to the next header, "\n"-joined
+    # The lines below the header up to the next header line are
+    # ``document[start:end]``: the decoded document or, for a document split
+    # in pieces (parse.split_source), its UTF-8 bytes, shared by its blocks.
+    document: str | bytes = field(repr=False)
+    start: int
+    end: int
+
+    @property
+    def body(self) -> str:
+        """The lines below the header, "\\n"-joined, up to the next header."""
+        part = self.document[self.start : self.end]
+        return part if isinstance(part, str) else part.decode()
+
+    def body_bytes(self) -> bytes:
+        """The body in UTF-8, as in the document."""
+        part = self.document[self.start : self.end]
+        return part.encode() if isinstance(part, str) else part
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,17 +70,6 @@ class RawItem:
     byline: str | None
     fields: tuple[Field, ...]
     paragraphs: tuple[tuple[SourceLine, ...], ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Topic:
-    """A topic feed and the rules that choose its items."""
-
-    name: str
-    slug: str
-    keywords: tuple[str, ...]
-    exclude: tuple[str, ...] = ()
-    description: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -85,24 +85,31 @@ def normalise_items(
     """
     warnings: list[Diagnostic] = []
     errors: list[Diagnostic] = []
-    by_day: dict[dt.date, list[int]] = defaultdict(list)
-    for index, raw in enumerate(raw_items):
-        by_day[raw.day].append(index)
-    position: dict[int, tuple[int, int]] = {}
-    for indexes in by_day.values():
-        for rank, index in enumerate(indexes):
-            position[index] = (rank, len(indexes))
-
-    items: list[Item] = []
-    for index, raw in enumerate(raw_items):
-        rank, count = position[index]
-        items.append(_normalise(raw, rank, count, config, warnings, errors))
+    items = [
+        normalise_item(raw, rank, count, config, warnings, errors)
+        for raw, (rank, count) in zip(
+            raw_items, day_positions([raw.day for raw in raw_items]), strict=True
+        )
+    ]
     if errors:
         raise SourceError(errors)
     return items, warnings
 
 
-def _normalise(
+def day_positions(days: Sequence[dt.date]) -> list[tuple[int, int]]:
+    """For each item (by its day, in source order): its rank among the items
+    of its day and how many that day has; ``normalise_item`` needs both."""
+    by_day: dict[dt.date, list[int]] = defaultdict(list)
+    for index, day in enumerate(days):
+        by_day[day].append(index)
+    positions = [(0, 0)] * len(days)
+    for indexes in by_day.values():
+        for rank, index in enumerate(indexes):
+            positions[index] = (rank, len(indexes))
+    return positions
+
+
+def normalise_item(
     raw: RawItem,
     rank: int,
     count: int,
@@ -110,6 +117,8 @@ def _normalise(
     warnings: list[Diagnostic],
     errors: list[Diagnostic],
 ) -> Item:
+    """Normalise one raw item, the ``rank``-th listed of ``count`` on its day,
+    appending what it finds to ``warnings`` and ``errors``."""
     paragraphs = tuple(
         text
         for para in raw.paragraphs

@@ -124,8 +124,8 @@ def split_blocks(
     Returns:
         The blocks in document order, the warnings and the errors found.
     """
-    splitter = _Splitter(source)
-    splitter.feed(text)
+    splitter = _Splitter(source, text)
+    splitter.feed(text, 0)
     return splitter.finish()
 
 
@@ -149,7 +149,7 @@ def split_source(
         data = (
             data.replace(b"\r\r\n", b"\n").replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         )
-    splitter = _Splitter(source)
+    splitter = _Splitter(source, data)
     start = 0
     while start < len(data):
         cut = data.find(b"\n\n", start + piece)  # the next piece starts a paragraph
@@ -159,9 +159,27 @@ def split_source(
         except UnicodeDecodeError:
             decode_source(data, source)  # raises, naming the line and column
             raise
-        splitter.feed(text)
+        splitter.feed(text, start)
         start = cut
     return splitter.finish()
+
+
+class _Offsets:
+    """Offsets in a piece of text -> offsets in its document: the same number
+    in a decoded document, the UTF-8 byte offset in a document of bytes.
+    Asked in increasing order, so each character is encoded once."""
+
+    def __init__(self, text: str, base: int, in_bytes: bool) -> None:
+        self._text = text
+        self._plain = not in_bytes or text.isascii()
+        self._char, self._byte = 0, base
+
+    def __call__(self, char: int) -> int:
+        if self._plain:
+            return self._byte + char
+        self._byte += len(self._text[self._char : char].encode())
+        self._char = char
+        return self._byte
 
 
 class _Splitter:
@@ -173,8 +191,9 @@ class _Splitter:
     so the lines in between are never looked at one by one.
     """
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, document: str | bytes) -> None:
         self.source = source
+        self.document = document  # what the blocks' offsets point into
         self.blocks: list[Block] = []
         self.warnings: list[Diagnostic] = []
         self.errors: list[Diagnostic] = []
@@ -183,9 +202,10 @@ class _Splitter:
         self.owner = 0  # the line of the last header so far; 0: none yet
         self.open = False  # the last header made the last block
 
-    def feed(self, text: str) -> None:
-        """Split one piece; its text before its first header continues the
-        last block (or the text before the document's first header)."""
+    def feed(self, text: str, base: int) -> None:
+        """Split one piece, found at offset ``base`` of the document; its text
+        before its first header continues the last block (or the text before
+        the document's first header)."""
         source = self.source
         heads: list[tuple[int, int, int, tuple[DateToken, str]]] = []
         number, counted = self.line, 0  # the line number at offset ``counted``
@@ -215,9 +235,10 @@ class _Splitter:
                     )
                 )
         lead = text[: heads[0][0] if heads else len(text)]
+        offset = _Offsets(text, base, isinstance(self.document, bytes))
         if self.open:
             last = self.blocks[-1]
-            self.blocks[-1] = dataclasses.replace(last, body=last.body + lead)
+            self.blocks[-1] = dataclasses.replace(last, end=offset(len(lead)))
         elif not self.owner:
             self.lead.append(lead)
         nexts = [h[0] for h in heads[1:]] + [len(text)] * bool(heads)
@@ -247,7 +268,9 @@ class _Splitter:
                     date_text=token.text,
                     byline=rest.strip() or None,
                     header=text[start:end],
-                    body=text[end + 1 : stop],
+                    document=self.document,
+                    start=offset(min(end + 1, stop)),
+                    end=offset(stop),
                 )
             )
             self.open = True

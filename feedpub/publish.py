@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import datetime as dt
 import fcntl
 import functools
 import hashlib
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from feedpub.basics import Diagnostic
 from feedpub.errors import BusyError, PublishError, SourceError, StateError
-from feedpub.model import Diagnostic
 from feedpub.state import OutputRecord, State, load_state, read_inputs
 
 # mkstemp(prefix=".NAME.", suffix=".tmp") names: the random part is 8 characters
@@ -216,6 +214,8 @@ def _stage(path: Path, data: bytes, mode: int, root: Path) -> str:
         _inside(path, root)
         if path.is_symlink():
             raise PublishError(f"{path}: refusing to replace a symbolic link")
+        import tempfile  # only a build that writes needs it
+
         fd, temp = tempfile.mkstemp(
             dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
         )
@@ -239,9 +239,10 @@ def _sync_staged(root: Path, temporaries: list[str]) -> None:
     try:
         fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            if _SYNCFS is not None:
-                if _SYNCFS(fd) != 0:
-                    number = ctypes.get_errno()
+            syncfs = _load_syncfs()
+            if syncfs is not None:
+                if syncfs(fd) != 0:
+                    number = _errno()
                     raise OSError(number, os.strerror(number))
                 return
         finally:
@@ -256,7 +257,10 @@ def _sync_staged(root: Path, temporaries: list[str]) -> None:
         raise PublishError(f"{root}: cannot write: {e.strerror or e}") from e
 
 
+@functools.cache
 def _load_syncfs() -> Callable[[int], int] | None:
+    import ctypes  # loaded by a build that writes, not by one that finds no change
+
     try:
         function = ctypes.CDLL(None, use_errno=True).syncfs
     except (OSError, AttributeError):
@@ -266,7 +270,10 @@ def _load_syncfs() -> Callable[[int], int] | None:
     return function
 
 
-_SYNCFS = _load_syncfs()
+def _errno() -> int:
+    import ctypes
+
+    return ctypes.get_errno()
 
 
 def _sync_folders(folders: Iterable[Path]) -> None:
@@ -363,18 +370,20 @@ def unchanged_since(out_dir: Path, name: str, inputs: str) -> bool:
             recorded = read_inputs(handle.readline(), str(path))
             if recorded != inputs:
                 return False
-            root = os.fspath(out_dir)
-            count = 0
-            for line in handle:
-                if not line.startswith(b'{"output"'):
-                    break
-                found = _OUTPUT_LINE.match(line)
-                if found is None:
-                    return False
-                target = os.path.join(root, found[1].decode())
-                if os.stat(target).st_size != int(found[2]):
-                    return False
-                count += 1
+            folder = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY)
+            try:  # stat relative to the folder: no joined paths to walk
+                count = 0
+                for line in handle:
+                    if not line.startswith(b'{"output"'):
+                        break
+                    found = _OUTPUT_LINE.match(line)
+                    if found is None or found[1].startswith(b"/"):
+                        return False
+                    if os.stat(found[1], dir_fd=folder).st_size != int(found[2]):
+                        return False
+                    count += 1
+            finally:
+                os.close(folder)
     except (OSError, StateError, UnicodeDecodeError):
         return False
     return count > 0

@@ -20,8 +20,13 @@ from feedpub.config import Config
 from feedpub.errors import ConfigError, SourceError
 from feedpub.identity import item_number, reconcile
 from feedpub.keys import spec_key
-from feedpub.model import ArchiveSpec, Block, Diagnostic, Item, RawItem
-from feedpub.normalise import item_anchor, normalise_items
+from feedpub.model import ArchiveSpec, Block, Diagnostic, Item
+from feedpub.normalise import (
+    day_positions,
+    item_anchor,
+    normalise_item,
+    normalise_items,
+)
 from feedpub.parse import read_block, split_source
 from feedpub.plan import (
     ATOM,
@@ -51,7 +56,7 @@ from feedpub.state import (
     dump_state,
     sorted_entries,
 )
-from feedpub.tagging import Tagger, tag_items
+from feedpub.tagging import Tagger
 from feedpub.validate import validate_outputs
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -97,7 +102,8 @@ def block_digest(block: Block, salt: str) -> str:
     a block with the digest its state record holds need not be read again.
     """
     digest = hashlib.blake2b(salt.encode(), digest_size=12)
-    digest.update(f"{block.header}\n{block.body}".encode())
+    digest.update(f"{block.header}\n".encode())
+    digest.update(block.body_bytes())
     return digest.hexdigest()
 
 
@@ -170,6 +176,7 @@ def _compile(
             errors.extend(e.diagnostics)
             continue
         blocks += found_blocks
+        del found_blocks  # blocks are let go one by one once read, below
         warnings += found
         errors += failed
     previous = state or State()
@@ -178,31 +185,29 @@ def _compile(
     full = [index for index in range(len(blocks)) if index not in stubs]
     spots = [(b.source, b.line) for b in blocks]  # for _warned()
     days = {blocks[index].day for index in full}
-    reading = [blocks[index] for index in reversed(full)]
-    del blocks  # the stubs keep theirs; the others are let go once read
-    raw_items: list[RawItem] = []
-    while reading:
+    ranks = day_positions([blocks[index].day for index in full])
+    reading = [(blocks[i], ranks[k]) for k, i in reversed(list(enumerate(full)))]
+    del blocks, ranks  # the stubs keep theirs; the others go once read
+    tagger = Tagger(config.topics)
+    tagged: list[Item] = []
+    while reading:  # one item at a time: no stage holds every item's lines
+        block, (rank, count) = reading.pop()
         try:
-            raw = read_block(reading.pop())
+            raw = read_block(block)
         except SourceError as e:
             errors.extend(e.diagnostics)
             continue
-        raw_items.append(raw)
         if not raw.paragraphs:
             warnings.append(
                 Diagnostic(source=raw.source, line=raw.line, message="item has no text")
             )
+        item = normalise_item(raw, rank, count, config, warnings, errors)
+        tagged.append(tagger.tag(item, warnings))
     order = {name: index for index, (name, _) in enumerate(documents)}
     if errors:
         raise SourceError(
             sorted(errors, key=lambda d: (order.get(d.source, -1), d.line))
         )
-    normalised, found = normalise_items(raw_items, config)
-    del raw_items  # each stage's input is let go as soon as it is used
-    warnings += found
-    tagged, found = tag_items(normalised, config.topics)
-    del normalised
-    warnings += found
     # A block that gave a warning gets no digest: every build reads it again.
     dirty = _warned(spots, warnings) if salt else set()
     memo = ["" if not salt or index in dirty else digests[index] for index in full]

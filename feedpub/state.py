@@ -24,6 +24,7 @@ Parsing and writing are pure; ``publish.py`` reads and writes the file.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -125,8 +126,13 @@ def dump_state(state: State) -> bytes:
         _line({"retired": r.slug, "name": r.name, "since": _stamp(r.since)})
         for r in sorted(state.retired, key=lambda r: r.slug)
     ]
-    lines += map(_entry_line, sorted_entries(state.entries))
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    out = io.BytesIO()  # a large state is encoded a few thousand lines at a time
+    out.write(("\n".join(lines) + "\n").encode("utf-8"))
+    entries = sorted_entries(state.entries)
+    for start in range(0, len(entries), 4096):
+        chunk = map(_entry_line, entries[start : start + 4096])
+        out.write(("\n".join(chunk) + "\n").encode("utf-8"))
+    return out.getvalue()
 
 
 def _entry_line(e: Entry) -> str:

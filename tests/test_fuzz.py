@@ -25,7 +25,7 @@ from lxml import etree
 from feedpub.cli import cli
 from feedpub.config import Config
 from feedpub.errors import SourceError
-from feedpub.model import Topic
+from feedpub.model import Block, Topic
 from feedpub.parse import decode_source, split_blocks, split_source
 from feedpub.render.jsonfeed import json_feed_problems
 from feedpub.site import compile_site
@@ -241,5 +241,21 @@ def test_splitting_in_pieces_gives_the_blocks_of_the_whole_document(
     """A large document is decoded and split piece by piece (cut at blank
     lines); the blocks, warnings and errors are those of the whole text."""
     data = eol.join([*preamble, ""]).encode() + _document(items, eol)
-    whole = split_blocks(decode_source(data, "doc.txt"), "doc.txt")
-    assert split_source(data, "doc.txt", piece=piece) == whole
+    blocks, warnings, errors = split_blocks(decode_source(data, "doc.txt"), "doc.txt")
+    in_pieces = split_source(data, "doc.txt", piece=piece)
+    assert (in_pieces[1], in_pieces[2]) == (warnings, errors)
+    assert list(map(_seen, in_pieces[0])) == list(map(_seen, blocks))
+
+
+def _seen(block: Block) -> tuple[object, ...]:
+    """A block as a reader of it sees it, wherever its offsets point."""
+    return (
+        block.source,
+        block.line,
+        block.day,
+        block.date_text,
+        block.byline,
+        block.header,
+        block.body,
+        block.body_bytes(),
+    )
