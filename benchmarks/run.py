@@ -92,7 +92,13 @@ class SizeResult:
 
 
 def measure(command: list[str], cwd: Path) -> Sample:
-    """Run one child process to its end; fail loudly if it fails."""
+    """Run one child process to its end; fail loudly if it fails.
+
+    Dirty pages of earlier steps (a full build writes 0.9 GB at 100k items,
+    and the harness copies it) are flushed first, untimed: each measurement
+    pays for its own writes only, not for the write-back of the one before.
+    """
+    os.sync()
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
         child = subprocess.Popen(

@@ -67,6 +67,8 @@ _Spec = TypeVar("_Spec")
 class BuildResult:
     """What a build made: the items, the warnings and the rendered files."""
 
+    # Every item in source order; with a salt, those of unchanged days are
+    # stubs without text (``Item.pending``; ``ItemLoader.item`` reads one).
     items: tuple[Item, ...]
     warnings: tuple[Diagnostic, ...]
     outputs: dict[str, bytes]  # rendered this time, by path
@@ -338,6 +340,8 @@ def compile_site(
             build and for topics removed since (never written otherwise).
         inputs: a digest of everything the build read, kept in the new state.
         salt: mixed into every output's key: digests of the code and config.
+            Also the salt of the block digests that let unchanged days be
+            taken from ``state`` (``block_digest``); "" reads every item.
         reuse: records of published files that are in place; a file whose
             record has the key this build computes is not rendered again and
             is missing from ``outputs`` (listed in ``kept``).
