@@ -73,7 +73,10 @@ def _no_collection() -> Iterator[None]:
 
 def build_salt(config: Config) -> str:
     """What every output's key depends on besides its spec: the code and config."""
-    config_digest = hashlib.sha256(read_config_bytes(config.path)).hexdigest()
+    # A config made in code has no file to hash: its fields (all plain data)
+    # name it instead.
+    data = read_config_bytes(config.path) if config.path else repr(config).encode()
+    config_digest = hashlib.sha256(data).hexdigest()
     return f"{code_digest()}:{config_digest}"
 
 

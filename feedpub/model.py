@@ -43,7 +43,7 @@ class Block:
     # The lines below the header up to the next header line are
     # ``document[start:end]``: the decoded document or, for a document split
     # in pieces (parse.split_source), its UTF-8 bytes, shared by its blocks.
-    document: str | bytes = field(repr=False)
+    document: str | bytes = field(repr=False, compare=False)
     start: int
     end: int
 

@@ -17,6 +17,7 @@ a date in the middle of a hard-wrapped paragraph) is body text.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 
 from feedpub.dates import DATE_PREFIX, DateToken, match_date
@@ -140,11 +141,11 @@ def split_source(
     Raises:
         SourceError: the bytes are not UTF-8 (see ``decode_source``).
     """
-    if (
-        data.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf"))
-        or len(data) <= piece
-    ):
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or len(data) <= piece:
         return split_blocks(decode_source(data, source), source)
+    original = data
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
     if b"\r" in data:
         data = (
             data.replace(b"\r\r\n", b"\n").replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -157,7 +158,7 @@ def split_source(
         try:
             text = data[start:cut].decode("utf-8")
         except UnicodeDecodeError:
-            decode_source(data, source)  # raises, naming the line and column
+            decode_source(original, source)  # raises, naming the line and column
             raise
         splitter.feed(text, start)
         start = cut
@@ -317,11 +318,13 @@ def _candidates(text: str) -> list[int]:
     after a blank one that starts with a digit."""
     found = [0]
     first = _FIRST.match(text)
-    if first is not None:
-        found.append(first.end())
-    for match in _CANDIDATE.finditer(text, first.end() - 1 if first else 0):
+    matches = itertools.chain(
+        [first] if first is not None else [],
+        _CANDIDATE.finditer(text, first.end() - 1 if first else 0),
+    )
+    for match in matches:
         start = match.end()
-        # The class above is looser than _trim(), which strips three layers
+        # The classes above are looser than _trim(), which strips three layers
         # (white space, invisible, white space): check the line above exactly.
         above = text[text.rfind("\n", 0, start - 1) + 1 : start - 1]
         if not above or not _trim(above):

@@ -331,11 +331,14 @@ def remove_stale_temporaries(out_dir: Path) -> list[Path]:
     Call only while holding the lock: then no running build owns them.
     """
     removed: list[Path] = []
-    for path in sorted(out_dir.rglob(".*.tmp")):
-        if _TEMPORARY.fullmatch(path.name) and path.is_file():
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-                removed.append(path)
+    for folder, folders, files in os.walk(out_dir):  # links to folders: not followed
+        folders.sort()
+        for name in sorted(files):
+            if name[:1] == "." and name[-4:] == ".tmp" and _TEMPORARY.fullmatch(name):
+                path = Path(folder, name)
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    removed.append(path)
     return removed
 
 

@@ -92,7 +92,8 @@ def _stamp(moment: dt.datetime) -> str:
 
 
 _HEX = re.compile(r"[0-9a-f]*")
-_PLAIN = re.compile(r"[^\x00-\x1f\"\\\x7f-\U0010ffff]*")  # nothing to escape
+# What json.dumps(ensure_ascii=False) writes as it is: no control, quote, backslash.
+_PLAIN = re.compile(r"[^\x00-\x1f\"\\]*")
 
 
 def _string(value: str) -> str:
@@ -235,8 +236,8 @@ def _records(data: bytes, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
             record = decode(raw.decode("utf-8"))
         except ValueError:
             record = None
-        if not isinstance(record, dict):
-            _record(raw, name, number)  # raises, naming the problem
+        if not isinstance(record, dict):  # json.loads() as before, or its error
+            record = _record(raw, name, number)
         yield number, record
 
 
@@ -298,7 +299,7 @@ def _entry(record: dict[str, Any]) -> Entry:
         raise ValueError("updated is before published")
     fingerprint = str(record["fingerprint"])
     block = str(record.get("block", ""))
-    if not _HEX.fullmatch(fingerprint) or not _HEX.fullmatch(block):
+    if not fingerprint or not _HEX.fullmatch(fingerprint) or not _HEX.fullmatch(block):
         raise ValueError("fingerprint and block must be hex digests")
     sketch = bytes.fromhex(str(record["sketch"]))
     if len(sketch) % 4:

@@ -319,3 +319,11 @@ def test_unchanged_outputs_are_not_rendered_again(config: Config) -> None:
         reuse=in_place,
     )
     assert other.kept == ()
+
+
+def test_a_state_file_with_a_byte_order_mark_still_loads(config: Config) -> None:
+    result = build(SEED, config, None, FIRST)
+    data = result.outputs[STATE]
+    assert load_state(b"\xef\xbb\xbf" + data, STATE) == result.state
+    with pytest.raises(StateError, match=r"feedpub-state.jsonl:2: expected a JSON"):
+        load_state(data.replace(b"\n", b"\n[1,\n", 1), STATE)

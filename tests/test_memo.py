@@ -145,3 +145,13 @@ def test_the_state_keeps_what_a_stub_needs(project_config: Config) -> None:
 def _pairs(result: BuildResult) -> list[tuple[object, Item]]:
     by_id = {e.id: e for e in result.state.entries}
     return [(by_id[i.id], i) for i in result.items]
+
+
+def test_a_config_made_in_code_is_salted_by_its_fields(project_config: Config) -> None:
+    from feedpub.build import build_salt
+
+    made = dataclasses.replace(project_config, path=None)
+    other = dataclasses.replace(made, summary_length=made.summary_length + 1)
+    assert build_salt(made) != build_salt(other)
+    assert build_salt(made) == build_salt(dataclasses.replace(made))
+    assert build_salt(project_config) != build_salt(made)

@@ -890,3 +890,33 @@ def test_split_source_in_pieces_reports_bad_utf8_like_the_whole() -> None:
         split_source(data, SRC, piece=16)
     assert pieces.value.diagnostics == whole.value.diagnostics
     assert str(whole.value.diagnostics[0]).startswith(f"{SRC}:203: ")
+
+
+@pytest.mark.parametrize("piece", [1, 5, 1 << 22])
+def test_a_line_that_trims_to_an_invisible_character_is_not_blank(piece: int) -> None:
+    """_trim() strips three layers; a date below such a line is body text,
+    at the start of the document and at the start of any piece."""
+    weird = "\u200b \u200b \u200b"
+    blocks, _, errors = split_source(
+        f"{weird}\n01.02.20\n\nText.\n".encode(), SRC, piece=piece
+    )
+    assert (blocks, [d.line for d in errors]) == ([], [1])
+    blocks, _, errors = split_source(
+        f"01.01.20\n\nA.\n\n{weird}\n02.01.20\n\nB.\n".encode(), SRC, piece=piece
+    )
+    assert ([b.line for b in blocks], errors) == ([1], [])
+
+
+@pytest.mark.parametrize("start", [b"", b"\xef\xbb\xbf"])
+@pytest.mark.parametrize("eol", [b"\n", b"\r\n", b"\r"])
+def test_split_source_in_pieces_names_the_offset_in_the_file(
+    start: bytes, eol: bytes
+) -> None:
+    data = start + (b"16.09.20" + eol + eol + b"Eins." + eol + eol) * 50 + b"Ab\xff"
+    with pytest.raises(SourceError) as whole:
+        decode_source(data, SRC)
+    with pytest.raises(SourceError) as pieces:
+        split_source(data, SRC, piece=16)
+    assert pieces.value.diagnostics == whole.value.diagnostics
+    offset = data.index(b"\xff")
+    assert f"(byte offset {offset})" in str(whole.value)
