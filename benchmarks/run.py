@@ -91,14 +91,21 @@ class SizeResult:
         return max(counts) if counts else None
 
 
-def measure(command: list[str], cwd: Path) -> Sample:
+def measure(command: list[str], cwd: Path, warm: Path | None = None) -> Sample:
     """Run one child process to its end; fail loudly if it fails.
 
-    Dirty pages of earlier steps (a full build writes 0.9 GB at 100k items,
-    and the harness copies it) are flushed first, untimed: each measurement
-    pays for its own writes only, not for the write-back of the one before.
+    Untimed, first: dirty pages of earlier steps (a full build writes 0.9 GB
+    at 100k items, and the harness copies it) are flushed, so each measurement
+    pays for its own writes only; and the corpus ``warm`` (a file or folder)
+    is read once, so every measurement starts with the sources in the page
+    cache as the baselines do (this machine's kernel reclaims cold pages
+    early, and the copy above evicts the corpus).
     """
     os.sync()
+    if warm is not None:
+        for file in [warm] if warm.is_file() else sorted(warm.rglob("*")):
+            if file.is_file():
+                file.read_bytes()
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
         child = subprocess.Popen(
@@ -194,21 +201,24 @@ def run_size(work: Path, items: int, runs: int, seed: int) -> SizeResult:
                         str(baseline_out),
                     ],
                     folder,
+                    sources,
                 )
             )
             result.samples["baseline_b"].append(
                 measure(
-                    [python, str(HERE / "baseline_startup.py"), str(sources)], folder
+                    [python, str(HERE / "baseline_startup.py"), str(sources)],
+                    folder,
+                    sources,
                 )
             )
 
             fresh(out)
-            sample = measure([*feeds_only, str(out)], folder)
+            sample = measure([*feeds_only, str(out)], folder, sources)
             sample.written = len(snapshot(out))
             result.samples["feeds_only"].append(sample)
 
             fresh(out)
-            sample = measure([*feedpub, str(out)], folder)
+            sample = measure([*feedpub, str(out)], folder, sources)
             after = snapshot(out)
             sample.written = len(after)
             result.outputs = len(after)
@@ -216,7 +226,7 @@ def run_size(work: Path, items: int, runs: int, seed: int) -> SizeResult:
             fresh(pristine)
             shutil.copytree(out, pristine)  # copy2 keeps mtimes
 
-            sample = measure([*feedpub, str(out)], folder)
+            sample = measure([*feedpub, str(out)], folder, sources)
             sample.written = changed(after, snapshot(out))
             result.samples["unchanged"].append(sample)
 
@@ -225,7 +235,7 @@ def run_size(work: Path, items: int, runs: int, seed: int) -> SizeResult:
             before = snapshot(out)
             put_on_top(new_item, source, original)
             try:
-                sample = measure([*feedpub, str(out)], folder)
+                sample = measure([*feedpub, str(out)], folder, sources)
             finally:
                 shutil.copyfile(original, source)
             sample.written = changed(before, snapshot(out))
