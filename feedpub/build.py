@@ -26,7 +26,7 @@ from feedpub.publish import (
     read_config_bytes,
     read_sources,
     read_state,
-    remove_stale_temporaries,
+    tidy_output,
     unchanged_since,
 )
 from feedpub.state import STATE_FILE as STATE
@@ -99,7 +99,7 @@ def build(
 
     Holds the output folder's lock throughout (see ``publish.locked_output``).
     When the inputs' digest equals the one in the state file and every file the
-    state lists is in place with its size, nothing is rendered and the result
+    state lists is in place, nothing is rendered and the result
     is ``None``. Otherwise outputs whose key (see ``keys.py``) is unchanged and
     whose file is in place are not rendered again; ``force`` renders them all.
 
@@ -117,8 +117,8 @@ def build(
     documents = read_sources(sources or config.sources)
     inputs = inputs_digest(documents, config)
     with locked_output(out_dir, wait=options.wait):
-        remove_stale_temporaries(out_dir)
-        if not options.force and unchanged_since(out_dir, STATE, inputs):
+        present = tidy_output(out_dir)
+        if not options.force and unchanged_since(out_dir, STATE, inputs, present):
             return None, PublishReport(written=(), unchanged=())
         from feedpub.site import compile_site  # the whole pipeline, only now
 

@@ -325,21 +325,25 @@ def locked_output(out_dir: Path, wait: float = 0.0) -> Iterator[None]:
         os.close(fd)  # closing the descriptor releases the lock
 
 
-def remove_stale_temporaries(out_dir: Path) -> list[Path]:
-    """Delete temporary files that an interrupted build left in the output folder.
+def tidy_output(out_dir: Path) -> frozenset[str]:
+    """Delete the temporary files an interrupted build left in the output
+    folder; return every other file's path below it (POSIX, relative).
 
     Call only while holding the lock: then no running build owns them.
     """
-    removed: list[Path] = []
-    for folder, folders, files in os.walk(out_dir):  # links to folders: not followed
+    found: set[str] = set()
+    root = os.fspath(out_dir)
+    for folder, folders, files in os.walk(root):  # links to folders: not followed
         folders.sort()
-        for name in sorted(files):
+        prefix = os.path.relpath(folder, root).replace(os.sep, "/") + "/"
+        prefix = "" if prefix == "./" else prefix
+        for name in files:
             if name[:1] == "." and name[-4:] == ".tmp" and _TEMPORARY.fullmatch(name):
-                path = Path(folder, name)
                 with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-                    removed.append(path)
-    return removed
+                    os.unlink(os.path.join(folder, name))
+            else:
+                found.add(prefix + name)
+    return frozenset(found)
 
 
 def read_state(out_dir: Path, name: str) -> State | None:
@@ -359,13 +363,16 @@ def read_state(out_dir: Path, name: str) -> State | None:
     return load_state(data, str(path))
 
 
-def unchanged_since(out_dir: Path, name: str, inputs: str) -> bool:
+def unchanged_since(
+    out_dir: Path, name: str, inputs: str, present: frozenset[str]
+) -> bool:
     """Whether the last build read the same ``inputs`` and its files are in place.
 
-    Reads only the state file's first records, and checks each published file's
-    presence and size, not its bytes (``build --force`` renders and compares all).
-    This is all a cron run does when nothing changed, so it reads the output
-    records with a pattern (they are written in one form) rather than as JSON.
+    Reads only the state file's first records and checks that each published
+    file is among ``present`` (``tidy_output``), not its size or bytes: a
+    file edited by hand is rendered again by ``build --force``. This is all a
+    cron run does when nothing changed, so it reads the output records with a
+    pattern (they are written in one form) rather than as JSON.
     """
     path = out_dir / name
     try:
@@ -373,20 +380,14 @@ def unchanged_since(out_dir: Path, name: str, inputs: str) -> bool:
             recorded = read_inputs(handle.readline(), str(path))
             if recorded != inputs:
                 return False
-            folder = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY)
-            try:  # stat relative to the folder: no joined paths to walk
-                count = 0
-                for line in handle:
-                    if not line.startswith(b'{"output"'):
-                        break
-                    found = _OUTPUT_LINE.match(line)
-                    if found is None or found[1].startswith(b"/"):
-                        return False
-                    if os.stat(found[1], dir_fd=folder).st_size != int(found[2]):
-                        return False
-                    count += 1
-            finally:
-                os.close(folder)
+            count = 0
+            for line in handle:
+                if not line.startswith(b'{"output"'):
+                    break
+                found = _OUTPUT_LINE.match(line)
+                if found is None or found[1].decode() not in present:
+                    return False
+                count += 1
     except (OSError, StateError, UnicodeDecodeError):
         return False
     return count > 0

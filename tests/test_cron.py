@@ -467,3 +467,26 @@ def test_progress_bar_only_on_a_terminal_and_never_quiet(tmp_path: Path) -> None
     code, _, stderr = run("build", "-c", config, "-o", tmp_path / "c")
     assert code == 0
     assert stderr == ""  # piped, as under cron: no bar
+
+
+def test_an_unchanged_build_restores_a_missing_file_and_removes_temporaries(
+    tmp_path: Path,
+) -> None:
+    config, out, before = _published(tmp_path)
+    (out / "topics" / "integration" / "rss.xml").unlink()
+    stale = out / "topics" / "integration" / ".atom.xml.AbCd1234.tmp"
+    stale.write_text("<feed")
+    mine = out / "notes.tmp"  # not a name feedpub gives its temporaries
+    mine.write_text("keep")
+    assert run("build", "-c", config) == (
+        0,
+        "wrote 1 of 41 files to " + str(out) + " (9 items, 6 topics)\n",
+        "",
+    )
+    assert not stale.exists()
+    assert mine.read_text() == "keep"
+    assert digests(out) == before | {"notes.tmp": digests(out)["notes.tmp"]}
+    assert (
+        run("build", "-c", config)[1]
+        == f"nothing changed since the last build of {out}\n"
+    )
