@@ -101,7 +101,9 @@ def build(
     When the inputs' digest equals the one in the state file and every file the
     state lists is in place, nothing is rendered and the result
     is ``None``. Otherwise outputs whose key (see ``keys.py``) is unchanged and
-    whose file is in place are not rendered again; ``force`` renders them all.
+    whose file is in place are not rendered again; ``force`` renders them all,
+    and so does a build that finds temporaries of an interrupted one (the
+    published files may then mix two versions; see ``publish.tidy_output``).
 
     Args:
         config: the validated configuration.
@@ -117,14 +119,18 @@ def build(
     documents = read_sources(sources or config.sources)
     inputs = inputs_digest(documents, config)
     with locked_output(out_dir, wait=options.wait):
-        present = tidy_output(out_dir)
-        if not options.force and unchanged_since(out_dir, STATE, inputs, present):
+        present, interrupted = tidy_output(out_dir)
+        if (
+            not options.force
+            and not interrupted  # files of two versions may be published
+            and unchanged_since(out_dir, STATE, inputs, present)
+        ):
             return None, PublishReport(written=(), unchanged=())
         from feedpub.site import compile_site  # the whole pipeline, only now
 
         state = read_state(out_dir, STATE)
         reuse = {}
-        if state is not None and not options.force:
+        if state is not None and not options.force and not interrupted:
             reuse = {r.path: r for r in files_in_place(out_dir, state.outputs)}
         salt = build_salt(config)
         with Publication(out_dir, last=STATE) as publication, _no_collection():

@@ -325,13 +325,20 @@ def locked_output(out_dir: Path, wait: float = 0.0) -> Iterator[None]:
         os.close(fd)  # closing the descriptor releases the lock
 
 
-def tidy_output(out_dir: Path) -> frozenset[str]:
+def tidy_output(out_dir: Path) -> tuple[frozenset[str], bool]:
     """Delete the temporary files an interrupted build left in the output
-    folder; return every other file's path below it (POSIX, relative).
+    folder; return every other file's path below it (POSIX, relative) and
+    whether there were any.
+
+    A build renames the state file last, so one that was stopped after it
+    renamed some files leaves the old state and at least one temporary: then
+    the published files may mix two versions, and the next build must not
+    take them as unchanged (``unchanged_since``) whatever its inputs.
 
     Call only while holding the lock: then no running build owns them.
     """
     found: set[str] = set()
+    interrupted = False
     root = os.fspath(out_dir)
     for folder, folders, files in os.walk(root):  # links to folders: not followed
         folders.sort()
@@ -339,11 +346,12 @@ def tidy_output(out_dir: Path) -> frozenset[str]:
         prefix = "" if prefix == "./" else prefix
         for name in files:
             if name[:1] == "." and name[-4:] == ".tmp" and _TEMPORARY.fullmatch(name):
+                interrupted = True
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(os.path.join(folder, name))
             else:
                 found.add(prefix + name)
-    return frozenset(found)
+    return frozenset(found), interrupted
 
 
 def read_state(out_dir: Path, name: str) -> State | None:

@@ -490,3 +490,19 @@ def test_an_unchanged_build_restores_a_missing_file_and_removes_temporaries(
         run("build", "-c", config)[1]
         == f"nothing changed since the last build of {out}\n"
     )
+
+
+def test_after_an_interrupted_build_nothing_is_taken_as_unchanged(
+    tmp_path: Path,
+) -> None:
+    """A build stopped while renaming leaves files of two versions, the old
+    state and a temporary: the next build, whatever its inputs, renders and
+    compares every file instead of trusting the state."""
+    config, out, before = _published(tmp_path)
+    target = out / "rss.xml"
+    data = target.read_bytes()
+    assert b"Demografiewerkstatt" in data
+    target.write_bytes(data.replace(b"Demografiewerkstatt", b"Demografiewerkstadt", 1))
+    (out / ".atom.xml.AbCd1234.tmp").write_text("<feed")
+    assert run("build", "-q", "-c", config) == (0, "", "")
+    assert digests(out) == before
