@@ -17,16 +17,19 @@ from typing import TYPE_CHECKING
 
 from feedpub.config import Config
 from feedpub.publish import (
+    REPAIR,
     Publication,
     PublishReport,
+    begin_repair,
     build_clock,
     code_digest,
+    end_repair,
     files_in_place,
     locked_output,
     read_config_bytes,
     read_sources,
     read_state,
-    tidy_output,
+    scan_output,
     unchanged_since,
 )
 from feedpub.state import STATE_FILE as STATE
@@ -103,7 +106,7 @@ def build(
     is ``None``. Otherwise outputs whose key (see ``keys.py``) is unchanged and
     whose file is in place are not rendered again; ``force`` renders them all,
     and so does a build that finds temporaries of an interrupted one (the
-    published files may then mix two versions; see ``publish.tidy_output``).
+    published files may then mix two versions; see ``publish.scan_output``).
 
     Args:
         config: the validated configuration.
@@ -119,7 +122,10 @@ def build(
     documents = read_sources(sources or config.sources)
     inputs = inputs_digest(documents, config)
     with locked_output(out_dir, wait=options.wait):
-        present, interrupted = tidy_output(out_dir)
+        present, leftovers = scan_output(out_dir)
+        interrupted = bool(leftovers) or REPAIR in present
+        if leftovers:
+            begin_repair(out_dir, leftovers)
         if (
             not options.force
             and not interrupted  # files of two versions may be published
@@ -150,4 +156,6 @@ def build(
                 emit=stage,
             )
             report = publication.commit()
+        if interrupted:
+            end_repair(out_dir)  # everything is published in full again
     return result, report

@@ -325,33 +325,56 @@ def locked_output(out_dir: Path, wait: float = 0.0) -> Iterator[None]:
         os.close(fd)  # closing the descriptor releases the lock
 
 
-def tidy_output(out_dir: Path) -> tuple[frozenset[str], bool]:
-    """Delete the temporary files an interrupted build left in the output
-    folder; return every other file's path below it (POSIX, relative) and
-    whether there were any.
+def scan_output(out_dir: Path) -> tuple[frozenset[str], tuple[Path, ...]]:
+    """Every file below the output folder (POSIX paths, relative), and apart
+    from them the temporary files an interrupted build left.
 
     A build renames the state file last, so one that was stopped after it
-    renamed some files leaves the old state and at least one temporary: then
-    the published files may mix two versions, and the next build must not
-    take them as unchanged (``unchanged_since``) whatever its inputs.
-
-    Call only while holding the lock: then no running build owns them.
+    renamed some files leaves the old state and at least one temporary: the
+    published files may then mix two versions. Until a build has published
+    in full again, a mark says so (``begin_repair``, ``end_repair``), so a
+    build stopped while repairing leaves the repair to the next one.
     """
     found: set[str] = set()
-    interrupted = False
+    leftovers: list[Path] = []
     root = os.fspath(out_dir)
     for folder, folders, files in os.walk(root):  # links to folders: not followed
         folders.sort()
         prefix = os.path.relpath(folder, root).replace(os.sep, "/") + "/"
         prefix = "" if prefix == "./" else prefix
-        for name in files:
+        for name in sorted(files):
             if name[:1] == "." and name[-4:] == ".tmp" and _TEMPORARY.fullmatch(name):
-                interrupted = True
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(os.path.join(folder, name))
+                leftovers.append(Path(folder, name))
             else:
                 found.add(prefix + name)
-    return frozenset(found), interrupted
+    return frozenset(found), tuple(leftovers)
+
+
+REPAIR = ".feedpub-repair"  # in the output folder while a repair is pending
+
+
+def begin_repair(out_dir: Path, leftovers: Iterable[Path]) -> None:
+    """Record that the published files may mix two versions, then delete an
+    interrupted build's temporaries: the mark (not the temporaries, which
+    would pile up if repairs are stopped again) stays until ``end_repair``."""
+    mark = out_dir / REPAIR
+    try:
+        with mark.open("wb") as handle:
+            handle.write(b"a build was interrupted; the next one renders everything\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        _sync_folders([out_dir])
+    except OSError as e:
+        raise PublishError(f"{mark}: cannot write: {e.strerror or e}") from e
+    for path in leftovers:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def end_repair(out_dir: Path) -> None:
+    """Remove the mark of ``begin_repair``: everything is published in full."""
+    with contextlib.suppress(FileNotFoundError):
+        (out_dir / REPAIR).unlink()
 
 
 def read_state(out_dir: Path, name: str) -> State | None:
@@ -377,7 +400,7 @@ def unchanged_since(
     """Whether the last build read the same ``inputs`` and its files are in place.
 
     Reads only the state file's first records and checks that each published
-    file is among ``present`` (``tidy_output``), not its size or bytes: a
+    file is among ``present`` (``scan_output``), not its size or bytes: a
     file edited by hand is rendered again by ``build --force``. This is all a
     cron run does when nothing changed, so it reads the output records with a
     pattern (they are written in one form) rather than as JSON.

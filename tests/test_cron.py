@@ -20,6 +20,7 @@ import pytest
 from lxml import etree
 
 from feedpub.plan import STATE
+from feedpub.publish import REPAIR
 from tests.cronkit import (
     EPOCH,
     digests,
@@ -93,7 +94,8 @@ def test_sigkill_never_leaves_a_torn_file(tmp_path: Path) -> None:
         found = {
             p.relative_to(work / "feeds").as_posix(): p
             for p in (work / "feeds").rglob("*")
-            if p.is_file() and not p.name.endswith(".tmp")
+            # temporaries, and the mark of a repair still to be done
+            if p.is_file() and not p.name.endswith(".tmp") and p.name != REPAIR
         }
         assert found.keys() == alpha.keys(), f"kill {kill}: files missing or extra"
         now = digests(work / "feeds")
@@ -505,4 +507,35 @@ def test_after_an_interrupted_build_nothing_is_taken_as_unchanged(
     target.write_bytes(data.replace(b"Demografiewerkstatt", b"Demografiewerkstadt", 1))
     (out / ".atom.xml.AbCd1234.tmp").write_text("<feed")
     assert run("build", "-q", "-c", config) == (0, "", "")
+    assert digests(out) == before
+
+
+def test_a_stopped_repair_leaves_the_evidence_for_the_next_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mark that a build was interrupted stays until a build has published
+    in full: a repair stopped half-way leaves it for the next."""
+    from feedpub import site
+    from feedpub.build import build
+    from feedpub.config import load_config
+
+    config, out, before = _published(tmp_path)
+    target = out / "rss.xml"
+    target.write_bytes(
+        target.read_bytes().replace(b"Demografiewerkstatt", b"Demografiewerkstadt", 1)
+    )
+    leftover = out / ".atom.xml.AbCd1234.tmp"
+    leftover.write_text("<feed")
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(site, "compile_site", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        build(load_config(config))
+    assert not leftover.exists()
+    assert (out / ".feedpub-repair").exists()
+    monkeypatch.undo()
+    assert run("build", "-q", "-c", config) == (0, "", "")
+    assert not (out / ".feedpub-repair").exists()
     assert digests(out) == before
