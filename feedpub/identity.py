@@ -90,7 +90,6 @@ def reconcile(
     entries: Sequence[Entry],
     now: dt.datetime,
     link: Callable[[Item, str], str] | None = None,
-    blocks: Sequence[str] = (),
 ) -> tuple[list[Item], list[Entry]]:
     """Give items the ids and dates recorded for them; record the new ones.
 
@@ -100,16 +99,12 @@ def reconcile(
         now: the time of this build, used only as the ``updated`` of an edit.
         link: gives an item with its final anchor (the second argument) its
             link, in the same step (see ``plan.item_link``); None: links stay.
-        blocks: the digest of each item's source block (``site.block_digest``)
-            or "", given to the item and kept in its record with its topics
-            and explicit link (``Entry.block``); default: all "".
 
     Returns:
         The items (same order) and all records for the next state: every old
         record, updated where its item changed, plus one per new item.
     """
     prints = [fingerprint(i) for i in items]
-    digests = list(blocks) or [""] * len(items)
     by_day: dict[dt.date, list[int]] = defaultdict(list)
     for index, item in enumerate(items):
         by_day[item.day].append(index)
@@ -126,7 +121,7 @@ def reconcile(
             day,
             indexes,
             items,
-            (prints, digests),
+            prints,
             matched,
             unmatched,
             now,
@@ -184,7 +179,7 @@ def _assign(
     day: dt.date,
     indexes: list[int],
     items: Sequence[Item],
-    digests: tuple[Sequence[str], Sequence[str]],
+    prints: Sequence[str],
     matched: dict[int, tuple[Entry, bool]],
     unmatched: list[Entry],
     now: dt.datetime,
@@ -194,9 +189,7 @@ def _assign(
     """Set ids and times of one day's items; return the records of its items.
 
     Records of removed items (``unmatched``) keep their ids reserved.
-    ``digests``: each item's fingerprint and block digest.
     """
-    prints, blocks = digests
     records: list[Entry] = []
     held = [e for e, _ in matched.values()] + unmatched
     taken = {e.id for e in held}
@@ -209,12 +202,12 @@ def _assign(
             entry, same = matched[index]
             if same:
                 updated = entry.updated
-                records.append(_memo(entry, item, blocks[index]))
+                records.append(_memo(entry, item))
             else:
                 updated = max(now, entry.updated, entry.published)
                 records.append(
                     dataclasses.replace(
-                        _memo(entry, item, blocks[index]),
+                        _memo(entry, item),
                         updated=updated,
                         fingerprint=prints[index],
                         sketch=sketch(item),
@@ -224,7 +217,7 @@ def _assign(
                 item,
                 entry.id,
                 (entry.published, updated),
-                (prints[index], blocks[index]),
+                prints[index],
                 link,
             )
             newest_older = max(newest_older or entry.published, entry.published)
@@ -242,10 +235,8 @@ def _assign(
             moment += dt.timedelta(seconds=1)
         used_times.add(moment)
         newest_older = moment
-        result[index] = _with(
-            item, item_id, (moment, None), (prints[index], blocks[index]), link
-        )
-        block, topics, explicit = _memo_fields(item, blocks[index])
+        result[index] = _with(item, item_id, (moment, None), prints[index], link)
+        block, topics, explicit = _memo_fields(item)
         records.append(
             Entry(
                 id=item_id,
@@ -262,15 +253,16 @@ def _assign(
     return records
 
 
-def _memo_fields(item: Item, block: str) -> tuple[str, tuple[str, ...], str]:
+def _memo_fields(item: Item) -> tuple[str, tuple[str, ...], str]:
     """What a record keeps to plan an unchanged item without its text: the
-    block digest, topics and explicit link; nothing without a digest."""
-    return (block, item.topics, item.link) if block else ("", (), "")
+    block digest (``Item.block``), topics and explicit link; nothing without
+    a digest."""
+    return (item.block, item.topics, item.link) if item.block else ("", (), "")
 
 
-def _memo(entry: Entry, item: Item, block: str) -> Entry:
+def _memo(entry: Entry, item: Item) -> Entry:
     """The record with the item's block digest, topics and explicit link."""
-    fields = _memo_fields(item, block)
+    fields = _memo_fields(item)
     if (entry.block, entry.topics, entry.link) == fields:
         return entry
     block, topics, link = fields
@@ -281,12 +273,11 @@ def _with(
     item: Item,
     item_id: str,
     times: tuple[dt.datetime, dt.datetime | None],
-    digests: tuple[str, str],
+    print_: str,
     link: Callable[[Item, str], str] | None,
 ) -> Item:
-    """The item with its final id, anchor, times, fingerprint, block and link."""
+    """The item with its final id, anchor, times, fingerprint and link."""
     published, updated = times
-    print_, block = digests
     anchor = item_anchor(item.day, item_number(item_id))
     if updated is not None and updated <= published:
         updated = None
@@ -297,6 +288,5 @@ def _with(
         published=published,
         updated=updated,
         fingerprint=print_,
-        block=block,
         link=item.link if link is None else link(item, anchor),
     )

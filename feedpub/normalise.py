@@ -116,9 +116,11 @@ def normalise_item(
     config: Config,
     warnings: list[Diagnostic],
     errors: list[Diagnostic],
+    block: str = "",
 ) -> Item:
     """Normalise one raw item, the ``rank``-th listed of ``count`` on its day,
-    appending what it finds to ``warnings`` and ``errors``."""
+    appending what it finds to ``warnings`` and ``errors``; ``block`` is the
+    digest of its source block (``site.block_digest``), kept on the item."""
     paragraphs = tuple(
         text
         for para in raw.paragraphs
@@ -174,4 +176,5 @@ def normalise_item(
         source=raw.source,
         line=raw.line,
         tags_line=fields["tags"].line if "tags" in fields else 0,
+        block=block,
     )

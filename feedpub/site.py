@@ -6,7 +6,6 @@ reads the sources and the state, and publishes what this module renders.
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import datetime as dt
 import hashlib
@@ -25,7 +24,6 @@ from feedpub.normalise import (
     day_positions,
     item_anchor,
     normalise_item,
-    normalise_items,
 )
 from feedpub.parse import read_block, split_source
 from feedpub.plan import (
@@ -131,8 +129,8 @@ class ItemLoader:
             self._loaded.move_to_end(id(stub))
             return found[1]
         ignored: list[Diagnostic] = []  # the block gave none when it was recorded
-        raw = read_block(stub.pending)
-        (item,), _ = normalise_items([raw], self._config)
+        raw = read_block(stub.pending)  # its id and time come from the stub
+        item = normalise_item(raw, 0, 1, self._config, ignored, ignored)
         item = self._tagger.tag(item, ignored)
         full = dataclasses.replace(
             item,
@@ -185,15 +183,18 @@ def _compile(
     digests = [block_digest(b, salt) for b in blocks] if salt else []
     stubs = _stubs(blocks, digests, previous.entries, config.base_url)
     full = [index for index in range(len(blocks)) if index not in stubs]
-    spots = [(b.source, b.line) for b in blocks]  # for _warned()
     days = {blocks[index].day for index in full}
     ranks = day_positions([blocks[index].day for index in full])
-    reading = [(blocks[i], ranks[k]) for k, i in reversed(list(enumerate(full)))]
+    reading = [
+        (blocks[i], ranks[k], digests[i] if salt else "")
+        for k, i in reversed(list(enumerate(full)))
+    ]
     del blocks, ranks  # the stubs keep theirs; the others go once read
     tagger = Tagger(config.topics)
     tagged: list[Item] = []
     while reading:  # one item at a time: no stage holds every item's lines
-        block, (rank, count) = reading.pop()
+        block, (rank, count), digest = reading.pop()
+        before = len(warnings)
         try:
             raw = read_block(block)
         except SourceError as e:
@@ -203,16 +204,18 @@ def _compile(
             warnings.append(
                 Diagnostic(source=raw.source, line=raw.line, message="item has no text")
             )
-        item = normalise_item(raw, rank, count, config, warnings, errors)
-        tagged.append(tagger.tag(item, warnings))
+        item = normalise_item(raw, rank, count, config, warnings, errors, digest)
+        item = tagger.tag(item, warnings)
+        if len(warnings) > before and item.block:
+            # A block that gave a warning gets no digest: every build reads
+            # it again and warns again.
+            item = dataclasses.replace(item, block="")
+        tagged.append(item)
     order = {name: index for index, (name, _) in enumerate(documents)}
     if errors:
         raise SourceError(
             sorted(errors, key=lambda d: (order.get(d.source, -1), d.line))
         )
-    # A block that gave a warning gets no digest: every build reads it again.
-    dirty = _warned(spots, warnings) if salt else set()
-    memo = ["" if not salt or index in dirty else digests[index] for index in full]
     warnings.sort(key=lambda d: (order.get(d.source, -1), d.line))
     base_url = config.base_url
     identified, entries = reconcile(
@@ -220,7 +223,6 @@ def _compile(
         [e for e in previous.entries if e.day in days],
         now,
         lambda item, anchor: item_link(item, base_url, anchor),
-        memo,
     )
     del tagged
     entries += [e for e in previous.entries if e.day not in days]
@@ -290,22 +292,6 @@ def _stub(block: Block, entry: Entry, digest: str, base_url: str) -> Item:
         block=digest,
         pending=block,
     )
-
-
-def _warned(
-    spots: Sequence[tuple[str, int]], warnings: Sequence[Diagnostic]
-) -> set[int]:
-    """The indexes of the blocks (by source and header line) a warning is in."""
-    starts: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for index, (source, line) in enumerate(spots):
-        starts[source].append((line, index))
-    dirty: set[int] = set()
-    for warning in warnings:
-        found = starts.get(warning.source, [])
-        at = bisect.bisect_right(found, (warning.line, len(spots))) - 1
-        if at >= 0:
-            dirty.add(found[at][1])
-    return dirty
 
 
 def _retired(previous: State, config: Config, now: dt.datetime) -> tuple[Retired, ...]:

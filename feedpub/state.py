@@ -24,6 +24,7 @@ Parsing and writing are pure; ``publish.py`` reads and writes the file.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import json
 import re
@@ -213,7 +214,7 @@ def load_state(data: bytes, name: str) -> State:
     return State(
         inputs=inputs,
         outputs=tuple(outputs),
-        topics=_shared(tuple(topics)),
+        topics=tuple(topics),
         retired=tuple(retired),
         entries=tuple(entries),
     )
@@ -271,28 +272,21 @@ def _output(record: dict[str, Any], name: str, number: int) -> OutputRecord:
         raise StateError(f"{name}:{number}: invalid output record: {e}") from e
 
 
-_DAYS: dict[str, dt.date] = {}
+@functools.lru_cache(maxsize=1 << 16)
+def _day(text: str) -> dt.date:
+    """A record's day; the records of one day share one object."""
+    return dt.date.fromisoformat(text)
 
 
-def _day(text: Any) -> dt.date:
-    day = dt.date.fromisoformat(str(text))
-    if len(_DAYS) < 1 << 16:
-        _DAYS[text] = day
-    return day
-
-
-_SHARED: dict[object, Any] = {}  # equal days and topic lists, held once
-
-
-def _shared(value: Any) -> Any:
-    if len(_SHARED) > 1 << 16:
-        _SHARED.clear()
-    return _SHARED.setdefault(value, value)
+@functools.lru_cache(maxsize=1 << 12)
+def _slugs(slugs: tuple[str, ...]) -> tuple[str, ...]:
+    """A record's topics; equal lists of many records share one tuple."""
+    return slugs
 
 
 def _entry(record: dict[str, Any]) -> Entry:
     entry_id = str(record["id"])
-    day = _DAYS.get(record["day"]) or _day(record["day"])
+    day = _day(record["day"])
     published = _moment(record["published"])
     updated = _moment(record["updated"])
     if updated < published:
@@ -315,6 +309,6 @@ def _entry(record: dict[str, Any]) -> Entry:
         fingerprint=fingerprint,
         sketch=sketch,
         block=block,
-        topics=_shared(tuple(topics)),
+        topics=_slugs(tuple(topics)),
         link=str(record.get("link", "")),
     )
