@@ -27,16 +27,17 @@ added again gets its old id and date back.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+import functools
 import hashlib
+import itertools
 import re
 import struct
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from feedpub.model import Item
+from feedpub.model import Item, evolve
 from feedpub.normalise import item_anchor
 from feedpub.state import Entry
 
@@ -62,10 +63,26 @@ def fingerprint(item: Item) -> str:
 
 def sketch(item: Item) -> bytes:
     """The smallest ``SKETCH_SIZE`` CRC-32s of the item's words, ascending,
-    packed big-endian (a tuple of ints would cost ten times the memory)."""
-    words = set(_WORD.findall(" ".join((item.title, *item.paragraphs)).casefold()))
-    hashes = sorted(map(zlib.crc32, map(str.encode, words)))[:SKETCH_SIZE]
+    packed big-endian (a tuple of ints would cost ten times the memory).
+
+    The words are the runs of 4+ word characters of the casefolded title and
+    text. Such a run never crosses white space, and casefolding maps each
+    character on its own, so the words are those of the text's distinct
+    white-space-separated tokens, each casefolded: a token's hashes are
+    worked out once and remembered (``_token_hashes``).
+    """
+    tokens = set(item.title.split())
+    for paragraph in item.paragraphs:
+        tokens.update(paragraph.split())
+    hashes = sorted(set(itertools.chain.from_iterable(map(_token_hashes, tokens))))
+    del hashes[SKETCH_SIZE:]
     return struct.pack(f">{len(hashes)}I", *hashes)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _token_hashes(token: str) -> tuple[int, ...]:
+    """The CRC-32s of the words in one token, for ``sketch``."""
+    return tuple(zlib.crc32(word.encode()) for word in _WORD.findall(token.casefold()))
 
 
 def likeness(a: bytes, b: bytes) -> float:
@@ -206,7 +223,7 @@ def _assign(
             else:
                 updated = max(now, entry.updated, entry.published)
                 records.append(
-                    dataclasses.replace(
+                    evolve(
                         _memo(entry, item),
                         updated=updated,
                         fingerprint=prints[index],
@@ -266,7 +283,7 @@ def _memo(entry: Entry, item: Item) -> Entry:
     if (entry.block, entry.topics, entry.link) == fields:
         return entry
     block, topics, link = fields
-    return dataclasses.replace(entry, block=block, topics=topics, link=link)
+    return evolve(entry, block=block, topics=topics, link=link)
 
 
 def _with(
@@ -281,7 +298,7 @@ def _with(
     anchor = item_anchor(item.day, item_number(item_id))
     if updated is not None and updated <= published:
         updated = None
-    return dataclasses.replace(
+    return evolve(
         item,
         id=item_id,
         anchor=anchor,

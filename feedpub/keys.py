@@ -47,8 +47,9 @@ def spec_key(spec: object, salt: str, items: dict[int, bytes] | None = None) -> 
     Args:
         spec: what an output shows.
         salt: the digests of the code and config.
-        items: ``item_key`` by ``id(item)``, shared by the outputs of one build
-            (an item is in a feed, its topics' feeds, pages and archives).
+        items: a digest of ``item_key`` by ``id(item)``, shared by the outputs
+            of one build (an item is in a feed, its topics' feeds, pages and
+            archives).
     """
     digest = hashlib.blake2b(salt.encode(), digest_size=16)
     _feed(digest, spec, {} if items is None else items)
@@ -58,7 +59,10 @@ def spec_key(spec: object, salt: str, items: dict[int, bytes] | None = None) -> 
 def _item(item: Item, items: dict[int, bytes]) -> bytes:
     key = items.get(id(item))
     if key is None:
-        key = items[id(item)] = b"I" + item_key(item) + b"\x1e"
+        # A digest of the item's key: a build holds one per item, and an
+        # archive's key joins thousands.
+        digest = hashlib.blake2b(item_key(item), digest_size=16).digest()
+        key = items[id(item)] = b"I" + digest + b"\x1e"
     return key
 
 

@@ -3,14 +3,59 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Literal
+import functools
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Literal, TypeVar
 
 from feedpub.basics import Diagnostic as Diagnostic
 from feedpub.basics import Severity as Severity
 from feedpub.basics import Topic as Topic
 
 ArchiveKind = Literal["rss", "atom"]
+_Record = TypeVar("_Record")
+_set = object.__setattr__
+
+
+def evolve(record: _Record, /, **changes: Any) -> _Record:
+    """``dataclasses.replace`` for the frozen, slotted records of feedpub, at
+    half its cost: a build replaces each item a few times.
+
+    Like ``replace``, fields that are not ``__init__`` arguments get their
+    defaults again, and ``__post_init__`` checks the result.
+    """
+    kind: type = type(record)
+    new: Any = object.__new__(kind)
+    for name, default in _layout(kind):
+        if default is not _COPY:
+            _set(new, name, default)
+        elif name in changes:
+            _set(new, name, changes.pop(name))
+        else:
+            _set(new, name, getattr(record, name))
+    if changes:
+        raise TypeError(f"{kind.__name__} has no field(s) {', '.join(changes)}")
+    check = getattr(new, "__post_init__", None)
+    if check is not None:
+        check()
+    return new  # type: ignore[no-any-return]
+
+
+_COPY = object()
+
+
+@functools.cache
+def _layout(kind: type) -> tuple[tuple[str, object], ...]:
+    """(field, _COPY) for each init field of a dataclass; (field, default) for
+    each other field."""
+    layout: list[tuple[str, object]] = []
+    for f in fields(kind):
+        if f.init:
+            layout.append((f.name, _COPY))
+        elif f.default is not MISSING:
+            layout.append((f.name, f.default))
+        else:
+            raise TypeError(f"{kind.__name__}.{f.name}: no default to evolve with")
+    return tuple(layout)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

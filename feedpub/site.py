@@ -19,7 +19,7 @@ from feedpub.config import Config
 from feedpub.errors import ConfigError, SourceError
 from feedpub.identity import item_number, reconcile
 from feedpub.keys import spec_key
-from feedpub.model import ArchiveSpec, Block, Diagnostic, Item
+from feedpub.model import ArchivePage, ArchiveSpec, Block, Diagnostic, Item, evolve
 from feedpub.normalise import (
     day_positions,
     item_anchor,
@@ -40,7 +40,7 @@ from feedpub.plan import (
     listing,
     plan_feeds,
 )
-from feedpub.render.archive import FragmentCache, render_archive
+from feedpub.render.archive import FragmentCache, archive_frame, render_archive
 from feedpub.render.assets import embed_script
 from feedpub.render.jsonfeed import render_json_feed
 from feedpub.render.opml import render_opml
@@ -55,7 +55,7 @@ from feedpub.state import (
     sorted_entries,
 )
 from feedpub.tagging import Tagger
-from feedpub.validate import validate_outputs
+from feedpub.validate import check_fragments, validate_archive, validate_outputs
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _Spec = TypeVar("_Spec")
@@ -132,7 +132,7 @@ class ItemLoader:
         raw = read_block(stub.pending)  # its id and time come from the stub
         item = normalise_item(raw, 0, 1, self._config, ignored, ignored)
         item = self._tagger.tag(item, ignored)
-        full = dataclasses.replace(
+        full = evolve(
             item,
             id=stub.id,
             anchor=stub.anchor,
@@ -209,7 +209,7 @@ def _compile(
         if len(warnings) > before and item.block:
             # A block that gave a warning gets no digest: every build reads
             # it again and warns again.
-            item = dataclasses.replace(item, block="")
+            item = evolve(item, block="")
         tagged.append(item)
     order = {name: index for index, (name, _) in enumerate(documents)}
     if errors:
@@ -380,7 +380,10 @@ def compile_site(
             kept.append(job.path)
             continue
         data = job.render()
-        validate_outputs({job.path: data})
+        if job.check is None:
+            validate_outputs({job.path: data})
+        else:
+            job.check(data)
         records.append(
             OutputRecord(
                 path=job.path,
@@ -412,6 +415,16 @@ def _render_archive(spec: ArchiveSpec, fragments: FragmentCache) -> bytes:
     return render_archive(spec, fragments)
 
 
+def _check_archive(page: ArchivePage, data: bytes) -> None:
+    """Check an archive document by its parts (see ``validate.py``): its
+    items' fragments were checked as the FragmentCache made them, so only its
+    frame and its item ids are left; ``data`` is not parsed again."""
+    del data  # the frame and the checked fragments, joined
+    validate_archive(
+        page.path, archive_frame(page.spec), [i.id for i in page.spec.items]
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Job:
     """One output to publish: its path, what it shows, and how to render it."""
@@ -419,6 +432,9 @@ class _Job:
     path: str
     spec: object  # everything the output shows; keys.spec_key names its bytes
     render: Callable[[], bytes]
+    # Raises ValidationError for rendered bytes that must not be published;
+    # None: validate_outputs() of the file.
+    check: Callable[[bytes], None] | None = None
 
 
 def _jobs(
@@ -451,13 +467,14 @@ def _jobs(
     for archive in archives:
         for item in archive.spec.items:
             uses[item.id] = uses.get(item.id, 0) + 1
-    fragments = FragmentCache(uses)
+    fragments = FragmentCache(uses, check=check_fragments)
     for archive in archives:
         jobs.append(
             _Job(
                 archive.path,
                 ("archive", archive.spec),
                 later(partial(_render_archive, fragments=fragments), archive.spec),
+                partial(_check_archive, archive),
             )
         )
     for page in plan.pages:

@@ -11,11 +11,10 @@ An item that matches an ``exclude`` rule is not in the topic, unless its
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Sequence
 
-from feedpub.model import Category, Diagnostic, Item, Topic
+from feedpub.model import Category, Diagnostic, Item, Topic, evolve
 
 _WORD = r"[^\W_]"
 _WORDS = re.compile(rf"{_WORD}+")
@@ -161,7 +160,7 @@ class Tagger:
             for index, topic in enumerate(topics)
             if index in matched or topic.slug in explicit
         ]
-        return dataclasses.replace(
+        return evolve(
             item,
             topics=tuple(topics[i].slug for i in chosen),
             categories=tuple(self._categories[i] for i in chosen)

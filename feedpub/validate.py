@@ -14,6 +14,17 @@ fails: a bug or a hostile input can cost one cron run, never a broken feed.
   are unique (item links point to them).
 * JSON Feed 1.1 (``.json``): the rules of ``render.jsonfeed.json_feed_problems``.
 * OPML and XSL (``.opml``, ``.xsl``): well-formed XML.
+
+RFC 5005 archive documents are checked by their parts. Each is its frame (the
+document without its items) with the items' ``<item>`` or ``<entry>``
+fragments in between, and an item's fragments are the same bytes in every
+document that shows it (``render/archive.py``). So a build checks each
+fragment once, as the only item of a feed of its own with the archive
+documents' namespaces, and its guid or id against the item's id
+(``fragment_problems``); and for each document, its frame and that its items'
+ids are distinct (``archive_problems``). Well-formed parts in one namespace
+context make a well-formed document, and every rule above holds for it when it
+holds for its parts; a large site's archives (about 1 GB) are not parsed again.
 """
 
 from __future__ import annotations
@@ -21,7 +32,9 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import re
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal
 
 from lxml import etree
 
@@ -45,6 +58,10 @@ def validate_outputs(outputs: Mapping[str, bytes]) -> None:
         if check is None:
             continue
         problems += [f"{name}: {p}" for p in check(outputs[name])]
+    _refuse(problems)
+
+
+def _refuse(problems: list[str]) -> None:
     if problems:
         shown = "\n".join(f"  - {p}" for p in problems[:20])
         more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
@@ -60,6 +77,10 @@ def xml_problems(data: bytes) -> list[str]:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as e:
         return [f"not well-formed XML: {e}"]
+    return _root_problems(root)
+
+
+def _root_problems(root: etree._Element) -> list[str]:
     if root.tag == "rss":
         return [] if _rss_fine(root) else rss_problems(root)
     if root.tag == f"{ATOM}feed":
@@ -219,6 +240,81 @@ def atom_problems(root: etree._Element) -> list[str]:
         if not feed_author and entry.find(f"{ATOM}author") is None:
             problems.append(f"{where} has no author and the feed has none")
     return problems
+
+
+# A feed of its own for one archive fragment: the namespaces of the archive
+# documents (render/archive.py) and channel or feed elements that pass.
+_FRAMES: dict[str, tuple[bytes, bytes]] = {
+    "rss": (
+        b'<rss xmlns:dc="http://purl.org/dc/elements/1.1/"'
+        b' xmlns:atom="http://www.w3.org/2005/Atom" version="2.0"><channel>'
+        b"<title>t</title><link>https://f.invalid/</link>"
+        b'<description>d</description><atom:link href="https://f.invalid/"'
+        b' rel="self"/>',
+        b"</channel></rss>",
+    ),
+    "atom": (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><id>f</id><title>t</title>'
+        b"<updated>2000-01-01T00:00:00Z</updated><author><name>a</name></author>"
+        b'<link href="https://f.invalid/" rel="self"/>',
+        b"</feed>",
+    ),
+}
+
+
+def fragment_problems(
+    kind: Literal["rss", "atom"], fragment: bytes, item_id: str
+) -> list[str]:
+    """Problems of an item's RSS ``<item>`` or Atom ``<entry>`` as archive
+    documents carry it: checked as the only item of a feed of its own, and its
+    guid or id must be ``item_id``."""
+    head, tail = _FRAMES[kind]
+    try:
+        root = etree.fromstring(head + fragment + tail, _PARSER)
+    except etree.XMLSyntaxError as e:
+        return [f"not well-formed XML: {e}"]
+    problems = _root_problems(root)
+    count, ids = (
+        (_RSS_ITEMS, _RSS_GUIDS) if kind == "rss" else (_ATOM_ENTRIES, _ATOM_IDS)
+    )
+    found = [text.strip() for text in _texts(ids, root)]
+    if _count(count, root) != 1 or found != [item_id]:
+        problems.append(f"expected one item with the id {item_id!r}, found {found}")
+    return problems
+
+
+def check_fragments(item_id: str, rss: bytes, atom: bytes) -> None:
+    """Check an item's archive fragments (see ``fragment_problems``).
+
+    Raises:
+        ValidationError: naming the item and each problem.
+    """
+    _refuse(
+        [f"<item> of {item_id}: {p}" for p in fragment_problems("rss", rss, item_id)]
+        + [
+            f"<entry> of {item_id}: {p}"
+            for p in fragment_problems("atom", atom, item_id)
+        ]
+    )
+
+
+def archive_problems(frame: bytes, item_ids: Sequence[str]) -> list[str]:
+    """Problems of an archive document made of checked fragments: those of its
+    ``frame`` (the document without items) and repeated item ids."""
+    problems = xml_problems(frame)
+    if len(set(item_ids)) != len(item_ids):
+        twice = sorted(i for i, n in Counter(item_ids).items() if n > 1)
+        problems.append(f"duplicate item id(s) {', '.join(map(repr, twice))}")
+    return problems
+
+
+def validate_archive(path: str, frame: bytes, item_ids: Sequence[str]) -> None:
+    """``validate_outputs`` for an archive document made of checked fragments.
+
+    Raises:
+        ValidationError: listing the problems (``archive_problems``).
+    """
+    _refuse([f"{path}: {p}" for p in archive_problems(frame, item_ids)])
 
 
 def html_problems(data: bytes) -> list[str]:

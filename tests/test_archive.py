@@ -16,14 +16,20 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from feedpub.config import Config
+from feedpub.errors import ValidationError
 from feedpub.keys import spec_key
 from feedpub.model import ArchiveSpec, Category, FeedSpec, Item
 from feedpub.plan import plan_feeds
 from feedpub.publish import read_sources, write_outputs
-from feedpub.render.archive import FragmentCache, render_archive
+from feedpub.render.archive import FragmentCache, archive_frame, render_archive
 from feedpub.render.rss_atom import render_atom, render_rss
 from feedpub.site import BuildResult, compile_site
-from feedpub.validate import xml_problems
+from feedpub.validate import (
+    archive_problems,
+    check_fragments,
+    fragment_problems,
+    xml_problems,
+)
 from tests.conftest import DATA, load_config
 from tests.cronkit import write_corpus
 from tests.feedcheck import (
@@ -537,3 +543,69 @@ def test_archives_can_be_switched_off(tmp_path: Path) -> None:
     assert not any("rss-0" in n or "atom-0" in n for n in off.outputs)
     assert b"prev-archive" not in off.outputs["rss.xml"]
     assert set(off.outputs) < set(on.outputs)
+
+
+# Checked by parts ------------------------------------------------------------
+
+
+def test_an_archive_document_is_its_frame_with_its_checked_fragments() -> None:
+    config = _config()
+    result = _build(config)
+    plan = plan_feeds(result.items, config)
+    assert plan.archives
+    cache = FragmentCache()
+    for page in plan.archives:
+        spec = page.spec
+        zone = spec.timezone
+        data = render_archive(spec, cache)
+        assert data == result.outputs[page.path]
+        take = cache.rss if spec.kind == "rss" else cache.atom
+        fragments = [take(item, zone) for item in spec.items]
+        frame = archive_frame(spec)
+        # The frame and the fragments, in this order, are the whole document.
+        assert data.replace(b"".join(fragments), b"", 1) == frame
+        for item in spec.items:
+            check_fragments(item.id, cache.rss(item, zone), cache.atom(item, zone))
+        assert archive_problems(frame, [i.id for i in spec.items]) == []
+        assert xml_problems(data) == []
+
+
+def test_a_bad_fragment_or_frame_is_refused() -> None:
+    good = b"<item><title>T</title><guid>tag:x,2020:1</guid></item>"
+    assert fragment_problems("rss", good, "tag:x,2020:1") == []
+    assert fragment_problems("rss", good, "tag:x,2020:2") == [
+        "expected one item with the id 'tag:x,2020:2', found ['tag:x,2020:1']"
+    ]
+    assert fragment_problems("rss", good + good, "tag:x,2020:1")[-1].startswith(
+        "expected one item"
+    )
+    assert fragment_problems("rss", b"<item><title>T</title>", "x")[0].startswith(
+        "not well-formed XML"
+    )
+    assert "entry 1: <updated> missing or not RFC 3339" in fragment_problems(
+        "atom", b"<entry><id>x</id><title>T</title></entry>", "x"
+    )
+    frame = archive_frame(
+        dataclasses.replace(
+            plan_feeds(_build(_config()).items, _config()).archives[0].spec,
+            items=(),
+        )
+    )
+    assert archive_problems(frame, ["a", "b", "a"]) == ["duplicate item id(s) 'a'"]
+    assert archive_problems(frame.replace(b"<title>", b"<title/><x>", 1), [])
+
+
+def test_a_build_refuses_an_archive_fragment_that_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import feedpub.render.archive as archive
+
+    made = archive._fragments
+
+    def broken(item: Item, zone: dt.tzinfo) -> tuple[bytes, bytes]:
+        rss, atom = made(item, zone)
+        return rss.replace(b"</item>", b"", 1), atom
+
+    monkeypatch.setattr(archive, "_fragments", broken)
+    with pytest.raises(ValidationError, match=r"<item> of tag:.*not well-formed XML"):
+        _build(_config())

@@ -6,6 +6,8 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from feedpub.config import Config
 from feedpub.errors import StateError
@@ -13,7 +15,7 @@ from feedpub.identity import LIKENESS, likeness, sketch
 from feedpub.model import Item, Topic
 from feedpub.plan import STATE
 from feedpub.site import BuildResult, compile_site
-from feedpub.state import load_state
+from feedpub.state import Entry, State, dump_state, load_state
 from tests.conftest import ROOT
 
 SEED = (ROOT / "seeds" / "demografiewerkstatt-kommunen.txt").read_text()
@@ -327,3 +329,38 @@ def test_a_state_file_with_a_byte_order_mark_still_loads(config: Config) -> None
     assert load_state(b"\xef\xbb\xbf" + data, STATE) == result.state
     with pytest.raises(StateError, match=r"feedpub-state.jsonl:2: expected a JSON"):
         load_state(data.replace(b"\n", b"\n[1,\n", 1), STATE)
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+_MOMENT = st.datetimes(  # naive bounds, as hypothesis wants them; made UTC below
+    min_value=dt.datetime(1900, 1, 1),  # noqa: DTZ001
+    max_value=dt.datetime(2200, 1, 1),  # noqa: DTZ001
+).map(lambda m: m.replace(microsecond=0, tzinfo=dt.UTC))
+_HEX = st.text("0123456789abcdef", min_size=1, max_size=24)
+
+
+@st.composite
+def _entries(draw: st.DrawFn) -> Entry:
+    published = draw(_MOMENT)
+    block = draw(st.one_of(st.just(""), _HEX))
+    return Entry(
+        id=draw(_TEXT),
+        day=draw(st.dates()),
+        published=published,
+        updated=published + draw(st.sampled_from([dt.timedelta(0), LATER - FIRST])),
+        fingerprint=draw(_HEX),
+        sketch=draw(st.binary(max_size=12).map(lambda b: b[: len(b) // 4 * 4])),
+        block=block,
+        topics=tuple(draw(st.lists(_TEXT, max_size=3))) if block else (),
+        link=draw(_TEXT) if block else "",
+    )
+
+
+@given(st.lists(_entries(), max_size=6, unique_by=lambda e: e.id))
+def test_item_records_read_back_as_written(entries: list[Entry]) -> None:
+    data = dump_state(State(inputs="sha256:0", entries=tuple(entries)))
+    state = load_state(data, STATE)
+    assert sorted(state.entries, key=lambda e: e.id) == sorted(
+        entries, key=lambda e: e.id
+    )
+    assert dump_state(state) == data

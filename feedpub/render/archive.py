@@ -13,8 +13,10 @@ tests compare the two item by item.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
+from collections.abc import Callable
 from xml.sax.saxutils import escape
 
 from feedpub.model import ArchiveSpec, Item
@@ -76,15 +78,24 @@ class FragmentCache:
     the current period.
     """
 
-    def __init__(self, uses: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        uses: dict[str, int] | None = None,
+        check: Callable[[str, bytes, bytes], None] | None = None,
+    ) -> None:
+        """``check`` is called with (item id, RSS, Atom) for each item's new
+        fragments; it raises to stop the build (``validate.check_fragments``)."""
         self._fragments: dict[tuple[str, dt.tzinfo], tuple[bytes, bytes]] = {}
         self._uses = uses
+        self._check = check
 
     def _get(self, item: Item, zone: dt.tzinfo) -> tuple[bytes, bytes]:
         key = (item.id, zone)
         found = self._fragments.get(key)
         if found is None:
             found = self._fragments[key] = _fragments(item, zone)
+            if self._check is not None:
+                self._check(item.id, *found)
         if self._uses is not None:
             left = self._uses.get(item.id, 0) - 1
             self._uses[item.id] = left
@@ -212,3 +223,9 @@ def render_archive(spec: ArchiveSpec, cache: FragmentCache | None = None) -> byt
         body = [cache.atom(item, zone) for item in spec.items]
         tail = "</feed>\n"
     return b"".join(["\n".join(head).encode("utf-8"), *body, tail.encode("utf-8")])
+
+
+def archive_frame(spec: ArchiveSpec) -> bytes:
+    """The archive document without its items: ``render_archive`` puts the
+    items' fragments, one after the other, into this very frame."""
+    return render_archive(dataclasses.replace(spec, items=()))
