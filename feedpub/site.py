@@ -415,11 +415,12 @@ def _render_archive(spec: ArchiveSpec, fragments: FragmentCache) -> bytes:
     return render_archive(spec, fragments)
 
 
-def _check_archive(page: ArchivePage, data: bytes) -> None:
-    """Check an archive document by its parts (see ``validate.py``): its
-    items' fragments were checked as the FragmentCache made them, so only its
-    frame and its item ids are left; ``data`` is not parsed again."""
-    del data  # the frame and the checked fragments, joined
+def _check_archive(page: ArchivePage, fragments: FragmentCache, data: bytes) -> None:
+    """Check an archive document by its parts (see ``validate.py``): the
+    fragments its rendering made, then its frame and its item ids. ``data``,
+    the frame with checked fragments in between, is not parsed again."""
+    del data
+    fragments.check_new()
     validate_archive(
         page.path, archive_frame(page.spec), [i.id for i in page.spec.items]
     )
@@ -474,7 +475,7 @@ def _jobs(
                 archive.path,
                 ("archive", archive.spec),
                 later(partial(_render_archive, fragments=fragments), archive.spec),
-                partial(_check_archive, archive),
+                partial(_check_archive, archive, fragments),
             )
         )
     for page in plan.pages:

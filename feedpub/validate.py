@@ -262,39 +262,70 @@ _FRAMES: dict[str, tuple[bytes, bytes]] = {
 }
 
 
+_TAGS: dict[str, tuple[bytes, bytes]] = {
+    "rss": (b"<item>", b"</item>"),
+    "atom": (b"<entry>", b"</entry>"),
+}
+
+
 def fragment_problems(
-    kind: Literal["rss", "atom"], fragment: bytes, item_id: str
+    kind: Literal["rss", "atom"], fragments: Sequence[bytes], item_ids: Sequence[str]
 ) -> list[str]:
-    """Problems of an item's RSS ``<item>`` or Atom ``<entry>`` as archive
-    documents carry it: checked as the only item of a feed of its own, and its
-    guid or id must be ``item_id``."""
+    """Problems of items' RSS ``<item>`` or Atom ``<entry>`` fragments as
+    archive documents carry them, checked together as the items of one feed.
+
+    Each fragment must be one element: it starts with the start tag, ends with
+    the end tag and has one of each. In a well-formed document that makes it
+    well-formed on its own (its end tag can only close its own start tag), so
+    it is well-formed in any document it is put into. Its guid or id must be
+    its item's id (``item_ids``, in the same order).
+    """
+    opening, closing = _TAGS[kind]
+    problems = [
+        f"{item_id}: not one {opening.decode()} element"
+        for item_id, fragment in zip(item_ids, fragments, strict=True)
+        if not _one_element(fragment, opening, closing)
+    ]
     head, tail = _FRAMES[kind]
     try:
-        root = etree.fromstring(head + fragment + tail, _PARSER)
+        root = etree.fromstring(b"".join([head, *fragments, tail]), _PARSER)
     except etree.XMLSyntaxError as e:
-        return [f"not well-formed XML: {e}"]
-    problems = _root_problems(root)
-    count, ids = (
-        (_RSS_ITEMS, _RSS_GUIDS) if kind == "rss" else (_ATOM_ENTRIES, _ATOM_IDS)
-    )
+        return [*problems, f"not well-formed XML: {e}"]
+    problems += _root_problems(root)
+    rss = kind == "rss"
+    count, ids = (_RSS_ITEMS, _RSS_GUIDS) if rss else (_ATOM_ENTRIES, _ATOM_IDS)
     found = [text.strip() for text in _texts(ids, root)]
-    if _count(count, root) != 1 or found != [item_id]:
-        problems.append(f"expected one item with the id {item_id!r}, found {found}")
+    if _count(count, root) != len(item_ids) or found != list(item_ids):
+        problems.append(
+            "the items' ids are not theirs: expected"
+            f" {', '.join(map(repr, item_ids))}, found {', '.join(map(repr, found))}"
+        )
     return problems
 
 
-def check_fragments(item_id: str, rss: bytes, atom: bytes) -> None:
-    """Check an item's archive fragments (see ``fragment_problems``).
+def _one_element(fragment: bytes, opening: bytes, closing: bytes) -> bool:
+    body = fragment.strip()
+    return (
+        body.startswith(opening)
+        and body.endswith(closing)
+        and fragment.count(opening) == 1
+        and fragment.count(closing) == 1
+    )
+
+
+def check_fragments(fragments: Sequence[tuple[str, bytes, bytes]]) -> None:
+    """Check items' archive fragments, given as (item id, RSS, Atom); see
+    ``fragment_problems``.
 
     Raises:
-        ValidationError: naming the item and each problem.
+        ValidationError: listing the problems.
     """
+    ids = [item_id for item_id, _, _ in fragments]
+    rss = [fragment for _, fragment, _ in fragments]
+    atom = [fragment for _, _, fragment in fragments]
     _refuse(
-        [f"<item> of {item_id}: {p}" for p in fragment_problems("rss", rss, item_id)]
-        + [
-            f"<entry> of {item_id}: {p}"
-            for p in fragment_problems("atom", atom, item_id)
-        ]
+        [f"archive <item>s: {p}" for p in fragment_problems("rss", rss, ids)]
+        + [f"archive <entry>s: {p}" for p in fragment_problems("atom", atom, ids)]
     )
 
 

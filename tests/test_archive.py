@@ -553,44 +553,51 @@ def test_an_archive_document_is_its_frame_with_its_checked_fragments() -> None:
     result = _build(config)
     plan = plan_feeds(result.items, config)
     assert plan.archives
-    cache = FragmentCache()
+    checked: list[list[tuple[str, bytes, bytes]]] = []
+    cache = FragmentCache(check=checked.append)
     for page in plan.archives:
         spec = page.spec
         zone = spec.timezone
         data = render_archive(spec, cache)
         assert data == result.outputs[page.path]
+        cache.check_new()
         take = cache.rss if spec.kind == "rss" else cache.atom
         fragments = [take(item, zone) for item in spec.items]
         frame = archive_frame(spec)
         # The frame and the fragments, in this order, are the whole document.
         assert data.replace(b"".join(fragments), b"", 1) == frame
-        for item in spec.items:
-            check_fragments(item.id, cache.rss(item, zone), cache.atom(item, zone))
         assert archive_problems(frame, [i.id for i in spec.items]) == []
         assert xml_problems(data) == []
+    # Each archived item's fragments were handed to the check once, and pass.
+    made = [f for batch in checked for f in batch]
+    archived = {i.id for page in plan.archives for i in page.spec.items}
+    assert sorted(i for i, _, _ in made) == sorted(archived)
+    for batch in checked:
+        check_fragments(batch)
 
 
 def test_a_bad_fragment_or_frame_is_refused() -> None:
-    good = b"<item><title>T</title><guid>tag:x,2020:1</guid></item>"
-    assert fragment_problems("rss", good, "tag:x,2020:1") == []
-    assert fragment_problems("rss", good, "tag:x,2020:2") == [
-        "expected one item with the id 'tag:x,2020:2', found ['tag:x,2020:1']"
+    item = b"<item><title>T</title><guid>tag:x,2020:%d</guid></item>\n"
+    good = [item % 1, item % 2]
+    assert fragment_problems("rss", good, ["tag:x,2020:1", "tag:x,2020:2"]) == []
+    assert fragment_problems("rss", good, ["tag:x,2020:1", "tag:x,2020:3"]) == [
+        "the items' ids are not theirs: expected 'tag:x,2020:1', 'tag:x,2020:3',"
+        " found 'tag:x,2020:1', 'tag:x,2020:2'"
     ]
-    assert fragment_problems("rss", good + good, "tag:x,2020:1")[-1].startswith(
-        "expected one item"
-    )
-    assert fragment_problems("rss", b"<item><title>T</title>", "x")[0].startswith(
+    # Well-formed together, not each on its own: the first leaves <x> open.
+    torn = [good[0] + b"<x>", b"</x>" + good[1]]
+    assert fragment_problems("rss", torn, ["tag:x,2020:1", "tag:x,2020:2"]) == [
+        "tag:x,2020:1: not one <item> element",
+        "tag:x,2020:2: not one <item> element",
+    ]
+    assert fragment_problems("rss", [b"<item><title>T</title>"], ["x"])[-1].startswith(
         "not well-formed XML"
     )
     assert "entry 1: <updated> missing or not RFC 3339" in fragment_problems(
-        "atom", b"<entry><id>x</id><title>T</title></entry>", "x"
+        "atom", [b"<entry><id>x</id><title>T</title></entry>"], ["x"]
     )
-    frame = archive_frame(
-        dataclasses.replace(
-            plan_feeds(_build(_config()).items, _config()).archives[0].spec,
-            items=(),
-        )
-    )
+    spec = plan_feeds(_build(_config()).items, _config()).archives[0].spec
+    frame = archive_frame(spec)
     assert archive_problems(frame, ["a", "b", "a"]) == ["duplicate item id(s) 'a'"]
     assert archive_problems(frame.replace(b"<title>", b"<title/><x>", 1), [])
 
@@ -607,5 +614,7 @@ def test_a_build_refuses_an_archive_fragment_that_fails(
         return rss.replace(b"</item>", b"", 1), atom
 
     monkeypatch.setattr(archive, "_fragments", broken)
-    with pytest.raises(ValidationError, match=r"<item> of tag:.*not well-formed XML"):
+    with pytest.raises(
+        ValidationError, match=r"archive <item>s: tag:.* not one <item>"
+    ):
         _build(_config())

@@ -81,13 +81,15 @@ class FragmentCache:
     def __init__(
         self,
         uses: dict[str, int] | None = None,
-        check: Callable[[str, bytes, bytes], None] | None = None,
+        check: Callable[[list[tuple[str, bytes, bytes]]], None] | None = None,
     ) -> None:
-        """``check`` is called with (item id, RSS, Atom) for each item's new
-        fragments; it raises to stop the build (``validate.check_fragments``)."""
+        """``check`` is given the (item id, RSS, Atom) fragments made since
+        the last ``check_new()``; it raises to stop the build
+        (``validate.check_fragments``)."""
         self._fragments: dict[tuple[str, dt.tzinfo], tuple[bytes, bytes]] = {}
         self._uses = uses
         self._check = check
+        self._unchecked: list[tuple[str, bytes, bytes]] = []
 
     def _get(self, item: Item, zone: dt.tzinfo) -> tuple[bytes, bytes]:
         key = (item.id, zone)
@@ -95,13 +97,19 @@ class FragmentCache:
         if found is None:
             found = self._fragments[key] = _fragments(item, zone)
             if self._check is not None:
-                self._check(item.id, *found)
+                self._unchecked.append((item.id, *found))
         if self._uses is not None:
             left = self._uses.get(item.id, 0) - 1
             self._uses[item.id] = left
             if left <= 0:
                 del self._fragments[key]
         return found
+
+    def check_new(self) -> None:
+        """Check the fragments made since the last call, all at once."""
+        if self._check is not None and self._unchecked:
+            fragments, self._unchecked = self._unchecked, []
+            self._check(fragments)
 
     def rss(self, item: Item, zone: dt.tzinfo) -> bytes:
         """The item's RSS ``<item>`` element, indented for a channel."""
