@@ -134,7 +134,8 @@ def build(
             return None, PublishReport(written=(), unchanged=())
         from feedpub.site import compile_site  # the whole pipeline, only now
 
-        state = read_state(out_dir, STATE)
+        with _no_collection():  # reading the state makes an object per item
+            state = read_state(out_dir, STATE)
         reuse = {}
         if state is not None and not options.force and not interrupted:
             reuse = {r.path: r for r in files_in_place(out_dir, state.outputs)}
