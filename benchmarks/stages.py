@@ -5,9 +5,11 @@
 Everything after ``--`` is passed to feedpub's command line. The build runs as
 usual (same files, same exit status); at the end, the time spent in each
 stage below and the wall-clock time of the whole run go to standard error.
-Stages nest: ``compile_site`` holds the others but ``read_state`` and
-``files_in_place``, which the shell runs before it. A stage's time counts
-every call, the number of calls is shown beside it.
+Stages nest: ``compile_site`` holds the others but ``read_state``,
+``files_in_place`` and ``Publication.commit``, which the shell runs around
+it. A stage's time counts every call, the number of calls is shown beside it.
+The core is imported before the build starts, so "the whole run" of a build
+that finds nothing changed includes imports that such a build skips.
 
 These are the stages' own functions, wrapped where the shell and the pipeline
 look them up, so each figure is the stage as a build runs it, with the
@@ -83,7 +85,11 @@ def main(argv: list[str]) -> int:
     try:
         cli(args=argv, prog_name="feedpub")
     except SystemExit as e:  # click ends every run this way
-        status = e.code if isinstance(e.code, int) else 1
+        if e.code is None or isinstance(e.code, int):
+            status = e.code or 0
+        else:
+            print(e.code, file=sys.stderr)
+            status = 1
     finally:
         total = time.perf_counter() - started
         lines = [f"{'stage':<28}{'seconds':>9}{'calls':>9}"]

@@ -132,31 +132,45 @@ def build(
             and unchanged_since(out_dir, STATE, inputs, present)
         ):
             return None, PublishReport(written=(), unchanged=())
-        from feedpub.site import compile_site  # the whole pipeline, only now
-
-        with _no_collection():  # reading the state makes an object per item
-            state = read_state(out_dir, STATE)
-        reuse = {}
-        if state is not None and not options.force and not interrupted:
-            reuse = {r.path: r for r in files_in_place(out_dir, state.outputs)}
-        salt = build_salt(config)
-        with Publication(out_dir, last=STATE) as publication, _no_collection():
-
-            def stage(path: str, data: bytes, previous: OutputRecord | None) -> None:
-                publication.stage(path, data, previous.sha256 if previous else None)
-
-            result = compile_site(
-                documents,
-                config,
-                state=state,
-                now=build_clock(),
-                inputs=inputs,
-                salt=salt,
-                reuse=reuse,
-                progress=options.progress,
-                emit=stage,
+        with _no_collection():  # from here on, millions of objects
+            result, report = _publish(
+                config, documents, out_dir, inputs, interrupted, options
             )
-            report = publication.commit()
         if interrupted:
             end_repair(out_dir)  # everything is published in full again
     return result, report
+
+
+def _publish(
+    config: Config,
+    documents: Sequence[tuple[str, bytes]],
+    out_dir: Path,
+    inputs: str,
+    interrupted: bool,
+    options: BuildOptions,
+) -> tuple[BuildResult, PublishReport]:
+    """Read the state, build and publish everything: ``build`` past its checks."""
+    from feedpub.site import compile_site  # the whole pipeline, only now
+
+    state = read_state(out_dir, STATE)
+    reuse = {}
+    if state is not None and not options.force and not interrupted:
+        reuse = {r.path: r for r in files_in_place(out_dir, state.outputs)}
+    salt = build_salt(config)
+    with Publication(out_dir, last=STATE) as publication:
+
+        def stage(path: str, data: bytes, previous: OutputRecord | None) -> None:
+            publication.stage(path, data, previous.sha256 if previous else None)
+
+        result = compile_site(
+            documents,
+            config,
+            state=state,
+            now=build_clock(),
+            inputs=inputs,
+            salt=salt,
+            reuse=reuse,
+            progress=options.progress,
+            emit=stage,
+        )
+        return result, publication.commit()

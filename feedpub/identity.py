@@ -62,27 +62,30 @@ def fingerprint(item: Item) -> str:
 
 
 def sketch(item: Item) -> bytes:
-    """The smallest ``SKETCH_SIZE`` CRC-32s of the item's words, ascending,
-    packed big-endian (a tuple of ints would cost ten times the memory).
+    """The smallest ``SKETCH_SIZE`` CRC-32s of the item's distinct words,
+    ascending, packed big-endian (a tuple of ints would cost ten times the
+    memory); two words with the same CRC-32 both count.
 
     The words are the runs of 4+ word characters of the casefolded title and
     text. Such a run never crosses white space, and casefolding maps each
     character on its own, so the words are those of the text's distinct
-    white-space-separated tokens, each casefolded: a token's hashes are
-    worked out once and remembered (``_token_hashes``).
+    white-space-separated tokens, each casefolded: a token's words and their
+    hashes are worked out once and remembered (``_token_words``).
     """
     tokens = set(item.title.split())
     for paragraph in item.paragraphs:
         tokens.update(paragraph.split())
-    hashes = sorted(set(itertools.chain.from_iterable(map(_token_hashes, tokens))))
-    del hashes[SKETCH_SIZE:]
-    return struct.pack(f">{len(hashes)}I", *hashes)
+    words = set(itertools.chain.from_iterable(map(_token_words, tokens)))
+    hashes = sorted(words)[:SKETCH_SIZE]  # (hash, word): by hash first
+    return struct.pack(f">{len(hashes)}I", *(h for h, _ in hashes))
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _token_hashes(token: str) -> tuple[int, ...]:
-    """The CRC-32s of the words in one token, for ``sketch``."""
-    return tuple(zlib.crc32(word.encode()) for word in _WORD.findall(token.casefold()))
+def _token_words(token: str) -> tuple[tuple[int, str], ...]:
+    """(CRC-32, word) of each word in one token, for ``sketch``."""
+    return tuple(
+        (zlib.crc32(word.encode()), word) for word in _WORD.findall(token.casefold())
+    )
 
 
 def likeness(a: bytes, b: bytes) -> float:

@@ -21,7 +21,10 @@ def evolve(record: _Record, /, **changes: Any) -> _Record:
     half its cost: a build replaces each item a few times.
 
     Like ``replace``, fields that are not ``__init__`` arguments get their
-    defaults again, and ``__post_init__`` checks the result.
+    defaults again, and ``__post_init__`` checks the result. Unlike it, a
+    change to a field that is not an ``__init__`` argument is a TypeError,
+    and fields with a ``default_factory`` that are not ``__init__`` arguments
+    and ``InitVar``s are not supported: feedpub's records have neither.
     """
     kind: type = type(record)
     new: Any = object.__new__(kind)

@@ -18,7 +18,7 @@ from feedpub.basics import Diagnostic
 from feedpub.errors import BusyError, PublishError, SourceError, StateError
 from feedpub.state import OutputRecord, State, load_state, read_inputs
 
-# mkstemp(prefix=".NAME.", suffix=".tmp") names: the random part is 8 characters
+# _stage() names a temporary ".NAME.RANDOM.tmp", RANDOM 8 hexadecimal digits
 _TEMPORARY = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")
 _PACKAGE = Path(__file__).resolve().parent
 _OUTPUT_LINE = re.compile(rb'\{"output": "([^"\\]+)", "size": (\d+),')
@@ -148,7 +148,7 @@ class Publication:
         if unchanged:
             self.unchanged.append(name)
             return False
-        self._staged.append((_stage(path, data, self._mode, self._root), name))
+        _stage(path, data, self._mode, self._root, self._staged, name)
         self.written.append(name)
         return True
 
@@ -206,29 +206,39 @@ def _inside(path: Path, root: Path) -> None:
         )
 
 
-def _stage(path: Path, data: bytes, mode: int, root: Path) -> str:
-    """Write ``data`` to a new temporary file beside ``path``; return its name."""
-    temp: str | None = None
+def _stage(
+    path: Path,
+    data: bytes,
+    mode: int,
+    root: Path,
+    staged: list[tuple[str, str]],
+    name: str,
+) -> None:
+    """Write ``data`` to a new temporary file beside ``path``.
+
+    The temporary is listed in ``staged`` (with the output ``name``) before it
+    is created, so wherever a signal stops this, the publication's exit
+    removes it; an error leaves it listed for the same removal.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _inside(path, root)
         if path.is_symlink():
             raise PublishError(f"{path}: refusing to replace a symbolic link")
-        import tempfile  # only a build that writes needs it
-
-        fd, temp = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-        )
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+        while True:
+            temp = str(path.parent / f".{path.name}.{os.urandom(4).hex()}.tmp")
+            staged.append((temp, name))
+            try:
+                fd = os.open(temp, flags, 0o600)
+                break
+            except FileExistsError:
+                staged.pop()  # another file's name: leave that file alone
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.chmod(temp, mode)
-        staged, temp = temp, None
-        return staged
     except OSError as e:
         raise PublishError(f"{path}: cannot write: {e.strerror or e}") from e
-    finally:
-        if temp is not None:
-            Path(temp).unlink(missing_ok=True)
 
 
 def _sync_staged(root: Path, temporaries: list[str]) -> None:

@@ -16,7 +16,7 @@ from functools import partial
 from typing import TypeVar
 
 from feedpub.config import Config
-from feedpub.errors import ConfigError, SourceError
+from feedpub.errors import ConfigError, SourceError, ValidationError
 from feedpub.identity import item_number, reconcile
 from feedpub.keys import spec_key
 from feedpub.model import ArchivePage, ArchiveSpec, Block, Diagnostic, Item, evolve
@@ -417,13 +417,16 @@ def _render_archive(spec: ArchiveSpec, fragments: FragmentCache) -> bytes:
 
 def _check_archive(page: ArchivePage, fragments: FragmentCache, data: bytes) -> None:
     """Check an archive document by its parts (see ``validate.py``): the
-    fragments its rendering made, then its frame and its item ids. ``data``,
-    the frame with checked fragments in between, is not parsed again."""
-    del data
-    fragments.check_new()
-    validate_archive(
-        page.path, archive_frame(page.spec), [i.id for i in page.spec.items]
-    )
+    fragments its rendering made, then its frame and its item ids. ``data``
+    is its frame with checked fragments in between; it is not parsed again."""
+    head, tail = archive_frame(page.spec)
+    if not (data.startswith(head) and data.endswith(tail)):
+        raise ValidationError(
+            f"{page.path}: the document is not its frame with its items in between"
+        )
+    fragments.check_new(page.path)
+    ids = [i.id for i in page.spec.items]
+    validate_archive(page.path, page.spec.kind, head + tail, ids)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,15 +16,19 @@ fails: a bug or a hostile input can cost one cron run, never a broken feed.
 * OPML and XSL (``.opml``, ``.xsl``): well-formed XML.
 
 RFC 5005 archive documents are checked by their parts. Each is its frame (the
-document without its items) with the items' ``<item>`` or ``<entry>``
+bytes before and after its items) with the items' ``<item>`` or ``<entry>``
 fragments in between, and an item's fragments are the same bytes in every
 document that shows it (``render/archive.py``). So a build checks each
-fragment once, as the only item of a feed of its own with the archive
-documents' namespaces, and its guid or id against the item's id
-(``fragment_problems``); and for each document, its frame and that its items'
-ids are distinct (``archive_problems``). Well-formed parts in one namespace
-context make a well-formed document, and every rule above holds for it when it
-holds for its parts; a large site's archives (about 1 GB) are not parsed again.
+fragment once, together with the other new ones of the same document, as the
+items of a feed that declares the namespaces fragments may use: every rule
+above, each fragment one element on its own (``fragment_problems`` says how
+the bytes show that) holding its item's id. For each document it checks that
+it starts and ends with its frame, the frame (every rule above, and it
+declares those namespaces) and that its item ids are distinct
+(``archive_problems``). Elements that are well-formed on their own, put into
+a well-formed frame that declares their namespaces, make a well-formed
+document, and every rule above then holds for it; a large site's archives
+(about 1 GB) are not parsed again.
 """
 
 from __future__ import annotations
@@ -242,8 +246,13 @@ def atom_problems(root: etree._Element) -> list[str]:
     return problems
 
 
-# A feed of its own for one archive fragment: the namespaces of the archive
-# documents (render/archive.py) and channel or feed elements that pass.
+# The namespaces archive fragments may use (render/archive.py): every archive
+# document must declare them on its root (archive_problems checks), and the
+# fragments are checked in a feed that declares them and nothing else.
+_NAMESPACES: dict[str, dict[str | None, str]] = {
+    "rss": {"dc": "http://purl.org/dc/elements/1.1/", "atom": ATOM[1:-1]},
+    "atom": {None: ATOM[1:-1]},
+}
 _FRAMES: dict[str, tuple[bytes, bytes]] = {
     "rss": (
         b'<rss xmlns:dc="http://purl.org/dc/elements/1.1/"'
@@ -260,12 +269,15 @@ _FRAMES: dict[str, tuple[bytes, bytes]] = {
         b"</feed>",
     ),
 }
-
-
-_TAGS: dict[str, tuple[bytes, bytes]] = {
-    "rss": (b"<item>", b"</item>"),
-    "atom": (b"<entry>", b"</entry>"),
+# Per kind: the element of an item, its start and end tags in the bytes,
+# and the child that holds its id.
+_ITEM_ELEMENT = {"rss": "item", "atom": f"{ATOM}entry"}
+_START = {
+    "rss": re.compile(rb"<item[\s/>]"),
+    "atom": re.compile(rb"<entry[\s/>]"),
 }
+_END = {"rss": re.compile(rb"</item\s*>"), "atom": re.compile(rb"</entry\s*>")}
+_ID_CHILD = {"rss": "guid", "atom": f"{ATOM}id"}
 
 
 def fragment_problems(
@@ -274,17 +286,20 @@ def fragment_problems(
     """Problems of items' RSS ``<item>`` or Atom ``<entry>`` fragments as
     archive documents carry them, checked together as the items of one feed.
 
-    Each fragment must be one element: it starts with the start tag, ends with
-    the end tag and has one of each. In a well-formed document that makes it
-    well-formed on its own (its end tag can only close its own start tag), so
-    it is well-formed in any document it is put into. Its guid or id must be
-    its item's id (``item_ids``, in the same order).
+    Each fragment must be one element, which the bytes show without a parse:
+    no comment, CDATA section or processing instruction (``<!``, ``<?``), so
+    every ``<`` is a tag; it starts with the item's start tag and ends with
+    its end tag, and has one of each. If the fragments together are well-formed,
+    each fragment's end tag can then only close its own start tag, so each is
+    well-formed on its own, and so in any document it is put into. Each must
+    hold one id (RSS ``<guid>``, Atom ``<id>``), its item's (``item_ids``, in
+    the same order).
     """
-    opening, closing = _TAGS[kind]
+    start, end = _START[kind], _END[kind]
     problems = [
-        f"{item_id}: not one {opening.decode()} element"
+        f"{item_id}: not one {_ITEM_ELEMENT[kind].rpartition('}')[2]} element"
         for item_id, fragment in zip(item_ids, fragments, strict=True)
-        if not _one_element(fragment, opening, closing)
+        if not _one_element(fragment, start, end)
     ]
     head, tail = _FRAMES[kind]
     try:
@@ -292,30 +307,37 @@ def fragment_problems(
     except etree.XMLSyntaxError as e:
         return [*problems, f"not well-formed XML: {e}"]
     problems += _root_problems(root)
-    rss = kind == "rss"
-    count, ids = (_RSS_ITEMS, _RSS_GUIDS) if rss else (_ATOM_ENTRIES, _ATOM_IDS)
-    found = [text.strip() for text in _texts(ids, root)]
-    if _count(count, root) != len(item_ids) or found != list(item_ids):
-        problems.append(
-            "the items' ids are not theirs: expected"
-            f" {', '.join(map(repr, item_ids))}, found {', '.join(map(repr, found))}"
-        )
+    if problems:
+        return problems
+    elements = list(root.iter(_ITEM_ELEMENT[kind]))
+    if len(elements) != len(item_ids):
+        return [f"expected {len(item_ids)} items, found {len(elements)}"]
+    for item_id, element in zip(item_ids, elements, strict=True):
+        found = [(e.text or "").strip() for e in element.iterfind(_ID_CHILD[kind])]
+        if found != [item_id]:
+            problems.append(f"{item_id}: expected that id once, found {found}")
     return problems
 
 
-def _one_element(fragment: bytes, opening: bytes, closing: bytes) -> bool:
+def _one_element(
+    fragment: bytes, start: re.Pattern[bytes], end: re.Pattern[bytes]
+) -> bool:
     body = fragment.strip()
+    if b"<!" in body or b"<?" in body:
+        return False
+    first, last = start.match(body), end.search(body)
     return (
-        body.startswith(opening)
-        and body.endswith(closing)
-        and fragment.count(opening) == 1
-        and fragment.count(closing) == 1
+        first is not None
+        and last is not None
+        and last.end() == len(body)
+        and len(start.findall(body)) == 1
+        and len(end.findall(body)) == 1
     )
 
 
-def check_fragments(fragments: Sequence[tuple[str, bytes, bytes]]) -> None:
-    """Check items' archive fragments, given as (item id, RSS, Atom); see
-    ``fragment_problems``.
+def check_fragments(where: str, fragments: Sequence[tuple[str, bytes, bytes]]) -> None:
+    """Check items' archive fragments, given as (item id, RSS, Atom), made
+    while rendering the document ``where``; see ``fragment_problems``.
 
     Raises:
         ValidationError: listing the problems.
@@ -324,28 +346,45 @@ def check_fragments(fragments: Sequence[tuple[str, bytes, bytes]]) -> None:
     rss = [fragment for _, fragment, _ in fragments]
     atom = [fragment for _, _, fragment in fragments]
     _refuse(
-        [f"archive <item>s: {p}" for p in fragment_problems("rss", rss, ids)]
-        + [f"archive <entry>s: {p}" for p in fragment_problems("atom", atom, ids)]
+        [f"{where}: RSS fragments: {p}" for p in fragment_problems("rss", rss, ids)]
+        + [
+            f"{where}: Atom fragments: {p}"
+            for p in fragment_problems("atom", atom, ids)
+        ]
     )
 
 
-def archive_problems(frame: bytes, item_ids: Sequence[str]) -> list[str]:
+def archive_problems(
+    kind: Literal["rss", "atom"], frame: bytes, item_ids: Sequence[str]
+) -> list[str]:
     """Problems of an archive document made of checked fragments: those of its
-    ``frame`` (the document without items) and repeated item ids."""
-    problems = xml_problems(frame)
+    ``frame`` (the document without items), namespaces its fragments use that
+    it does not declare, and repeated item ids."""
+    try:
+        root = etree.fromstring(frame, _PARSER)
+    except etree.XMLSyntaxError as e:
+        return [f"not well-formed XML: {e}"]
+    problems = _root_problems(root)
+    declared = root.nsmap
+    for prefix, uri in _NAMESPACES[kind].items():
+        if declared.get(prefix) != uri:
+            shown = f"xmlns:{prefix}" if prefix else "xmlns"
+            problems.append(f'the root does not declare {shown}="{uri}"')
     if len(set(item_ids)) != len(item_ids):
         twice = sorted(i for i, n in Counter(item_ids).items() if n > 1)
         problems.append(f"duplicate item id(s) {', '.join(map(repr, twice))}")
     return problems
 
 
-def validate_archive(path: str, frame: bytes, item_ids: Sequence[str]) -> None:
+def validate_archive(
+    path: str, kind: Literal["rss", "atom"], frame: bytes, item_ids: Sequence[str]
+) -> None:
     """``validate_outputs`` for an archive document made of checked fragments.
 
     Raises:
         ValidationError: listing the problems (``archive_problems``).
     """
-    _refuse([f"{path}: {p}" for p in archive_problems(frame, item_ids)])
+    _refuse([f"{path}: {p}" for p in archive_problems(kind, frame, item_ids)])
 
 
 def html_problems(data: bytes) -> list[str]:

@@ -553,43 +553,61 @@ def test_an_archive_document_is_its_frame_with_its_checked_fragments() -> None:
     result = _build(config)
     plan = plan_feeds(result.items, config)
     assert plan.archives
-    checked: list[list[tuple[str, bytes, bytes]]] = []
-    cache = FragmentCache(check=checked.append)
+    checked: list[tuple[str, list[tuple[str, bytes, bytes]]]] = []
+    cache = FragmentCache(check=lambda where, batch: checked.append((where, batch)))
     for page in plan.archives:
         spec = page.spec
         zone = spec.timezone
         data = render_archive(spec, cache)
         assert data == result.outputs[page.path]
-        cache.check_new()
+        cache.check_new(page.path)
         take = cache.rss if spec.kind == "rss" else cache.atom
         fragments = [take(item, zone) for item in spec.items]
-        frame = archive_frame(spec)
+        head, tail = archive_frame(spec)
         # The frame and the fragments, in this order, are the whole document.
-        assert data.replace(b"".join(fragments), b"", 1) == frame
-        assert archive_problems(frame, [i.id for i in spec.items]) == []
+        assert data == b"".join([head, *fragments, tail])
+        assert (
+            archive_problems(spec.kind, head + tail, [i.id for i in spec.items]) == []
+        )
         assert xml_problems(data) == []
     # Each archived item's fragments were handed to the check once, and pass.
-    made = [f for batch in checked for f in batch]
+    made = [f for _, batch in checked for f in batch]
     archived = {i.id for page in plan.archives for i in page.spec.items}
     assert sorted(i for i, _, _ in made) == sorted(archived)
-    for batch in checked:
-        check_fragments(batch)
+    for where, batch in checked:
+        check_fragments(where, batch)
 
 
 def test_a_bad_fragment_or_frame_is_refused() -> None:
     item = b"<item><title>T</title><guid>tag:x,2020:%d</guid></item>\n"
     good = [item % 1, item % 2]
-    assert fragment_problems("rss", good, ["tag:x,2020:1", "tag:x,2020:2"]) == []
+    ids = ["tag:x,2020:1", "tag:x,2020:2"]
+    assert fragment_problems("rss", good, ids) == []
     assert fragment_problems("rss", good, ["tag:x,2020:1", "tag:x,2020:3"]) == [
-        "the items' ids are not theirs: expected 'tag:x,2020:1', 'tag:x,2020:3',"
-        " found 'tag:x,2020:1', 'tag:x,2020:2'"
+        "tag:x,2020:3: expected that id once, found ['tag:x,2020:2']"
     ]
-    # Well-formed together, not each on its own: the first leaves <x> open.
-    torn = [good[0] + b"<x>", b"</x>" + good[1]]
-    assert fragment_problems("rss", torn, ["tag:x,2020:1", "tag:x,2020:2"]) == [
-        "tag:x,2020:1: not one <item> element",
-        "tag:x,2020:2: not one <item> element",
+    # One fragment holds both ids, the other none: right in sum, wrong each.
+    moved = [
+        good[0].replace(b"</item>", b"<guid>tag:x,2020:2</guid></item>"),
+        b"<item><title>T</title></item>",
     ]
+    assert fragment_problems("rss", moved, ids) == [
+        "tag:x,2020:1: expected that id once, found ['tag:x,2020:1', 'tag:x,2020:2']",
+        "tag:x,2020:2: expected that id once, found []",
+    ]
+    # Well-formed together, not each on its own.
+    for torn in (
+        [good[0] + b"<x>", b"</x>" + good[1]],  # the first leaves <x> open
+        [  # a comment runs from one into the other
+            b"<item><title>a</title><guid>tag:x,2020:1</guid></item ><!--</item>",
+            b"<item>--><item ><title>b</title><guid>tag:x,2020:2</guid></item>",
+        ],
+        [good[0] + b"<![CDATA[", b"]]>" + good[1]],
+    ):
+        assert fragment_problems("rss", torn, ids)[:2] == [
+            "tag:x,2020:1: not one item element",
+            "tag:x,2020:2: not one item element",
+        ]
     assert fragment_problems("rss", [b"<item><title>T</title>"], ["x"])[-1].startswith(
         "not well-formed XML"
     )
@@ -597,9 +615,17 @@ def test_a_bad_fragment_or_frame_is_refused() -> None:
         "atom", [b"<entry><id>x</id><title>T</title></entry>"], ["x"]
     )
     spec = plan_feeds(_build(_config()).items, _config()).archives[0].spec
-    frame = archive_frame(spec)
-    assert archive_problems(frame, ["a", "b", "a"]) == ["duplicate item id(s) 'a'"]
-    assert archive_problems(frame.replace(b"<title>", b"<title/><x>", 1), [])
+    assert spec.kind == "rss"
+    frame = b"".join(archive_frame(spec))
+    assert archive_problems("rss", frame, ["a", "b", "a"]) == [
+        "duplicate item id(s) 'a'"
+    ]
+    assert archive_problems("rss", frame.replace(b"<title>", b"<title/><x>", 1), [])
+    # Fragments may use dc:creator: a frame that does not declare dc fails.
+    undeclared = frame.replace(b' xmlns:dc="http://purl.org/dc/elements/1.1/"', b"")
+    assert archive_problems("rss", undeclared, []) == [
+        'the root does not declare xmlns:dc="http://purl.org/dc/elements/1.1/"'
+    ]
 
 
 def test_a_build_refuses_an_archive_fragment_that_fails(
@@ -615,6 +641,22 @@ def test_a_build_refuses_an_archive_fragment_that_fails(
 
     monkeypatch.setattr(archive, "_fragments", broken)
     with pytest.raises(
-        ValidationError, match=r"archive <item>s: tag:.* not one <item>"
+        ValidationError,
+        match=r"archive/atom-0001.xml: RSS fragments: tag:.* not one item",
     ):
+        _build(_config())
+
+
+def test_a_build_refuses_a_document_that_is_not_its_frame_and_items(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import feedpub.site as site
+
+    rendered = site._render_archive
+
+    def padded(spec: ArchiveSpec, fragments: FragmentCache) -> bytes:
+        return rendered(spec, fragments) + b" "
+
+    monkeypatch.setattr(site, "_render_archive", padded)
+    with pytest.raises(ValidationError, match="is not its frame with its items"):
         _build(_config())

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
+import struct
+import zlib
 
 import pytest
 from hypothesis import given
@@ -364,3 +367,39 @@ def test_item_records_read_back_as_written(entries: list[Entry]) -> None:
         entries, key=lambda e: e.id
     )
     assert dump_state(state) == data
+
+
+def _sketch_by_definition(item: Item) -> bytes:
+    """The sketch as identity.sketch defines it, the slow way."""
+    text = " ".join((item.title, *item.paragraphs)).casefold()
+    words = set(re.findall(r"\w{4,}", text))
+    hashes = sorted(zlib.crc32(word.encode()) for word in words)[:32]
+    return struct.pack(f">{len(hashes)}I", *hashes)
+
+
+@given(st.text(max_size=40), st.lists(st.text(max_size=200), max_size=3))
+def test_sketch_is_its_definition(title: str, paragraphs: list[str]) -> None:
+    item = Item(
+        id="x",
+        anchor="x",
+        title=title,
+        paragraphs=tuple(paragraphs),
+        summary="",
+        day=dt.date(2020, 1, 1),
+        published=FIRST,
+    )
+    assert sketch(item) == _sketch_by_definition(item)
+
+
+def test_two_words_with_one_crc_both_count_in_a_sketch() -> None:
+    assert zlib.crc32(b"zutdocbjiv") == zlib.crc32(b"xvmxlgbdlh")
+    item = Item(
+        id="x",
+        anchor="x",
+        title="zutdocbjiv xvmxlgbdlh",
+        paragraphs=(),
+        summary="",
+        day=dt.date(2020, 1, 1),
+        published=FIRST,
+    )
+    assert sketch(item) == _sketch_by_definition(item) == bytes.fromhex("1130c9aa") * 2

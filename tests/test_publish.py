@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from feedpub.errors import PublishError, SourceError
-from feedpub.publish import output_path, read_sources, write_outputs
+from feedpub.publish import Publication, output_path, read_sources, write_outputs
 
 
 def test_folders_give_their_text_files_by_name_without_hidden_ones(
@@ -67,3 +67,27 @@ def test_unwritable_output_is_a_publish_error_naming_the_path(tmp_path: Path) ->
     assert str(caught.value).startswith(
         f"{tmp_path / 'out' / 'rss.xml'}: cannot write: "
     )
+
+
+def test_a_signal_just_after_a_temporary_is_made_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_open = os.open
+
+    def open_then_stop(path: str, flags: int, mode: int = 0o777) -> int:
+        fd = real_open(path, flags, mode)
+        if str(path).endswith(".tmp"):  # the temporary exists: stop right here
+            os.close(fd)
+            raise KeyboardInterrupt
+        return fd
+
+    def stage_one(out: Path) -> None:
+        with Publication(out) as publication:
+            monkeypatch.setattr(os, "open", open_then_stop)
+            publication.stage("archive/rss-0001.xml", b"<rss/>")
+
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        stage_one(out)
+    monkeypatch.undo()
+    assert [p for p in out.rglob("*") if p.is_file()] == []

@@ -13,7 +13,6 @@ tests compare the two item by item.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -81,11 +80,11 @@ class FragmentCache:
     def __init__(
         self,
         uses: dict[str, int] | None = None,
-        check: Callable[[list[tuple[str, bytes, bytes]]], None] | None = None,
+        check: Callable[[str, list[tuple[str, bytes, bytes]]], None] | None = None,
     ) -> None:
-        """``check`` is given the (item id, RSS, Atom) fragments made since
-        the last ``check_new()``; it raises to stop the build
-        (``validate.check_fragments``)."""
+        """``check`` is given the document being checked and the (item id,
+        RSS, Atom) fragments made since the last ``check_new()``; it raises to
+        stop the build (``validate.check_fragments``)."""
         self._fragments: dict[tuple[str, dt.tzinfo], tuple[bytes, bytes]] = {}
         self._uses = uses
         self._check = check
@@ -105,11 +104,12 @@ class FragmentCache:
                 del self._fragments[key]
         return found
 
-    def check_new(self) -> None:
-        """Check the fragments made since the last call, all at once."""
+    def check_new(self, where: str) -> None:
+        """Check the fragments made since the last call, all at once, while
+        checking the document ``where``."""
         if self._check is not None and self._unchecked:
             fragments, self._unchecked = self._unchecked, []
-            self._check(fragments)
+            self._check(where, fragments)
 
     def rss(self, item: Item, zone: dt.tzinfo) -> bytes:
         """The item's RSS ``<item>`` element, indented for a channel."""
@@ -188,6 +188,16 @@ def render_archive(spec: ArchiveSpec, cache: FragmentCache | None = None) -> byt
         cache: fragments shared by the documents of one build.
     """
     cache = cache or FragmentCache()
+    head, tail = archive_frame(spec)
+    zone = spec.timezone
+    take = cache.rss if spec.kind == "rss" else cache.atom
+    return b"".join([head, *(take(item, zone) for item in spec.items), tail])
+
+
+def archive_frame(spec: ArchiveSpec) -> tuple[bytes, bytes]:
+    """An archive document without its items, as the bytes before and after
+    them: ``render_archive`` puts the items' fragments, one after the other,
+    between the two."""
     zone = spec.timezone
     updated = spec.updated.astimezone(zone)
     if spec.kind == "rss":
@@ -208,7 +218,6 @@ def render_archive(spec: ArchiveSpec, cache: FragmentCache | None = None) -> byt
             f"    <lastBuildDate>{rfc822(updated)}</lastBuildDate>",
             f"    <pubDate>{rfc822(updated)}</pubDate>\n",
         ]
-        body = [cache.rss(item, zone) for item in spec.items]
         tail = "  </channel>\n</rss>\n"
     else:
         head = [
@@ -228,12 +237,5 @@ def render_archive(spec: ArchiveSpec, cache: FragmentCache | None = None) -> byt
             f"  <generator>{GENERATOR}</generator>",
             f"  <subtitle>{_text(spec.description)}</subtitle>\n",
         ]
-        body = [cache.atom(item, zone) for item in spec.items]
         tail = "</feed>\n"
-    return b"".join(["\n".join(head).encode("utf-8"), *body, tail.encode("utf-8")])
-
-
-def archive_frame(spec: ArchiveSpec) -> bytes:
-    """The archive document without its items: ``render_archive`` puts the
-    items' fragments, one after the other, into this very frame."""
-    return render_archive(dataclasses.replace(spec, items=()))
+    return "\n".join(head).encode("utf-8"), tail.encode("utf-8")
