@@ -18,7 +18,8 @@ from feedpub.basics import Diagnostic
 from feedpub.errors import BusyError, PublishError, SourceError, StateError
 from feedpub.state import OutputRecord, State, load_state, read_inputs
 
-# _stage() names a temporary ".NAME.RANDOM.tmp", RANDOM 8 hexadecimal digits
+# _stage() names a temporary ".NAME.RANDOM.tmp", RANDOM 8 hexadecimal digits;
+# builds before it used tempfile.mkstemp (8 of [A-Za-z0-9_]): both are found
 _TEMPORARY = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")
 _PACKAGE = Path(__file__).resolve().parent
 _OUTPUT_LINE = re.compile(rb'\{"output": "([^"\\]+)", "size": (\d+),')
@@ -495,7 +496,7 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _file_mode() -> int:
-    """The mode a plainly created file would get (mkstemp's is 0600)."""
+    """The mode a plainly created file would get (a temporary is made 0600)."""
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask

@@ -253,17 +253,25 @@ _NAMESPACES: dict[str, dict[str | None, str]] = {
     "rss": {"dc": "http://purl.org/dc/elements/1.1/", "atom": ATOM[1:-1]},
     "atom": {None: ATOM[1:-1]},
 }
+
+
+def _declarations(kind: str) -> bytes:
+    return b"".join(
+        f' xmlns{":" + prefix if prefix else ""}="{uri}"'.encode()
+        for prefix, uri in _NAMESPACES[kind].items()
+    )
+
+
 _FRAMES: dict[str, tuple[bytes, bytes]] = {
     "rss": (
-        b'<rss xmlns:dc="http://purl.org/dc/elements/1.1/"'
-        b' xmlns:atom="http://www.w3.org/2005/Atom" version="2.0"><channel>'
+        b"<rss" + _declarations("rss") + b' version="2.0"><channel>'
         b"<title>t</title><link>https://f.invalid/</link>"
         b'<description>d</description><atom:link href="https://f.invalid/"'
         b' rel="self"/>',
         b"</channel></rss>",
     ),
     "atom": (
-        b'<feed xmlns="http://www.w3.org/2005/Atom"><id>f</id><title>t</title>'
+        b"<feed" + _declarations("atom") + b"><id>f</id><title>t</title>"
         b"<updated>2000-01-01T00:00:00Z</updated><author><name>a</name></author>"
         b'<link href="https://f.invalid/" rel="self"/>',
         b"</feed>",
