@@ -45,7 +45,7 @@ STAGES = (
     ("feedpub.site", "_check_archive"),
     ("feedpub.site", "render_page"),
     ("feedpub.site", "validate_outputs"),
-    ("feedpub.site", "dump_state"),
+    ("feedpub.site", "state_chunks"),
     ("feedpub.publish", "Publication.stage"),
     ("feedpub.publish", "Publication.commit"),
 )

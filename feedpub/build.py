@@ -159,7 +159,9 @@ def _publish(
     salt = build_salt(config)
     with Publication(out_dir, last=STATE) as publication:
 
-        def stage(path: str, data: bytes, previous: OutputRecord | None) -> None:
+        def stage(
+            path: str, data: bytes | Iterator[bytes], previous: OutputRecord | None
+        ) -> None:
             publication.stage(path, data, previous.sha256 if previous else None)
 
         result = compile_site(
@@ -172,5 +174,6 @@ def _publish(
             reuse=reuse,
             progress=options.progress,
             emit=stage,
+            release=True,  # documents: the list this module read; let go once read
         )
         return result, publication.commit()

@@ -82,7 +82,9 @@ def expand_year(digits: str) -> int:
     return year
 
 
-@functools.lru_cache(maxsize=1 << 16)  # a day's header line repeats per item
+# A day's header line repeats for each of its items, one after another: a
+# small cache serves them (a large one would hold the lines of a whole build).
+@functools.lru_cache(maxsize=1 << 10)
 def match_date(line: str) -> tuple[DateToken, str] | None:
     """Find a date at the very start of ``line``.
 

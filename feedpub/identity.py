@@ -110,6 +110,8 @@ def reconcile(
     entries: Sequence[Entry],
     now: dt.datetime,
     link: Callable[[Item, str], str] | None = None,
+    *,
+    in_place: bool = False,
 ) -> tuple[list[Item], list[Entry]]:
     """Give items the ids and dates recorded for them; record the new ones.
 
@@ -119,6 +121,9 @@ def reconcile(
         now: the time of this build, used only as the ``updated`` of an edit.
         link: gives an item with its final anchor (the second argument) its
             link, in the same step (see ``plan.item_link``); None: links stay.
+        in_place: ``items`` is a list the caller lets go: put each result in
+            it, in place of its item, so that a large build never holds two
+            copies of every item; that list is returned.
 
     Returns:
         The items (same order) and all records for the next state: every old
@@ -132,7 +137,9 @@ def reconcile(
     for entry in entries:
         records[entry.day].append(entry)
 
-    result: list[Item] = list(items)
+    # Each item is read (by _match, then _assign) before its result takes its
+    # place, and days are matched one by one: no result is read as an item.
+    result = items if in_place and isinstance(items, list) else list(items)
     kept: list[Entry] = []
     for day, indexes in by_day.items():
         matched, unmatched = _match(indexes, items, prints, records.pop(day, []))

@@ -136,7 +136,6 @@ class Item:
     anchor: str
     title: str
     paragraphs: tuple[str, ...]
-    summary: str
     day: dt.date
     published: dt.datetime
     updated: dt.datetime | None = None  # last content change; None: as published
@@ -155,6 +154,11 @@ class Item:
     # Set on a stub: an item of an unchanged day, made from its state record
     # without reading its text; site.ItemLoader reads it when it is rendered.
     pending: Block | None = None
+    # The summary is the first paragraph cut to its first ``summary_cut``
+    # characters and "…" (``text.cut_point``); None: the whole paragraph.
+    # Kept as a number: a large build holds every item, and a summary string
+    # beside its paragraph would add a third to the text it holds.
+    summary_cut: int | None = None
 
     def __post_init__(self) -> None:
         offset = self.published.utcoffset()
@@ -162,6 +166,14 @@ class Item:
             raise ValueError(f"published of {self.id!r} must be aware UTC")
         if self.updated is not None and self.updated < self.published:
             raise ValueError(f"updated of {self.id!r} is before its publication")
+
+    @property
+    def summary(self) -> str:
+        """The first paragraph, cut (see ``summary_cut``); "" without text."""
+        if not self.paragraphs:
+            return ""
+        first = self.paragraphs[0]
+        return first if self.summary_cut is None else first[: self.summary_cut] + "…"
 
     @property
     def modified(self) -> dt.datetime:

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from feedpub.config import Config
 from feedpub.errors import SourceError
 from feedpub.model import Diagnostic, Item, RawItem, SourceLine
-from feedpub.text import collapse_space, cut, strip_illegal, title_from, to_uri
+from feedpub.text import collapse_space, cut_point, strip_illegal, title_from, to_uri
 
 UTC = dt.UTC
 _NOON = dt.time(12)
@@ -167,7 +167,6 @@ def normalise_item(
         anchor=anchor,
         title=title,
         paragraphs=paragraphs,
-        summary=cut(paragraphs[0], config.summary_length) if paragraphs else "",
         day=raw.day,
         published=item_time(raw.day, rank, count, config.timezone),
         link=link,
@@ -177,4 +176,7 @@ def normalise_item(
         line=raw.line,
         tags_line=fields["tags"].line if "tags" in fields else 0,
         block=block,
+        summary_cut=cut_point(paragraphs[0], config.summary_length)
+        if paragraphs
+        else None,
     )

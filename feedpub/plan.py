@@ -174,7 +174,6 @@ def retirement_notice(topic: Retired, config: Config) -> Item:
         anchor=f"retired-{topic.slug}",
         title=title.format(name=topic.name),
         paragraphs=(text.format(name=topic.name, since=shown, main=main),),
-        summary=text.format(name=topic.name, since=shown, main=main),
         day=since,
         published=topic.since,
         link=config.home_url or f"{config.base_url}{INDEX}",

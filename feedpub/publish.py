@@ -126,12 +126,16 @@ class Publication:
                 Path(temp).unlink(missing_ok=True)
         self._staged.clear()
 
-    def stage(self, name: str, data: bytes, same_as: str | None = None) -> bool:
+    def stage(
+        self, name: str, data: bytes | Iterable[bytes], same_as: str | None = None
+    ) -> bool:
         """Stage one output; return whether it will change the published file.
 
         Args:
             name: the output's path below the output folder.
-            data: its bytes.
+            data: its bytes, or its bytes in pieces: written as they come, so
+                a large file (the state) is never held whole; it is compared
+                with the published file once written.
             same_as: the sha256 the published file is known to have (from the
                 state); saves reading it back. ``None``: compare the bytes.
 
@@ -139,6 +143,17 @@ class Publication:
             PublishError: naming the path that could not be written.
         """
         path = output_path(self._out_dir, name)
+        if not isinstance(data, bytes):
+            digest = _stage(path, data, self._mode, self._root, self._staged, name)
+            if same_as is None:
+                same_as = _file_sha256(path)
+            if digest == same_as:
+                temp, _ = self._staged.pop()
+                Path(temp).unlink(missing_ok=True)
+                self.unchanged.append(name)
+                return False
+            self.written.append(name)
+            return True
         if same_as is not None:
             unchanged = same_as == hashlib.sha256(data).hexdigest()
         else:
@@ -207,15 +222,26 @@ def _inside(path: Path, root: Path) -> None:
         )
 
 
+def _file_sha256(path: Path) -> str | None:
+    """The sha256 of a published file; None when there is none to read."""
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None  # missing or unreadable: overwrite it
+
+
 def _stage(
     path: Path,
-    data: bytes,
+    data: bytes | Iterable[bytes],
     mode: int,
     root: Path,
     staged: list[tuple[str, str]],
     name: str,
-) -> None:
-    """Write ``data`` to a new temporary file beside ``path``.
+) -> str:
+    """Write ``data`` (bytes, or bytes in pieces) to a new temporary file
+    beside ``path``; return the sha256 of the pieces (of no bytes for bytes:
+    their digest is known or not needed).
 
     The temporary is listed in ``staged`` (with the output ``name``) before it
     is created, so wherever a signal stops this, the publication's exit
@@ -235,11 +261,18 @@ def _stage(
                 break
             except FileExistsError:
                 staged.pop()  # another file's name: leave that file alone
+        digest = hashlib.sha256()
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(data, bytes):
+                handle.write(data)
+            else:
+                for piece in data:
+                    digest.update(piece)
+                    handle.write(piece)
         os.chmod(temp, mode)
     except OSError as e:
         raise PublishError(f"{path}: cannot write: {e.strerror or e}") from e
+    return digest.hexdigest()
 
 
 def _sync_staged(root: Path, temporaries: list[str]) -> None:
@@ -397,12 +430,12 @@ def read_state(out_dir: Path, name: str) -> State | None:
     """
     path = out_dir / name
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:  # read line by line, never held whole
+            return load_state(handle, str(path))
     except FileNotFoundError:
         return None
     except OSError as e:
         raise PublishError(f"{path}: cannot read state: {e.strerror or e}") from e
-    return load_state(data, str(path))
 
 
 def unchanged_since(

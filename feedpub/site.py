@@ -10,7 +10,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
@@ -51,8 +51,8 @@ from feedpub.state import (
     OutputRecord,
     Retired,
     State,
-    dump_state,
     sorted_entries,
+    state_chunks,
 )
 from feedpub.tagging import Tagger
 from feedpub.validate import check_fragments, validate_archive, validate_outputs
@@ -165,20 +165,12 @@ def _compile(
     state: State | None,
     now: dt.datetime,
     salt: str,
+    release: bool = False,
 ) -> tuple[list[Item], list[Diagnostic], State]:
-    blocks: list[Block] = []
-    warnings: list[Diagnostic] = []
-    errors: list[Diagnostic] = []
-    for name, data in documents:
-        try:
-            found_blocks, found, failed = split_source(data, name)
-        except SourceError as e:
-            errors.extend(e.diagnostics)
-            continue
-        blocks += found_blocks
-        del found_blocks  # blocks are let go one by one once read, below
-        warnings += found
-        errors += failed
+    order = {name: index for index, (name, _) in enumerate(documents)}
+    blocks, warnings, errors = _split(documents)
+    if release and isinstance(documents, list):
+        documents.clear()  # from here on, only blocks hold their document
     previous = state or State()
     digests = [block_digest(b, salt) for b in blocks] if salt else []
     stubs = _stubs(blocks, digests, previous.entries, config.base_url)
@@ -190,6 +182,43 @@ def _compile(
         for k, i in reversed(list(enumerate(full)))
     ]
     del blocks, ranks  # the stubs keep theirs; the others go once read
+    tagged = _read(reading, config, warnings, errors)
+    if errors:
+        raise SourceError(
+            sorted(errors, key=lambda d: (order.get(d.source, -1), d.line))
+        )
+    warnings.sort(key=lambda d: (order.get(d.source, -1), d.line))
+    base_url = config.base_url
+    identified, entries = reconcile(
+        tagged,
+        [e for e in previous.entries if e.day in days],
+        now,
+        lambda item, anchor: item_link(item, base_url, anchor),
+        in_place=True,
+    )
+    del tagged  # now the same list as identified
+    entries += [e for e in previous.entries if e.day not in days]
+    items: list[Item] = [*stubs.values(), *identified]
+    positions = [*stubs, *full]
+    items = [items[i] for i in sorted(range(len(items)), key=positions.__getitem__)]
+    next_state = State(
+        inputs=previous.inputs,
+        topics=tuple((t.slug, t.name) for t in config.topics),
+        retired=_retired(previous, config, now),
+        entries=tuple(sorted_entries(entries)),
+    )
+    return items, warnings, next_state
+
+
+def _read(
+    reading: list[tuple[Block, tuple[int, int], str]],
+    config: Config,
+    warnings: list[Diagnostic],
+    errors: list[Diagnostic],
+) -> list[Item]:
+    """Read, normalise and tag the blocks of ``reading`` (block, (rank, count)
+    on its day, digest), taking them from its end: each block goes once read,
+    and its document with the last block that points into it."""
     tagger = Tagger(config.topics)
     tagged: list[Item] = []
     while reading:  # one item at a time: no stage holds every item's lines
@@ -211,31 +240,27 @@ def _compile(
             # it again and warns again.
             item = evolve(item, block="")
         tagged.append(item)
-    order = {name: index for index, (name, _) in enumerate(documents)}
-    if errors:
-        raise SourceError(
-            sorted(errors, key=lambda d: (order.get(d.source, -1), d.line))
-        )
-    warnings.sort(key=lambda d: (order.get(d.source, -1), d.line))
-    base_url = config.base_url
-    identified, entries = reconcile(
-        tagged,
-        [e for e in previous.entries if e.day in days],
-        now,
-        lambda item, anchor: item_link(item, base_url, anchor),
-    )
-    del tagged
-    entries += [e for e in previous.entries if e.day not in days]
-    items: list[Item] = [*stubs.values(), *identified]
-    positions = [*stubs, *full]
-    items = [items[i] for i in sorted(range(len(items)), key=positions.__getitem__)]
-    next_state = State(
-        inputs=previous.inputs,
-        topics=tuple((t.slug, t.name) for t in config.topics),
-        retired=_retired(previous, config, now),
-        entries=tuple(sorted_entries(entries)),
-    )
-    return items, warnings, next_state
+    return tagged
+
+
+def _split(
+    documents: Sequence[tuple[str, bytes]],
+) -> tuple[list[Block], list[Diagnostic], list[Diagnostic]]:
+    """Every document's blocks, warnings and errors, in document order."""
+    blocks: list[Block] = []
+    warnings: list[Diagnostic] = []
+    errors: list[Diagnostic] = []
+    for name, data in documents:
+        try:
+            found_blocks, found, failed = split_source(data, name)
+        except SourceError as e:
+            errors.extend(e.diagnostics)
+            continue
+        blocks += found_blocks
+        del found_blocks  # blocks are let go one by one once read
+        warnings += found
+        errors += failed
+    return blocks, warnings, errors
 
 
 def _stubs(
@@ -280,7 +305,6 @@ def _stub(block: Block, entry: Entry, digest: str, base_url: str) -> Item:
         anchor=anchor,
         title="",
         paragraphs=(),
-        summary="",
         day=block.day,
         published=entry.published,
         updated=entry.updated if entry.updated > entry.published else None,
@@ -314,7 +338,9 @@ def compile_site(
     salt: str = "",
     reuse: Mapping[str, OutputRecord] | None = None,
     progress: Callable[[int, int], None] | None = None,
-    emit: Callable[[str, bytes, OutputRecord | None], None] | None = None,
+    emit: Callable[[str, bytes | Iterator[bytes], OutputRecord | None], None]
+    | None = None,
+    release: bool = False,
 ) -> BuildResult:
     """Turn documents into every output file, as bytes by relative path. Pure.
 
@@ -333,8 +359,14 @@ def compile_site(
             is missing from ``outputs`` (listed in ``kept``).
         progress: called with (outputs done, outputs in all) while rendering.
         emit: called with (path, bytes, previous record or None) for each
-            rendered file once it passed validation, the state file last;
-            then ``outputs`` stays empty. Default: collect into ``outputs``.
+            rendered file once it passed validation, then with the state
+            file, its bytes in pieces (``state.state_chunks``), so a large
+            state is never held whole; ``outputs`` then stays empty.
+            Default: collect into ``outputs``.
+        release: empty ``documents`` (a list) once they are cut into items,
+            so that the bytes of a document go as soon as its items are read,
+            instead of staying for the whole build (the shell's build does;
+            a document stays while a stub of an unchanged day needs it).
 
     Raises:
         ConfigError: the config has no ``base_url`` to make absolute URLs with.
@@ -350,9 +382,9 @@ def compile_site(
             )
         raise ConfigError(f"{config.path}: feed.base_url is required to build feeds")
     reuse = reuse or {}
-    items, warnings, next_state = _compile(documents, config, state, now, salt)
+    names = ", ".join(name for name, _ in documents) or "no documents"
+    items, warnings, next_state = _compile(documents, config, state, now, salt, release)
     if not items:
-        names = ", ".join(name for name, _ in documents) or "no documents"
         raise SourceError(
             [
                 Diagnostic(
@@ -365,7 +397,11 @@ def compile_site(
         )
     plan = plan_feeds(items, config, next_state.retired)
     outputs: dict[str, bytes] = {}
-    emit = emit or (lambda path, data, previous: outputs.__setitem__(path, data))
+
+    def collect(path: str, data: bytes | Iterator[bytes], _: object) -> None:
+        outputs[path] = data if isinstance(data, bytes) else b"".join(data)
+
+    emit = emit or collect
     records: list[OutputRecord] = []
     kept: list[str] = []
     jobs = _jobs(plan, config, items, ItemLoader(config))
@@ -401,7 +437,7 @@ def compile_site(
         retired=next_state.retired,
         entries=next_state.entries,
     )
-    emit(STATE, dump_state(next_state), None)
+    emit(STATE, state_chunks(next_state), None)
     return BuildResult(
         items=tuple(items),
         warnings=tuple(warnings),

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import io
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -118,6 +117,12 @@ def _line(record: dict[str, Any]) -> str:
 
 def dump_state(state: State) -> bytes:
     """Serialise a state; records come out in their documented order."""
+    return b"".join(state_chunks(state))
+
+
+def state_chunks(state: State) -> Iterator[bytes]:
+    """``dump_state`` in pieces of a few thousand lines: a large state is
+    written without ever being held whole (100,000 items: about 50 MB)."""
     lines = [_line({"format": FORMAT, "inputs": state.inputs})]
     lines += [
         _line({"output": o.path, "size": o.size, "sha256": o.sha256, "key": o.key})
@@ -128,13 +133,11 @@ def dump_state(state: State) -> bytes:
         _line({"retired": r.slug, "name": r.name, "since": _stamp(r.since)})
         for r in sorted(state.retired, key=lambda r: r.slug)
     ]
-    out = io.BytesIO()  # a large state is encoded a few thousand lines at a time
-    out.write(("\n".join(lines) + "\n").encode("utf-8"))
+    yield ("\n".join(lines) + "\n").encode("utf-8")
     entries = sorted_entries(state.entries)
     for start in range(0, len(entries), 4096):
         chunk = map(_entry_line, entries[start : start + 4096])
-        out.write(("\n".join(chunk) + "\n").encode("utf-8"))
-    return out.getvalue()
+        yield ("\n".join(chunk) + "\n").encode("utf-8")
 
 
 def _entry_line(e: Entry) -> str:
@@ -172,8 +175,8 @@ def read_inputs(first_line: bytes, name: str) -> str:
     return _header(_record(first_line, name, 1), name)
 
 
-def load_state(data: bytes, name: str) -> State:
-    """Parse a state file.
+def load_state(data: bytes | Iterable[bytes], name: str) -> State:
+    """Parse a state file: its bytes, or the file opened in binary mode.
 
     Raises:
         StateError: naming ``name`` and the line that is not valid.
@@ -220,17 +223,29 @@ def load_state(data: bytes, name: str) -> State:
     )
 
 
-def _records(data: bytes, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _lines(data: bytes | Iterable[bytes]) -> Iterator[bytes]:
+    """The lines of a state file, without their "\\n", one at a time: from
+    its bytes, or from the file itself (its lines as a binary file gives them),
+    so that a large state is never held whole."""
+    if isinstance(data, bytes):
+        start = 0
+        while start < len(data):
+            end = data.find(b"\n", start)
+            end = len(data) if end < 0 else end
+            yield data[start:end]
+            start = end + 1
+        return
+    for line in data:
+        yield line[:-1] if line.endswith(b"\n") else line
+
+
+def _records(
+    data: bytes | Iterable[bytes], name: str
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """The records of a state file with their line numbers, blank lines skipped,
     one at a time: a large state is never held as lines or objects at once."""
     decode = json.JSONDecoder().decode
-    start, number = 0, 0
-    while start < len(data):
-        end = data.find(b"\n", start)
-        end = len(data) if end < 0 else end
-        number += 1
-        raw = data[start:end]
-        start = end + 1
+    for number, raw in enumerate(_lines(data), start=1):
         if not raw.strip():
             continue
         try:

@@ -133,6 +133,11 @@ class Tagger:
         self._by_name = {t.name.casefold(): t for t in topics} | {
             t.slug: t for t in topics
         }
+        # topic indexes -> (slugs, categories): at most one pair per set of
+        # topics an item has, so a large build holds a few, not one per item
+        self._shared: dict[
+            tuple[int, ...], tuple[tuple[str, ...], tuple[Category, ...]]
+        ] = {}
 
     def tag(self, item: Item, warnings: list[Diagnostic]) -> Item:
         """The item with its topics (in config order) and categories; appends a
@@ -155,17 +160,21 @@ class Tagger:
                     " kept as a category",
                 )
             )
-        chosen = [
+        chosen = tuple(
             index
             for index, topic in enumerate(topics)
             if index in matched or topic.slug in explicit
-        ]
-        return evolve(
-            item,
-            topics=tuple(topics[i].slug for i in chosen),
-            categories=tuple(self._categories[i] for i in chosen)
-            + tuple(Category(term=tag, label=tag) for tag in unknown),
         )
+        shared = self._shared.get(chosen)
+        if shared is None:  # items with the same topics share their tuples
+            shared = self._shared[chosen] = (
+                tuple(topics[i].slug for i in chosen),
+                tuple(self._categories[i] for i in chosen),
+            )
+        slugs, categories = shared
+        if unknown:
+            categories += tuple(Category(term=tag, label=tag) for tag in unknown)
+        return evolve(item, topics=slugs, categories=categories)
 
 
 def tag_items(

@@ -138,12 +138,18 @@ def first_sentence(text: str) -> str:
 
 def cut(text: str, limit: int) -> str:
     """Cut ``text`` at a word boundary to at most ``limit`` characters with "…"."""
+    point = cut_point(text, limit)
+    return text if point is None else text[:point] + "…"
+
+
+def cut_point(text: str, limit: int) -> int | None:
+    """Where ``cut`` cuts ``text`` before its "…"; None: ``text`` fits."""
     if len(text) <= limit:
-        return text
+        return None
     head = text[: limit - 1]
     if not text[limit - 1].isspace() and " " in head:
         head = head.rsplit(" ", 1)[0]
-    return head.rstrip(" ,;:–—-") + "…"
+    return len(head.rstrip(" ,;:–—-"))
 
 
 def title_from(text: str, limit: int) -> str:

@@ -287,7 +287,6 @@ def items(draw: st.DrawFn) -> list[Item]:
                 anchor=f"item-{n}",
                 title=draw(TEXT),
                 paragraphs=paragraphs,
-                summary=paragraphs[0] if paragraphs else "",
                 day=published.date(),
                 published=published,
                 updated=None if edited is None else published + edited,

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import struct
 import zlib
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -14,11 +15,15 @@ from hypothesis import strategies as st
 
 from feedpub.config import Config
 from feedpub.errors import StateError
-from feedpub.identity import LIKENESS, likeness, sketch
+from feedpub.identity import LIKENESS, likeness, reconcile, sketch
 from feedpub.model import Item, Topic
+from feedpub.normalise import normalise_items
+from feedpub.parse import parse_document
 from feedpub.plan import STATE
+from feedpub.publish import read_state
 from feedpub.site import BuildResult, compile_site
 from feedpub.state import Entry, State, dump_state, load_state
+from feedpub.tagging import tag_items
 from tests.conftest import ROOT
 
 SEED = (ROOT / "seeds" / "demografiewerkstatt-kommunen.txt").read_text()
@@ -334,6 +339,24 @@ def test_a_state_file_with_a_byte_order_mark_still_loads(config: Config) -> None
         load_state(data.replace(b"\n", b"\n[1,\n", 1), STATE)
 
 
+def test_a_state_file_reads_the_same_line_by_line(
+    config: Config, tmp_path: Path
+) -> None:
+    # publish.read_state gives load_state the open file, not its bytes.
+    data = build(SEED, config, None, FIRST).outputs[STATE]
+    for variant in (
+        data,
+        b"\xef\xbb\xbf" + data,
+        data.replace(b"\n", b"\n\n", 3),  # blank lines
+        data.rstrip(b"\n"),  # no line end at the end
+    ):
+        (tmp_path / STATE).write_bytes(variant)
+        assert read_state(tmp_path, STATE) == load_state(variant, STATE)
+    (tmp_path / STATE).write_bytes(data.replace(b"\n", b"\n\n[1,\n", 2))
+    with pytest.raises(StateError, match=r"feedpub-state.jsonl:3: expected a JSON"):
+        read_state(tmp_path, STATE)
+
+
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 _MOMENT = st.datetimes(  # naive bounds, as hypothesis wants them; made UTC below
     min_value=dt.datetime(1900, 1, 1),  # noqa: DTZ001
@@ -384,7 +407,6 @@ def test_sketch_is_its_definition(title: str, paragraphs: list[str]) -> None:
         anchor="x",
         title=title,
         paragraphs=tuple(paragraphs),
-        summary="",
         day=dt.date(2020, 1, 1),
         published=FIRST,
     )
@@ -398,8 +420,22 @@ def test_two_words_with_one_crc_both_count_in_a_sketch() -> None:
         anchor="x",
         title="zutdocbjiv xvmxlgbdlh",
         paragraphs=(),
-        summary="",
         day=dt.date(2020, 1, 1),
         published=FIRST,
     )
     assert sketch(item) == _sketch_by_definition(item) == bytes.fromhex("1130c9aa") * 2
+
+
+def test_matching_in_place_gives_what_matching_a_copy_gives(config: Config) -> None:
+    first = build(SEED, config, None, FIRST)
+    edited = "17.09.20\n\nEine neue Meldung ganz oben.\n\n" + SEED.replace(
+        "Manchmal liegt das Gute so nah.", "Manchmal liegt das Gute ganz nah."
+    )
+    raw, _ = parse_document(edited, "news.txt")
+    items, _ = tag_items(normalise_items(raw, config)[0], config.topics)
+    copy, before = list(items), tuple(items)
+    given = reconcile(items, first.state.entries, LATER)
+    in_place = reconcile(copy, first.state.entries, LATER, in_place=True)
+    assert given == in_place
+    assert in_place[0] is copy  # the very list, its items replaced
+    assert tuple(items) == before != tuple(copy)  # without in_place: left alone

@@ -155,3 +155,27 @@ def test_a_config_made_in_code_is_salted_by_its_fields(project_config: Config) -
     assert build_salt(made) != build_salt(other)
     assert build_salt(made) == build_salt(dataclasses.replace(made))
     assert build_salt(project_config) != build_salt(made)
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_letting_the_documents_go_once_read_changes_nothing(
+    project_config: Config, edit: str
+) -> None:
+    base = SAME_DAY + "\n" + SEED
+    first = build(base, project_config, None)
+    changed = EDITS[edit](base).encode()
+    kept = build(changed.decode(), project_config, first.state)
+    documents = [("news.txt", changed)]
+    released = compile_site(
+        documents, project_config, state=first.state, now=LATER, salt=SALT, release=True
+    )
+    assert documents == []  # emptied once cut into blocks
+    assert released.outputs == kept.outputs
+    assert released.items == kept.items
+    stubs = [i for i in released.items if i.pending is not None]
+    loader = ItemLoader(project_config)  # a stub's block still holds its document
+    assert [loader.item(i).paragraphs for i in stubs] == [
+        ItemLoader(project_config).item(i).paragraphs
+        for i in kept.items
+        if i.pending is not None
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,35 @@ def test_a_signal_just_after_a_temporary_is_made_leaves_nothing_behind(
         stage_one(out)
     monkeypatch.undo()
     assert [p for p in out.rglob("*") if p.is_file()] == []
+
+
+def test_a_file_given_in_pieces_is_written_whole_and_compared_once_written(
+    tmp_path: Path,
+) -> None:
+    def pieces(*parts: bytes) -> Iterator[bytes]:
+        yield from parts
+
+    out = tmp_path / "out"
+    with Publication(out) as publication:
+        assert publication.stage("state.jsonl", pieces(b"one\n", b"two\n"))
+        publication.commit()
+    assert (out / "state.jsonl").read_bytes() == b"one\ntwo\n"
+
+    # The same bytes in other pieces: nothing staged, the file left alone.
+    before = (out / "state.jsonl").stat()
+    with Publication(out) as publication:
+        assert not publication.stage("state.jsonl", pieces(b"one\ntw", b"o\n"))
+        assert publication.commit().unchanged == ("state.jsonl",)
+    after = (out / "state.jsonl").stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert sorted(p.name for p in out.iterdir()) == ["state.jsonl"]
+
+    # Other bytes replace it; a stopped publication leaves no temporary.
+    with Publication(out) as publication:
+        assert publication.stage("state.jsonl", pieces(b"three\n"))
+        publication.commit()
+    assert (out / "state.jsonl").read_bytes() == b"three\n"
+    with Publication(out) as publication:
+        publication.stage("state.jsonl", pieces(b"four\n"))
+    assert (out / "state.jsonl").read_bytes() == b"three\n"
+    assert sorted(p.name for p in out.iterdir()) == ["state.jsonl"]

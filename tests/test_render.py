@@ -27,7 +27,6 @@ def _spec(entries: list[tuple[str, list[str]]]) -> FeedSpec:
             anchor=f"item-{n}",
             title=title,
             paragraphs=tuple(paragraphs),
-            summary=paragraphs[0] if paragraphs else "",
             day=START.date(),
             published=START - dt.timedelta(minutes=n),
             link=f"https://example.org/a.html#item-{n}",

@@ -50,7 +50,6 @@ def _item(text: str, tags: tuple[str, ...] = ()) -> Item:
         anchor="a",
         title=text,
         paragraphs=(text,),
-        summary=text,
         day=NOON.date(),
         published=NOON,
         link="https://x/",

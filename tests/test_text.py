@@ -12,6 +12,7 @@ from feedpub.text import (
     SLUG_PATTERN,
     collapse_space,
     cut,
+    cut_point,
     first_sentence,
     slugify,
     strip_illegal,
@@ -275,6 +276,14 @@ def test_cut_never_exceeds_limit(text: str, limit: int) -> None:
         assert result == text
     else:
         assert result.endswith("…")
+
+
+@settings(database=None)
+@given(text=st.text(), limit=st.integers(min_value=20, max_value=200))
+def test_cut_point_is_where_cut_cuts(text: str, limit: int) -> None:
+    # Items keep their summary as this number (model.Item.summary_cut).
+    point = cut_point(text, limit)
+    assert cut(text, limit) == (text if point is None else text[:point] + "…")
 
 
 # --- strip_illegal -----------------------------------------------------------
