@@ -8,6 +8,8 @@ stage below and the wall-clock time of the whole run go to standard error.
 Stages nest: ``compile_site`` holds the others but ``read_state``,
 ``files_in_place`` and ``Publication.commit``, which the shell runs around
 it. A stage's time counts every call, the number of calls is shown beside it.
+The state file is written in pieces as it is serialised, so its writing
+counts under ``Publication.stage``.
 The core is imported before the build starts, so "the whole run" of a build
 that finds nothing changed includes imports that such a build skips.
 
@@ -45,7 +47,6 @@ STAGES = (
     ("feedpub.site", "_check_archive"),
     ("feedpub.site", "render_page"),
     ("feedpub.site", "validate_outputs"),
-    ("feedpub.site", "state_chunks"),
     ("feedpub.publish", "Publication.stage"),
     ("feedpub.publish", "Publication.commit"),
 )

@@ -157,7 +157,8 @@ class Item:
     # The summary is the first paragraph cut to its first ``summary_cut``
     # characters and "…" (``text.cut_point``); None: the whole paragraph.
     # Kept as a number: a large build holds every item, and a summary string
-    # beside its paragraph would add a third to the text it holds.
+    # beside its paragraph would add a third to the text it holds. Whatever
+    # changes ``paragraphs`` must set it again (normalise.normalise_item does).
     summary_cut: int | None = None
 
     def __post_init__(self) -> None:

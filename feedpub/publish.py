@@ -98,12 +98,13 @@ class Publication:
     """Publishes a build's files all together, or not at all.
 
     ``stage()`` writes one file in full to a temporary file beside its target,
-    unless the target already has those bytes. Nothing a reader sees changes
-    until ``commit()`` has synced them all to disk and renames every staged
-    file over its
-    target (each rename is atomic: a reader sees the old or the new file, never
-    a part), the ``last`` one (the state file) after the others are in place
-    and their folders synced. Leaving the ``with`` block without ``commit()``
+    unless the target already has those bytes (a file given in pieces is
+    written first, then compared, and its temporary dropped when equal).
+    Nothing a reader sees changes until ``commit()`` has synced them all to
+    disk and renames every staged file over its target (each rename is
+    atomic: a reader sees the old or the new file, never a part), the
+    ``last`` one (the state file) after the others are in place and their
+    folders synced. Leaving the ``with`` block without ``commit()``
     (a full disk, a read-only folder, a failed check, a signal) removes the
     temporaries, so no published file has changed.
     """
@@ -147,9 +148,15 @@ class Publication:
             digest = _stage(path, data, self._mode, self._root, self._staged, name)
             if same_as is None:
                 same_as = _file_sha256(path)
-            if digest == same_as:
-                temp, _ = self._staged.pop()
-                Path(temp).unlink(missing_ok=True)
+            if digest == same_as:  # written for nothing: drop the temporary
+                temp, _ = self._staged[-1]
+                try:
+                    Path(temp).unlink(missing_ok=True)
+                except OSError as e:
+                    raise PublishError(
+                        f"{temp}: cannot remove: {e.strerror or e}"
+                    ) from e
+                self._staged.pop()  # listed until gone: a signal leaves nothing
                 self.unchanged.append(name)
                 return False
             self.written.append(name)

@@ -294,11 +294,11 @@ def _stubs(
         if len({id(e) for e in chosen}) < len(indexes):
             continue  # a block is new or edited, or two blocks are the same
         for index, entry in zip(indexes, chosen, strict=True):
-            stubs[index] = _stub(blocks[index], entry, digests[index], base_url)
+            stubs[index] = _stub(blocks[index], entry, base_url)
     return stubs
 
 
-def _stub(block: Block, entry: Entry, digest: str, base_url: str) -> Item:
+def _stub(block: Block, entry: Entry, base_url: str) -> Item:
     anchor = item_anchor(block.day, item_number(entry.id))
     return Item(
         id=entry.id,
@@ -313,7 +313,7 @@ def _stub(block: Block, entry: Entry, digest: str, base_url: str) -> Item:
         source=block.source,
         line=block.line,
         fingerprint=entry.fingerprint,
-        block=digest,
+        block=entry.block,  # the block's digest (see _stubs), already held
         pending=block,
     )
 
@@ -342,7 +342,9 @@ def compile_site(
     | None = None,
     release: bool = False,
 ) -> BuildResult:
-    """Turn documents into every output file, as bytes by relative path. Pure.
+    """Turn documents into every output file, as bytes by relative path.
+
+    Pure, but for ``release``, which empties the list of documents it is given.
 
     Args:
         documents: ``(name, bytes)`` in build order.
@@ -363,7 +365,8 @@ def compile_site(
             file, its bytes in pieces (``state.state_chunks``), so a large
             state is never held whole; ``outputs`` then stays empty.
             Default: collect into ``outputs``.
-        release: empty ``documents`` (a list) once they are cut into items,
+        release: empty ``documents`` once they are cut into items (only a
+            list is emptied; other sequences are left as they are),
             so that the bytes of a document go as soon as its items are read,
             instead of staying for the whole build (the shell's build does;
             a document stays while a stub of an unchanged day needs it).

@@ -29,7 +29,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from feedpub.errors import StateError
 
@@ -175,8 +175,9 @@ def read_inputs(first_line: bytes, name: str) -> str:
     return _header(_record(first_line, name, 1), name)
 
 
-def load_state(data: bytes | Iterable[bytes], name: str) -> State:
-    """Parse a state file: its bytes, or the file opened in binary mode.
+def load_state(data: bytes | BinaryIO, name: str) -> State:
+    """Parse a state file: its bytes, or the file opened in binary mode (read
+    line by line).
 
     Raises:
         StateError: naming ``name`` and the line that is not valid.
@@ -223,7 +224,7 @@ def load_state(data: bytes | Iterable[bytes], name: str) -> State:
     )
 
 
-def _lines(data: bytes | Iterable[bytes]) -> Iterator[bytes]:
+def _lines(data: bytes | BinaryIO) -> Iterator[bytes]:
     """The lines of a state file, without their "\\n", one at a time: from
     its bytes, or from the file itself (its lines as a binary file gives them),
     so that a large state is never held whole."""
@@ -239,9 +240,7 @@ def _lines(data: bytes | Iterable[bytes]) -> Iterator[bytes]:
         yield line[:-1] if line.endswith(b"\n") else line
 
 
-def _records(
-    data: bytes | Iterable[bytes], name: str
-) -> Iterator[tuple[int, dict[str, Any]]]:
+def _records(data: bytes | BinaryIO, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """The records of a state file with their line numbers, blank lines skipped,
     one at a time: a large state is never held as lines or objects at once."""
     decode = json.JSONDecoder().decode
@@ -303,7 +302,10 @@ def _entry(record: dict[str, Any]) -> Entry:
     entry_id = str(record["id"])
     day = _day(record["day"])
     published = _moment(record["published"])
-    updated = _moment(record["updated"])
+    if record["updated"] == record["published"]:
+        updated = published  # most records: one object for both
+    else:
+        updated = _moment(record["updated"])
     if updated < published:
         raise ValueError("updated is before published")
     fingerprint = str(record["fingerprint"])

@@ -265,6 +265,8 @@ def test_cut(text: str, limit: int, expected: str) -> None:
     result = cut(text, limit)
     assert result == expected
     assert len(result) <= limit
+    point = cut_point(text, limit)
+    assert (text if point is None else text[:point] + "…") == expected
 
 
 @settings(database=None)
@@ -280,10 +282,18 @@ def test_cut_never_exceeds_limit(text: str, limit: int) -> None:
 
 @settings(database=None)
 @given(text=st.text(), limit=st.integers(min_value=20, max_value=200))
-def test_cut_point_is_where_cut_cuts(text: str, limit: int) -> None:
+def test_cut_point_leaves_room_for_the_ellipsis_and_no_trailing_mark(
+    text: str, limit: int
+) -> None:
     # Items keep their summary as this number (model.Item.summary_cut).
     point = cut_point(text, limit)
-    assert cut(text, limit) == (text if point is None else text[:point] + "…")
+    if len(text) <= limit:
+        assert point is None
+        return
+    assert point is not None
+    assert 0 <= point <= limit - 1
+    head = text[:point]
+    assert head == head.rstrip(" ,;:–—-")
 
 
 # --- strip_illegal -----------------------------------------------------------
