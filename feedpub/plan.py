@@ -114,6 +114,11 @@ def plan_archives(
     """
     oldest_first = chosen[::-1]
     count = len(oldest_first) // size
+    # Each page's items and date, shared by its RSS and Atom documents.
+    chunks = []
+    for number in range(1, count + 1):
+        items = tuple(oldest_first[(number - 1) * size : number * size][::-1])
+        chunks.append((items, max(i.modified for i in items)))
     pages: list[ArchivePage] = []
     for kind in KINDS:
         current = feed.rss_url if kind == "rss" else feed.atom_url
@@ -123,8 +128,7 @@ def plan_archives(
                 return ""
             return f"{base_url}{archive_path(prefix, kind, number)}"
 
-        for number in range(1, count + 1):
-            items = oldest_first[(number - 1) * size : number * size][::-1]
+        for number, (items, updated) in enumerate(chunks, start=1):
             spec = ArchiveSpec(
                 kind=kind,
                 number=number,
@@ -139,8 +143,8 @@ def plan_archives(
                 current_url=current,
                 prev_url=url(number - 1),
                 next_url=url(number + 1),
-                updated=max(i.modified for i in items),
-                items=tuple(items),
+                updated=updated,
+                items=items,
             )
             pages.append(
                 ArchivePage(path=archive_path(prefix, kind, number), spec=spec)
