@@ -407,11 +407,18 @@ def compile_site(
     emit = emit or collect
     records: list[OutputRecord] = []
     kept: list[str] = []
+    # Each job holds what its output needs and is let go once done, so the
+    # plan of a large build's archive documents, and their fragments, go with
+    # the archive jobs, before the yearly pages are rendered.
     jobs = _jobs(plan, config, items, ItemLoader(config))
+    del plan
+    total = len(jobs)
+    jobs.reverse()
     item_keys: dict[int, bytes] = {}  # keys.item_key, shared by all outputs
-    for done, job in enumerate(jobs, start=1):
+    while jobs:
+        job = jobs.pop()
         if progress is not None:
-            progress(done, len(jobs))
+            progress(total - len(jobs), total)
         key = spec_key(job.spec, salt, item_keys)
         previous = reuse.get(job.path)
         if previous is not None and previous.key == key:

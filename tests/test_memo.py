@@ -179,3 +179,14 @@ def test_letting_the_documents_go_once_read_changes_nothing(
         for i in kept.items
         if i.pending is not None
     ]
+
+
+def test_progress_counts_every_output_once_in_order(project_config: Config) -> None:
+    calls: list[tuple[int, int]] = []
+    result = compile_site(
+        [("news.txt", SEED.encode())],
+        project_config,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    total = len(result.outputs) - 1  # the state file is not an output of the plan
+    assert calls == [(done, total) for done in range(1, total + 1)]
