@@ -145,10 +145,13 @@ class Publication:
         """
         path = output_path(self._out_dir, name)
         if not isinstance(data, bytes):
-            digest = _stage(path, data, self._mode, self._root, self._staged, name)
+            digest = hashlib.sha256()
+            _stage(
+                path, _hashed(data, digest), self._mode, self._root, self._staged, name
+            )
             if same_as is None:
                 same_as = _file_sha256(path)
-            if digest == same_as:  # written for nothing: drop the temporary
+            if digest.hexdigest() == same_as:  # written for nothing: drop it
                 temp, _ = self._staged[-1]
                 try:
                     Path(temp).unlink(missing_ok=True)
@@ -229,6 +232,13 @@ def _inside(path: Path, root: Path) -> None:
         )
 
 
+def _hashed(pieces: Iterable[bytes], digest: hashlib._Hash) -> Iterator[bytes]:
+    """The pieces as they come, each added to ``digest`` on the way."""
+    for piece in pieces:
+        digest.update(piece)
+        yield piece
+
+
 def _file_sha256(path: Path) -> str | None:
     """The sha256 of a published file; None when there is none to read."""
     try:
@@ -245,10 +255,9 @@ def _stage(
     root: Path,
     staged: list[tuple[str, str]],
     name: str,
-) -> str:
+) -> None:
     """Write ``data`` (bytes, or bytes in pieces) to a new temporary file
-    beside ``path``; return the sha256 of the pieces (of no bytes for bytes:
-    their digest is known or not needed).
+    beside ``path``.
 
     The temporary is listed in ``staged`` (with the output ``name``) before it
     is created, so wherever a signal stops this, the publication's exit
@@ -268,18 +277,14 @@ def _stage(
                 break
             except FileExistsError:
                 staged.pop()  # another file's name: leave that file alone
-        digest = hashlib.sha256()
         with os.fdopen(fd, "wb") as handle:
             if isinstance(data, bytes):
                 handle.write(data)
             else:
-                for piece in data:
-                    digest.update(piece)
-                    handle.write(piece)
+                handle.writelines(data)
         os.chmod(temp, mode)
     except OSError as e:
         raise PublishError(f"{path}: cannot write: {e.strerror or e}") from e
-    return digest.hexdigest()
 
 
 def _sync_staged(root: Path, temporaries: list[str]) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import io
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -225,18 +226,9 @@ def load_state(data: bytes | BinaryIO, name: str) -> State:
 
 
 def _lines(data: bytes | BinaryIO) -> Iterator[bytes]:
-    """The lines of a state file, without their "\\n", one at a time: from
-    its bytes, or from the file itself (its lines as a binary file gives them),
-    so that a large state is never held whole."""
-    if isinstance(data, bytes):
-        start = 0
-        while start < len(data):
-            end = data.find(b"\n", start)
-            end = len(data) if end < 0 else end
-            yield data[start:end]
-            start = end + 1
-        return
-    for line in data:
+    """The lines of a state file, without their "\\n", one at a time, from
+    its bytes or from the file itself: a large state is never held whole."""
+    for line in io.BytesIO(data) if isinstance(data, bytes) else data:
         yield line[:-1] if line.endswith(b"\n") else line
 
 

@@ -68,13 +68,17 @@ EDITS = {
 }
 
 
+def edited(config: Config, edit: str) -> tuple[BuildResult, str]:
+    """A first build of the seed (with same-day items), and the text after ``edit``."""
+    base = SAME_DAY + "\n" + SEED
+    return build(base, config, None), EDITS[edit](base)
+
+
 @pytest.mark.parametrize("edit", EDITS)
 def test_a_build_from_stubs_publishes_what_a_full_build_publishes(
     project_config: Config, edit: str
 ) -> None:
-    base = SAME_DAY + "\n" + SEED
-    first = build(base, project_config, None)
-    changed = EDITS[edit](base)
+    first, changed = edited(project_config, edit)
     memo = build(changed, project_config, first.state)
     full = build(changed, project_config, first.state, salt="")
     assert memo.outputs.keys() == full.outputs.keys()
@@ -161,11 +165,9 @@ def test_a_config_made_in_code_is_salted_by_its_fields(project_config: Config) -
 def test_letting_the_documents_go_once_read_changes_nothing(
     project_config: Config, edit: str
 ) -> None:
-    base = SAME_DAY + "\n" + SEED
-    first = build(base, project_config, None)
-    changed = EDITS[edit](base).encode()
-    kept = build(changed.decode(), project_config, first.state)
-    documents = [("news.txt", changed)]
+    first, changed = edited(project_config, edit)
+    kept = build(changed, project_config, first.state)
+    documents = [("news.txt", changed.encode())]
     released = compile_site(
         documents, project_config, state=first.state, now=LATER, salt=SALT, release=True
     )
