@@ -80,7 +80,9 @@ def sketch(item: Item) -> bytes:
     return struct.pack(f">{len(hashes)}I", *(h for h, _ in hashes))
 
 
-@functools.lru_cache(maxsize=1 << 16)
+# The tokens met most often: a real archive's vocabulary has no bound, and a
+# token's entry takes a few hundred bytes.
+@functools.lru_cache(maxsize=1 << 13)
 def _token_words(token: str) -> tuple[tuple[int, str], ...]:
     """(CRC-32, word) of each word in one token, for ``sketch``."""
     return tuple(

@@ -134,8 +134,11 @@ class Item:
 
     id: str
     anchor: str
-    title: str
     paragraphs: tuple[str, ...]
+    # The title, unless it is the start of the first paragraph: the @title:,
+    # the day of an item without text, or what the maker of the item gave.
+    # "" when ``title_end`` is set.
+    given_title: str = ""
     day: dt.date
     published: dt.datetime
     updated: dt.datetime | None = None  # last content change; None: as published
@@ -160,6 +163,13 @@ class Item:
     # beside its paragraph would add a third to the text it holds. Whatever
     # changes ``paragraphs`` must set it again (normalise.normalise_item does).
     summary_cut: int | None = None
+    # A title derived from the text is the first ``title_end`` characters of
+    # the first paragraph, and "…" when ``title_cut`` (``text.title_span``);
+    # 0: the title is ``given_title``. Kept as numbers like ``summary_cut``:
+    # most derived titles are cut, and the "…" alone makes Python store one
+    # at two bytes a character.
+    title_end: int = 0
+    title_cut: bool = False
 
     def __post_init__(self) -> None:
         offset = self.published.utcoffset()
@@ -167,6 +177,14 @@ class Item:
             raise ValueError(f"published of {self.id!r} must be aware UTC")
         if self.updated is not None and self.updated < self.published:
             raise ValueError(f"updated of {self.id!r} is before its publication")
+
+    @property
+    def title(self) -> str:
+        """The title: ``given_title``, or derived from the text (``title_end``)."""
+        if not self.title_end:
+            return self.given_title
+        head = self.paragraphs[0][: self.title_end]
+        return head + "…" if self.title_cut else head
 
     @property
     def summary(self) -> str:

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from feedpub.config import Config
 from feedpub.errors import SourceError
 from feedpub.model import Diagnostic, Item, RawItem, SourceLine
-from feedpub.text import collapse_space, cut_point, strip_illegal, title_from, to_uri
+from feedpub.text import collapse_space, cut_point, strip_illegal, title_span, to_uri
 
 UTC = dt.UTC
 _NOON = dt.time(12)
@@ -148,9 +148,12 @@ def normalise_item(
             )
         link = uri or ""
     title = values.get("title") or ""
+    title_end, title_cut = 0, False
     if not title and paragraphs:
-        title = title_from(paragraphs[0], config.title_length)
-    if not title:
+        title_end, title_cut = title_span(paragraphs[0], config.title_length)
+        if not title_end:  # nothing before the cut: "…" on its own
+            title = "…" if title_cut else ""
+    if not title and not title_end:
         title = raw.day.strftime("%d.%m.%Y")
     tags: list[str] = []  # first spelling wins, repeats in any case dropped
     for part in values.get("tags", "").split(","):
@@ -165,7 +168,7 @@ def normalise_item(
     return Item(
         id=f"tag:{config.id_authority},{raw.day.isoformat()}:{number}",
         anchor=anchor,
-        title=title,
+        given_title=title,
         paragraphs=paragraphs,
         day=raw.day,
         published=item_time(raw.day, rank, count, config.timezone),
@@ -179,4 +182,6 @@ def normalise_item(
         summary_cut=cut_point(paragraphs[0], config.summary_length)
         if paragraphs
         else None,
+        title_end=title_end,
+        title_cut=title_cut,
     )

@@ -176,7 +176,7 @@ def retirement_notice(topic: Retired, config: Config) -> Item:
     return Item(
         id=f"tag:{config.id_authority},{since.isoformat()}:retired/{topic.slug}",
         anchor=f"retired-{topic.slug}",
-        title=title.format(name=topic.name),
+        given_title=title.format(name=topic.name),
         paragraphs=(text.format(name=topic.name, since=shown, main=main),),
         day=since,
         published=topic.since,

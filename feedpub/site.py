@@ -303,7 +303,6 @@ def _stub(block: Block, entry: Entry, base_url: str) -> Item:
     return Item(
         id=entry.id,
         anchor=anchor,
-        title="",
         paragraphs=(),
         day=block.day,
         published=entry.published,

@@ -38,6 +38,9 @@ def compile_rules(patterns: Sequence[str]) -> re.Pattern[str] | None:
 _Rule = tuple[int, re.Pattern[str] | None]  # (stem index, whole rule if 2+ words)
 
 
+_REMEMBERED = 1 << 15  # tokens a tagger remembers: a few MB at most
+
+
 class _Rules:
     """Every keyword and exclude rule of the topics, matched word by word.
 
@@ -57,6 +60,9 @@ class _Rules:
         for index, rules in enumerate(self._include):
             for stem, _ in rules:
                 self._topics_by_stem.setdefault(stem, set()).add(index)
+        # What tokens were found to carry, forgotten all at once when they
+        # pass ``_REMEMBERED``: a real archive's vocabulary has no bound, and
+        # the tokens met again and again are met again soon after.
         self._hits: dict[str, frozenset[int]] = {}  # token -> stems it carries
         self._plain: set[str] = set()  # tokens known to carry no stem
 
@@ -116,11 +122,18 @@ class _Rules:
             for index, (stem, anywhere) in enumerate(self._stems)
             if any((stem in w) if anywhere else w.startswith(stem) for w in words)
         )
+        if len(self._hits) + len(self._plain) >= _REMEMBERED:
+            self._hits.clear()
+            self._plain.clear()
         if hits:
             self._hits[token] = hits
         else:
             self._plain.add(token)
         return hits
+
+    def remembered(self) -> int:
+        """How many tokens are remembered now (at most ``_REMEMBERED``)."""
+        return len(self._hits) + len(self._plain)
 
 
 class Tagger:

@@ -154,11 +154,19 @@ def cut_point(text: str, limit: int) -> int | None:
 
 def title_from(text: str, limit: int) -> str:
     """Derive a title: the first sentence, without its full stop, cut to ``limit``."""
-    sentence = first_sentence(text)
+    end, more = title_span(text, limit)
+    return text[:end] + "…" if more else text[:end]
+
+
+def title_span(text: str, limit: int) -> tuple[int, bool]:
+    """The title ``title_from`` derives, as the length of the start of ``text``
+    it keeps and whether "…" follows (it was cut)."""
+    sentence = first_sentence(text)  # a start of text, as the rest below
     last = sentence.rsplit(maxsplit=1)[-1] if sentence.strip() else ""
     if last.endswith(".") and not last.endswith("..") and _ends_sentence(last, None):
         sentence = sentence[:-1]  # the full stop that ends it; "e.V." keeps its own
-    return cut(sentence, limit)
+    point = cut_point(sentence, limit)
+    return (len(sentence), False) if point is None else (point, True)
 
 
 _URI_SAFE = "/:@!$&'()*+,;=%~-._"

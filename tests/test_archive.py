@@ -285,7 +285,7 @@ def items(draw: st.DrawFn) -> list[Item]:
             Item(
                 id=f"tag:example.org,2020-03-29:{draw(TEXT)}{n}",
                 anchor=f"item-{n}",
-                title=draw(TEXT),
+                given_title=draw(TEXT),
                 paragraphs=paragraphs,
                 day=published.date(),
                 published=published,

@@ -405,7 +405,7 @@ def test_sketch_is_its_definition(title: str, paragraphs: list[str]) -> None:
     item = Item(
         id="x",
         anchor="x",
-        title=title,
+        given_title=title,
         paragraphs=tuple(paragraphs),
         day=dt.date(2020, 1, 1),
         published=FIRST,
@@ -418,7 +418,7 @@ def test_two_words_with_one_crc_both_count_in_a_sketch() -> None:
     item = Item(
         id="x",
         anchor="x",
-        title="zutdocbjiv xvmxlgbdlh",
+        given_title="zutdocbjiv xvmxlgbdlh",
         paragraphs=(),
         day=dt.date(2020, 1, 1),
         published=FIRST,

@@ -16,6 +16,7 @@ from feedpub.model import Diagnostic
 from feedpub.normalise import item_time, normalise_items
 from feedpub.parse import parse_document
 from feedpub.plan import item_link
+from feedpub.text import title_from
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CONFIG = Config(base_url="https://example.org/f/", id_authority="example.org")
@@ -139,6 +140,40 @@ def test_fields_byline_and_titles() -> None:
     )
     assert (third.title, third.paragraphs, third.summary) == ("30.01.2021", (), "")
     assert [str(w) for w in warnings] == ["doc.txt:15: warning: item has no text"]
+
+
+def test_a_derived_title_is_held_as_numbers() -> None:
+    # A large build holds every item: a title taken from the text is kept as
+    # where it ends in the first paragraph, not as a second string.
+    long = "Ein sehr langer erster Satz " + "mit vielen Wörtern " * 8 + "am Ende."
+    text = (
+        f"03.02.21\n\n{long} Zweiter Satz.\n\n"
+        "02.02.21\n\nKurz und gut. Noch ein Satz.\n\n"
+        "01.02.21\n@title: Gesetzt\n\nText.\n\n"
+        f"31.01.21\n\n{'-' * 200}\n"
+    )
+    cut, short, given, dashes = _normalise(text)[0]
+    limit = CONFIG.title_length
+    assert cut.title == title_from(long, limit)
+    assert cut.title.endswith("…")
+    assert (cut.given_title, cut.title_end, cut.title_cut) == (
+        "",
+        len(cut.title) - 1,
+        True,
+    )
+    assert (short.title, short.given_title, short.title_cut) == (
+        "Kurz und gut",
+        "",
+        False,
+    )
+    assert (given.title, given.given_title, given.title_end) == (
+        "Gesetzt",
+        "Gesetzt",
+        0,
+    )
+    # nothing of the text before a cut: the "…" is all the title has
+    assert (dashes.title, dashes.given_title) == ("…", "…")
+    assert title_from("-" * 200, limit) == "…"
 
 
 def test_bad_link_is_an_error_at_its_line() -> None:

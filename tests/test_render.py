@@ -25,7 +25,7 @@ def _spec(entries: list[tuple[str, list[str]]]) -> FeedSpec:
         Item(
             id=f"tag:example.org,2020-01-01:{n}",
             anchor=f"item-{n}",
-            title=title,
+            given_title=title,
             paragraphs=tuple(paragraphs),
             day=START.date(),
             published=START - dt.timedelta(minutes=n),

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
+from feedpub import tagging
 from feedpub.model import Item, Topic
-from feedpub.tagging import compile_rules, tag_items
+from feedpub.tagging import Tagger, compile_rules, tag_items
 
 NOON = dt.datetime(2020, 1, 1, 12, tzinfo=dt.UTC)
 
@@ -48,7 +49,7 @@ def _item(text: str, tags: tuple[str, ...] = ()) -> Item:
     return Item(
         id="tag:x,2020-01-01:1",
         anchor="a",
-        title=text,
+        given_title=text,
         paragraphs=(text,),
         day=NOON.date(),
         published=NOON,
@@ -92,3 +93,19 @@ def test_topics_in_config_order_with_exclusions_and_explicit_tags() -> None:
         "doc.txt:3: warning: tag 'Unbekannt' names no topic"
         " (topics: Kommunen, Förderung, Leer); kept as a category"
     ]
+
+
+def test_a_tagger_remembers_a_bounded_number_of_tokens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A real archive's vocabulary has no bound: the tokens a tagger remembers
+    # are forgotten at a bound, and what it finds stays the same.
+    monkeypatch.setattr(tagging, "_REMEMBERED", 8)
+    tagger = Tagger(TOPICS)
+    for n in range(60):
+        text = f"Wort{n}" + f" Kommune{n}" * (n % 2) + f" gefördert{n}" * (n % 3 == 0)
+        text += " Auftakt" * (n % 5 == 0)
+        expected = ("kommunen",) * (n % 2 == 1 and n % 5 != 0)
+        expected += ("foerderung",) * (n % 3 == 0)
+        assert tagger.tag(_item(text), []).topics == expected, text
+        assert 0 < tagger._rules.remembered() <= 8
