@@ -38,7 +38,8 @@ def compile_rules(patterns: Sequence[str]) -> re.Pattern[str] | None:
 _Rule = tuple[int, re.Pattern[str] | None]  # (stem index, whole rule if 2+ words)
 
 
-_REMEMBERED = 1 << 15  # tokens a tagger remembers: a few MB at most
+_NONE: frozenset[int] = frozenset()
+_REMEMBERED = 1 << 15  # tokens of a tagger's generation: a few MB in all
 
 
 class _Rules:
@@ -60,11 +61,22 @@ class _Rules:
         for index, rules in enumerate(self._include):
             for stem, _ in rules:
                 self._topics_by_stem.setdefault(stem, set()).add(index)
-        # What tokens were found to carry, forgotten all at once when they
-        # pass ``_REMEMBERED``: a real archive's vocabulary has no bound, and
-        # the tokens met again and again are met again soon after.
+        # Whether a token carries a stem at all (most carry none), in one
+        # search of its words joined by "\0", which no word holds: a stem
+        # at the start of a word follows the start or a "\0", a stem for
+        # anywhere in a word is anywhere. None: there are no stems.
+        starts = [re.escape(stem) for stem, anywhere in self._stems if not anywhere]
+        inside = [re.escape(stem) for stem, anywhere in self._stems if anywhere]
+        found = [rf"(?:^|\0)(?:{'|'.join(starts)})"] * bool(starts) + inside
+        self._any_stem = re.compile("|".join(found)) if found else None
+        # What tokens were found to carry, in two generations: a real
+        # archive's vocabulary has no bound, so when the newer one holds
+        # ``_REMEMBERED`` tokens, the older one is forgotten and the newer
+        # takes its place. A token met again moves to the newer one, so the
+        # tokens met again and again are never examined again.
         self._hits: dict[str, frozenset[int]] = {}  # token -> stems it carries
         self._plain: set[str] = set()  # tokens known to carry no stem
+        self._older: tuple[dict[str, frozenset[int]], set[str]] = ({}, set())
 
     def _rules(self, patterns: Sequence[str]) -> list[_Rule]:
         rules: list[_Rule] = []
@@ -106,34 +118,46 @@ class _Rules:
         found: set[int] = set()
         tokens = set(text.split())
         tokens -= self._plain
+        older_hits, older_plain = self._older
+        if older_plain and (again := tokens & older_plain):
+            self._plain |= again
+            tokens -= again
         for token in tokens:
             hits = self._hits.get(token)
             if hits is None:
-                hits = self._examine(token)
+                hits = older_hits.get(token)
+                if hits is None:
+                    hits = self._examine(token)
+                self._remember(token, hits)
             found |= hits
+        if len(self._hits) + len(self._plain) >= _REMEMBERED:
+            self._older = (self._hits, self._plain)
+            self._hits, self._plain = {}, set()
         return found
 
     def _examine(self, token: str) -> frozenset[int]:
         # casefold() maps each character on its own and never adds or removes
         # white space, so folding a token equals folding the text around it.
         words = _WORDS.findall(token.casefold())
-        hits = frozenset(
+        if self._any_stem is None or not self._any_stem.search("\0".join(words)):
+            return _NONE
+        return frozenset(
             index
             for index, (stem, anywhere) in enumerate(self._stems)
             if any((stem in w) if anywhere else w.startswith(stem) for w in words)
         )
-        if len(self._hits) + len(self._plain) >= _REMEMBERED:
-            self._hits.clear()
-            self._plain.clear()
+
+    def _remember(self, token: str, hits: frozenset[int]) -> None:
         if hits:
             self._hits[token] = hits
         else:
             self._plain.add(token)
-        return hits
 
     def remembered(self) -> int:
-        """How many tokens are remembered now (at most ``_REMEMBERED``)."""
-        return len(self._hits) + len(self._plain)
+        """How many tokens are remembered now: fewer than twice
+        ``_REMEMBERED``, and the tokens of one text."""
+        older_hits, older_plain = self._older
+        return len(self._hits) + len(self._plain) + len(older_hits) + len(older_plain)
 
 
 class Tagger:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feedpub import tagging
 from feedpub.model import Item, Topic
@@ -98,14 +100,47 @@ def test_topics_in_config_order_with_exclusions_and_explicit_tags() -> None:
 def test_a_tagger_remembers_a_bounded_number_of_tokens(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # A real archive's vocabulary has no bound: the tokens a tagger remembers
-    # are forgotten at a bound, and what it finds stays the same.
+    # A real archive's vocabulary has no bound: a tagger forgets the tokens
+    # it has not met for a while, and what it finds stays the same.
     monkeypatch.setattr(tagging, "_REMEMBERED", 8)
+    examined: list[str] = []
+    examine = tagging._Rules._examine
+
+    def counted(rules: tagging._Rules, token: str) -> frozenset[int]:
+        examined.append(token)
+        return examine(rules, token)
+
+    monkeypatch.setattr(tagging._Rules, "_examine", counted)
     tagger = Tagger(TOPICS)
     for n in range(60):
-        text = f"Wort{n}" + f" Kommune{n}" * (n % 2) + f" gefördert{n}" * (n % 3 == 0)
+        text = (
+            f"Wort{n} Oft" + f" Kommune{n}" * (n % 2) + f" gefördert{n}" * (n % 3 == 0)
+        )
         text += " Auftakt" * (n % 5 == 0)
         expected = ("kommunen",) * (n % 2 == 1 and n % 5 != 0)
         expected += ("foerderung",) * (n % 3 == 0)
         assert tagger.tag(_item(text), []).topics == expected, text
-        assert 0 < tagger._rules.remembered() <= 8
+        # two generations of at most 8 tokens and those of one text
+        assert tagger._rules.remembered() < 2 * (8 + len(text.split()))
+    # a token met in every text is examined once
+    assert examined.count("Oft") == 1
+    assert examined.count("Wort59") == 1
+
+
+@settings(database=None)
+@given(
+    keywords=st.lists(st.text("abäßA*- ", min_size=1, max_size=5), max_size=4),
+    token=st.text("abäßAẞ_-.\u0130", max_size=10),
+)
+def test_a_token_carries_the_stems_its_words_have(
+    keywords: list[str], token: str
+) -> None:
+    # _examine searches all stems at once before it looks at them one by one.
+    rules = tagging._Rules([Topic(name="T", slug="t", keywords=tuple(keywords))])
+    words = tagging._WORDS.findall(token.casefold())
+    by_definition = frozenset(
+        index
+        for index, (stem, anywhere) in enumerate(rules._stems)
+        if any((stem in w) if anywhere else w.startswith(stem) for w in words)
+    )
+    assert rules._examine(token) == by_definition
