@@ -70,7 +70,8 @@ def sketch(item: Item) -> bytes:
     text. Such a run never crosses white space, and casefolding maps each
     character on its own, so the words are those of the text's distinct
     white-space-separated tokens, each casefolded: a token's words and their
-    hashes are worked out once and remembered (``_token_words``).
+    hashes are worked out on their own, and the tokens met most recently
+    are remembered (``_token_words``).
     """
     tokens = set(item.title.split())
     for paragraph in item.paragraphs:

@@ -136,8 +136,9 @@ class Item:
     anchor: str
     paragraphs: tuple[str, ...]
     # The title, unless it is the start of the first paragraph: the @title:,
-    # the day of an item without text, or what the maker of the item gave.
-    # "" when ``title_end`` is set.
+    # the day (an item without text, or whose text gives no title), "…" (a
+    # first sentence cut before its first word), or what the maker of the
+    # item gave. "" when ``title_end`` is set.
     given_title: str = ""
     day: dt.date
     published: dt.datetime
@@ -167,7 +168,8 @@ class Item:
     # the first paragraph, and "…" when ``title_cut`` (``text.title_span``);
     # 0: the title is ``given_title``. Kept as numbers like ``summary_cut``:
     # most derived titles are cut, and the "…" alone makes Python store one
-    # at two bytes a character.
+    # at two bytes a character. Whatever changes ``paragraphs`` must set
+    # them again (normalise.normalise_item does).
     title_end: int = 0
     title_cut: bool = False
 
@@ -177,6 +179,10 @@ class Item:
             raise ValueError(f"published of {self.id!r} must be aware UTC")
         if self.updated is not None and self.updated < self.published:
             raise ValueError(f"updated of {self.id!r} is before its publication")
+        if self.title_end and (
+            not self.paragraphs or self.title_end > len(self.paragraphs[0])
+        ):
+            raise ValueError(f"title of {self.id!r} ends past its first paragraph")
 
     @property
     def title(self) -> str:

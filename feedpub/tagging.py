@@ -47,9 +47,10 @@ class _Rules:
 
     A rule of one word matches exactly when a word of the text starts with its
     stem (contains it, for ``*``): words never cross white space, so each
-    distinct white-space-separated token is examined once per build and its
-    stems remembered. A rule of several words can only match where its first
-    stem does; only then is its regular expression run on the text.
+    distinct white-space-separated token is examined on its own and its
+    stems remembered while it is met (see ``__init__``). A rule of several
+    words can only match where its first stem does; only then is its regular
+    expression run on the text.
     """
 
     def __init__(self, topics: Sequence[Topic]) -> None:
@@ -72,8 +73,8 @@ class _Rules:
         # What tokens were found to carry, in two generations: a real
         # archive's vocabulary has no bound, so when the newer one holds
         # ``_REMEMBERED`` tokens, the older one is forgotten and the newer
-        # takes its place. A token met again moves to the newer one, so the
-        # tokens met again and again are never examined again.
+        # takes its place. A token met again moves to the newer one, so a
+        # token met at least once a generation is examined only once.
         self._hits: dict[str, frozenset[int]] = {}  # token -> stems it carries
         self._plain: set[str] = set()  # tokens known to carry no stem
         self._older: tuple[dict[str, frozenset[int]], set[str]] = ({}, set())
@@ -154,8 +155,9 @@ class _Rules:
             self._plain.add(token)
 
     def remembered(self) -> int:
-        """How many tokens are remembered now: fewer than twice
-        ``_REMEMBERED``, and the tokens of one text."""
+        """How many entries the two generations hold (a token moved to the
+        newer one is in both until the older is forgotten): fewer than
+        twice ``_REMEMBERED`` and the tokens of one text."""
         older_hits, older_plain = self._older
         return len(self._hits) + len(self._plain) + len(older_hits) + len(older_plain)
 

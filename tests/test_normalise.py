@@ -150,9 +150,10 @@ def test_a_derived_title_is_held_as_numbers() -> None:
         f"03.02.21\n\n{long} Zweiter Satz.\n\n"
         "02.02.21\n\nKurz und gut. Noch ein Satz.\n\n"
         "01.02.21\n@title: Gesetzt\n\nText.\n\n"
-        f"31.01.21\n\n{'-' * 200}\n"
+        f"31.01.21\n\n{'-' * 200}\n\n"
+        "30.01.21\n\n.\n"
     )
-    cut, short, given, dashes = _normalise(text)[0]
+    cut, short, given, dashes, dot = _normalise(text)[0]
     limit = CONFIG.title_length
     assert cut.title == title_from(long, limit)
     assert cut.title.endswith("…")
@@ -174,6 +175,14 @@ def test_a_derived_title_is_held_as_numbers() -> None:
     # nothing of the text before a cut: the "…" is all the title has
     assert (dashes.title, dashes.given_title) == ("…", "…")
     assert title_from("-" * 200, limit) == "…"
+    with pytest.raises(ValueError, match="ends past its first paragraph"):
+        dataclasses.replace(cut, paragraphs=("Kurz.",))
+    # nothing at all: the day, as for an item without text
+    assert (dot.title, dot.given_title, dot.title_end) == (
+        "30.01.2021",
+        "30.01.2021",
+        0,
+    )
 
 
 def test_bad_link_is_an_error_at_its_line() -> None:
