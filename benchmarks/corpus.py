@@ -11,6 +11,11 @@ filler vocabulary is checked against every keyword so it can never add a
 topic by accident. Items mix the header date forms (``16.09.20``,
 ``16.09.2020``, ``16. September 2020``, ``3. Okt. 2020``, ISO), share days,
 and some have bylines, several paragraphs, hard-wrapped lines or ``@title:``.
+
+The filler text has a few hundred distinct words, where a real archive has
+hundreds of thousands; ``--wide-vocabulary`` gives every fourth word of six
+letters or more a made-up ending (``_Endings``), for a vocabulary like a
+real archive's with the same items, topics and dates.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import random
 import re
 import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -339,7 +345,38 @@ def _body(rng: random.Random, topics: list[BenchTopic]) -> list[str]:
     return [" ".join(sentences[a:b]) for a, b in itertools.pairwise(bounds)]
 
 
-def _item(rng: random.Random, day: dt.date) -> str:
+# Endings without d, e or r: appended to a word, they cannot complete a stem
+# ("förder") across the join, and a word's start never changes, so no
+# ending adds or removes a topic.
+_SYLLABLES = ("ka", "lo", "mi", "nu", "ta", "vi", "zo", "pu", "gu", "sa", "bi", "fo")
+_LONG_WORD = re.compile(r"\b[^\W\d_]{6,}\b")
+
+
+class _Endings:
+    """Gives every fourth word of six letters or more an ending of 2-4
+    made-up syllables, from a generator of its own: the corpus without
+    endings stays the same bytes."""
+
+    def __init__(self, seed: int) -> None:
+        self._rng = random.Random(seed)
+        self._count = 0
+
+    def __call__(self, text: str) -> str:
+        return _LONG_WORD.sub(self._ending, text)
+
+    def _ending(self, word: re.Match[str]) -> str:
+        self._count += 1
+        if self._count % 4:
+            return word[0]
+        count = self._rng.randint(2, 4)
+        return word[0] + "".join(self._rng.choice(_SYLLABLES) for _ in range(count))
+
+
+def _item(
+    rng: random.Random,
+    day: dt.date,
+    endings: Callable[[str], str] | None = None,
+) -> str:
     chosen = rng.sample(TOPICS, rng.choice((1, 1, 2, 2, 2, 3)))
     lines = [_format_date(rng, day)]
     if rng.random() < 0.15:
@@ -348,6 +385,8 @@ def _item(rng: random.Random, day: dt.date) -> str:
         lines.append(f"@title: Meldung vom {day.day}. {_MONTHS[day.month - 1]}")
     lines.append("")
     for index, paragraph in enumerate(_body(rng, chosen)):
+        if endings is not None:
+            paragraph = endings(paragraph)
         if index:
             lines.append("")
         if rng.random() < 0.2:  # hard-wrapped, as typed in an editor
@@ -357,10 +396,12 @@ def _item(rng: random.Random, day: dt.date) -> str:
     return "\n".join(lines) + "\n"
 
 
-def generate_items(count: int, seed: int = 2020) -> list[str]:
-    """Return ``count`` items as source text, newest first."""
+def generate_items(count: int, seed: int = 2020, wide: bool = False) -> list[str]:
+    """Return ``count`` items as source text, newest first; ``wide``: with
+    made-up word endings (see the module's docstring)."""
     _check_vocabulary()
     rng = random.Random(seed)
+    endings = _Endings(seed + 1) if wide else None
     # Mean items per day so the corpus fits the two-digit-year window.
     per_day = max(1.5, count * 2 / MAX_SPAN_DAYS)
     day = NEWEST_DAY
@@ -368,7 +409,7 @@ def generate_items(count: int, seed: int = 2020) -> list[str]:
     for index in range(count):
         if index and rng.random() >= 1 - 1 / per_day:
             day -= dt.timedelta(days=rng.randint(1, 3))
-        items.append(_item(rng, day))
+        items.append(_item(rng, day, endings))
     return items
 
 
@@ -399,11 +440,11 @@ def config_text() -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_corpus(out: Path, count: int, seed: int = 2020) -> Path:
+def write_corpus(out: Path, count: int, seed: int = 2020, wide: bool = False) -> Path:
     """Write the corpus and its config below ``out``; return the config path."""
     sources = out / SOURCE_DIR
     sources.mkdir(parents=True, exist_ok=True)
-    text = "\n".join(generate_items(count, seed))
+    text = "\n".join(generate_items(count, seed, wide))
     (sources / SOURCE_FILE).write_bytes(text.encode("utf-8"))
     config = out / CONFIG_FILE
     config.write_bytes(config_text().encode("utf-8"))
@@ -420,10 +461,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, required=True, help="number of items")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--seed", type=int, default=2020, help="random seed")
+    parser.add_argument(
+        "--wide-vocabulary",
+        action="store_true",
+        help="give every fourth long word a made-up ending",
+    )
     args = parser.parse_args(argv)
     if args.items < 1:
         parser.error("--items must be at least 1")
-    config = write_corpus(args.out, args.items, args.seed)
+    config = write_corpus(args.out, args.items, args.seed, args.wide_vocabulary)
     print(
         f"wrote {args.items} items to {args.out / SOURCE_DIR / SOURCE_FILE}, {config}"
     )

@@ -78,6 +78,7 @@ class SizeResult:
     items: int
     corpus_mb: float
     outputs: int = 0
+    wide: bool = False  # made-up word endings (corpus.py --wide-vocabulary)
     samples: dict[str, list[Sample]] = field(default_factory=dict)
 
     def median(self, scenario: str) -> float:
@@ -136,19 +137,20 @@ def changed(
     return sum(1 for name, mark in after.items() if before.get(name) != mark)
 
 
-def prepare_corpus(work: Path, items: int, seed: int) -> Path:
+def prepare_corpus(work: Path, items: int, seed: int, wide: bool = False) -> Path:
     """Generate the corpus once; regenerate when the generator changes.
 
     The generator runs as a child process: this process stays small, because
     a child starts with its parent's peak RSS already counted in ``ru_maxrss``.
     """
-    folder = work / f"corpus-{items}-{seed}"
+    folder = work / f"corpus-{items}-{seed}{'-wide' if wide else ''}"
     stamp = hashlib.sha256((HERE / "corpus.py").read_bytes()).hexdigest()
     stamp_file = folder / ".generator"
     if not stamp_file.is_file() or stamp_file.read_text() != stamp:
         shutil.rmtree(folder, ignore_errors=True)
         command = [sys.executable, str(HERE / "corpus.py"), "--items", str(items)]
         command += ["--out", str(folder), "--seed", str(seed)]
+        command += ["--wide-vocabulary"] if wide else []
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         stamp_file.write_text(stamp)
     return folder
@@ -161,8 +163,10 @@ def put_on_top(text: str, source: Path, original: Path) -> None:
         shutil.copyfileobj(rest, out)
 
 
-def run_size(work: Path, items: int, runs: int, seed: int) -> SizeResult:
-    folder = prepare_corpus(work, items, seed)
+def run_size(
+    work: Path, items: int, runs: int, seed: int, wide: bool = False
+) -> SizeResult:
+    folder = prepare_corpus(work, items, seed, wide)
     config = folder / corpus.CONFIG_FILE
     sources = folder / corpus.SOURCE_DIR
     source = sources / corpus.SOURCE_FILE
@@ -170,7 +174,7 @@ def run_size(work: Path, items: int, runs: int, seed: int) -> SizeResult:
     if not original.is_file():
         shutil.copyfile(source, original)
     new_item = corpus.new_item() + "\n"
-    result = SizeResult(items=items, corpus_mb=source.stat().st_size / 1e6)
+    result = SizeResult(items=items, corpus_mb=source.stat().st_size / 1e6, wide=wide)
     result.samples = {name: [] for name in SCENARIOS}
     out = work / f"out-{items}"
     pristine = work / f"pristine-{items}"
@@ -279,8 +283,8 @@ def report(results: list[SizeResult], info: dict[str, str], runs: int) -> str:
         a, b = r.median("baseline_a"), r.median("baseline_b")
         lines += [
             "",
-            f"== {r.items} items, 20 topics, corpus {r.corpus_mb:.1f} MB,"
-            f" {r.outputs} output files ==",
+            f"== {r.items} items, 20 topics, corpus {r.corpus_mb:.1f} MB"
+            f"{', wide vocabulary' if r.wide else ''}, {r.outputs} output files ==",
             f"{'measurement':36} {'median s':>9} {'min s':>7} {'peak MB':>8}"
             f" {'x (a)':>7} {'x (b)':>7} {'files written':>14}",
         ]
@@ -349,13 +353,21 @@ def main(argv: list[str] | None = None) -> int:
         help="folder for corpora (cached) and outputs",
     )
     parser.add_argument("--json", type=Path, help="also save the results here")
+    parser.add_argument(
+        "--wide-vocabulary",
+        action="store_true",
+        help="corpora with made-up word endings (corpus.py --wide-vocabulary)",
+    )
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     if args.runs < 1 or not sizes or min(sizes) < 1:
         parser.error("--runs and every size must be at least 1")
     args.work.mkdir(parents=True, exist_ok=True)
     info = machine()
-    results = [run_size(args.work, n, args.runs, args.seed) for n in sizes]
+    results = [
+        run_size(args.work, n, args.runs, args.seed, args.wide_vocabulary)
+        for n in sizes
+    ]
     print(report(results, info, args.runs))
     if args.json is not None:
         data = {

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from feedpub.model import Item
 from feedpub.publish import read_sources
 from feedpub.site import compile_items
 from tests.conftest import ROOT, load_config
@@ -74,3 +75,31 @@ def test_feedpub_reads_every_item_with_one_to_three_topics(tmp_path: Path) -> No
     for item in items:
         words = sum(len(p.split()) for p in item.paragraphs)
         assert 40 <= words <= 120, item.line
+
+
+def test_a_wide_vocabulary_changes_words_not_items(tmp_path: Path) -> None:
+    # corpus.py --wide-vocabulary: the same items, topics and dates, with
+    # made-up endings on every fourth long word.
+    corpus = _corpus_module()
+    config = load_config(corpus.write_corpus(tmp_path / "plain", 1000))
+    wide_config = load_config(corpus.write_corpus(tmp_path / "wide", 1000, wide=True))
+    plain, _ = compile_items(read_sources(config.sources), config)
+    wide, warnings = compile_items(read_sources(wide_config.sources), wide_config)
+    assert warnings == []
+    # (longer words wrap into more lines: line numbers move)
+    assert [(i.id, i.published, i.topics) for i in wide] == [
+        (i.id, i.published, i.topics) for i in plain
+    ]
+
+    def words(items: list[Item]) -> set[str]:
+        return {w for i in items for p in i.paragraphs for w in p.split()}
+
+    assert len(words(wide)) > 10 * len(words(plain))
+    for before, after in zip(plain, wide, strict=True):
+        # each word is the same, or the same with an ending; nothing else moves
+        a, b = (
+            re.findall(r"[^\W\d_]+|\d+|\S", " ".join(i.paragraphs))
+            for i in (before, after)
+        )
+        assert len(a) == len(b)
+        assert all(y.startswith(x) for x, y in zip(a, b, strict=True)), (a, b)
