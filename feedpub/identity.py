@@ -37,8 +37,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from feedpub.model import Item, evolve
-from feedpub.normalise import item_anchor
+from feedpub.model import Item, evolve, item_anchor, item_number
 from feedpub.state import Entry
 
 LIKENESS = 0.3  # least likeness of words for an edit; unrelated news scores < 0.1
@@ -100,12 +99,6 @@ def likeness(a: bytes, b: bytes) -> float:
     union = sorted(set_a | set_b)[:SKETCH_SIZE]
     both = sum(1 for h in union if h in set_a and h in set_b)
     return both / len(union)
-
-
-def item_number(item_id: str) -> int:
-    """The day's item number at the end of an id (``...:N``), else 0."""
-    tail = item_id.rpartition(":")[2]
-    return int(tail) if tail.isdigit() else 0
 
 
 def reconcile(
@@ -313,8 +306,7 @@ def _with(
         updated = None
     return evolve(
         item,
-        id=item_id,
-        anchor=anchor,
+        id=item_id,  # and so its anchor (Item.anchor)
         published=published,
         updated=updated,
         fingerprint=print_,

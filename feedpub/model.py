@@ -61,6 +61,17 @@ def _layout(kind: type) -> tuple[tuple[str, object], ...]:
     return tuple(layout)
 
 
+def item_anchor(day: dt.date, number: int) -> str:
+    """The element id of the ``number``-th item of ``day`` in the pages."""
+    return f"item-{day.isoformat()}-{number}"
+
+
+def item_number(item_id: str) -> int:
+    """The day's item number at the end of an id (``...:N``), else 0."""
+    tail = item_id.rpartition(":")[2]
+    return int(tail) if tail.isdigit() else 0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SourceLine:
     """One line of a source document with its 1-based line number."""
@@ -133,7 +144,11 @@ class Item:
     """One normalised news item, ready to be tagged and rendered."""
 
     id: str
-    anchor: str
+    # The element id of the item in the pages when it is not the one its day
+    # and id give (``anchor``), as for a notice; "" for every item a build
+    # reads: a large build holds every item, and the anchor of each would
+    # be one more string.
+    given_anchor: str = ""
     paragraphs: tuple[str, ...]
     # The title, unless it is the start of the first paragraph: the @title:,
     # the day (an item without text, or whose text gives no title), "…" (a
@@ -183,6 +198,14 @@ class Item:
             not self.paragraphs or self.title_end > len(self.paragraphs[0])
         ):
             raise ValueError(f"title of {self.id!r} ends past its first paragraph")
+
+    @property
+    def anchor(self) -> str:
+        """The element id of the item in the pages: ``given_anchor``, else
+        ``item-DAY-N``, N the day's item number at the end of its id."""
+        if self.given_anchor:
+            return self.given_anchor
+        return item_anchor(self.day, item_number(self.id))
 
     @property
     def title(self) -> str:

@@ -33,11 +33,6 @@ UTC = dt.UTC
 _NOON = dt.time(12)
 
 
-def item_anchor(day: dt.date, number: int) -> str:
-    """The element id of the ``number``-th item of ``day`` in the pages."""
-    return f"item-{day.isoformat()}-{number}"
-
-
 def item_time(day: dt.date, index: int, count: int, zone: dt.tzinfo) -> dt.datetime:
     """Timestamp of the ``index``-th listed of ``count`` date-only items of a day."""
     step = dt.timedelta(seconds=60 if count <= 60 else max(1, 3600 // count))
@@ -132,7 +127,6 @@ def normalise_item(
         for key, f in fields.items()
     }
     number = count - rank  # counted from the oldest item of the day
-    anchor = item_anchor(raw.day, number)
     link = ""
     if "link" in values:
         uri = to_uri(values["link"])
@@ -167,7 +161,6 @@ def normalise_item(
         )
     return Item(
         id=f"tag:{config.id_authority},{raw.day.isoformat()}:{number}",
-        anchor=anchor,
         given_title=title,
         paragraphs=paragraphs,
         day=raw.day,

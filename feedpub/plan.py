@@ -175,7 +175,7 @@ def retirement_notice(topic: Retired, config: Config) -> Item:
     main = f"{config.base_url}{RSS}"
     return Item(
         id=f"tag:{config.id_authority},{since.isoformat()}:retired/{topic.slug}",
-        anchor=f"retired-{topic.slug}",
+        given_anchor=f"retired-{topic.slug}",
         given_title=title.format(name=topic.name),
         paragraphs=(text.format(name=topic.name, since=shown, main=main),),
         day=since,

@@ -17,14 +17,19 @@ from typing import TypeVar
 
 from feedpub.config import Config
 from feedpub.errors import ConfigError, SourceError, ValidationError
-from feedpub.identity import item_number, reconcile
+from feedpub.identity import reconcile
 from feedpub.keys import spec_key
-from feedpub.model import ArchivePage, ArchiveSpec, Block, Diagnostic, Item, evolve
-from feedpub.normalise import (
-    day_positions,
+from feedpub.model import (
+    ArchivePage,
+    ArchiveSpec,
+    Block,
+    Diagnostic,
+    Item,
+    evolve,
     item_anchor,
-    normalise_item,
+    item_number,
 )
+from feedpub.normalise import day_positions, normalise_item
 from feedpub.parse import read_block, split_source
 from feedpub.plan import (
     ATOM,
@@ -135,7 +140,7 @@ class ItemLoader:
         full = evolve(
             item,
             id=stub.id,
-            anchor=stub.anchor,
+            given_anchor=stub.given_anchor,
             published=stub.published,
             updated=stub.updated,
             link=stub.link,
@@ -302,7 +307,6 @@ def _stub(block: Block, entry: Entry, base_url: str) -> Item:
     anchor = item_anchor(block.day, item_number(entry.id))
     return Item(
         id=entry.id,
-        anchor=anchor,
         paragraphs=(),
         day=block.day,
         published=entry.published,

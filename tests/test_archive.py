@@ -284,7 +284,7 @@ def items(draw: st.DrawFn) -> list[Item]:
         drawn.append(
             Item(
                 id=f"tag:example.org,2020-03-29:{draw(TEXT)}{n}",
-                anchor=f"item-{n}",
+                given_anchor=f"item-{n}",
                 given_title=draw(TEXT),
                 paragraphs=paragraphs,
                 day=published.date(),

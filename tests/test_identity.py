@@ -404,7 +404,7 @@ def _sketch_by_definition(item: Item) -> bytes:
 def test_sketch_is_its_definition(title: str, paragraphs: list[str]) -> None:
     item = Item(
         id="x",
-        anchor="x",
+        given_anchor="x",
         given_title=title,
         paragraphs=tuple(paragraphs),
         day=dt.date(2020, 1, 1),
@@ -417,7 +417,7 @@ def test_two_words_with_one_crc_both_count_in_a_sketch() -> None:
     assert zlib.crc32(b"zutdocbjiv") == zlib.crc32(b"xvmxlgbdlh")
     item = Item(
         id="x",
-        anchor="x",
+        given_anchor="x",
         given_title="zutdocbjiv xvmxlgbdlh",
         paragraphs=(),
         day=dt.date(2020, 1, 1),

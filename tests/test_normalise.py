@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from feedpub.config import Config
 from feedpub.errors import SourceError
-from feedpub.model import Diagnostic
+from feedpub.model import Diagnostic, evolve
 from feedpub.normalise import item_time, normalise_items
 from feedpub.parse import parse_document
 from feedpub.plan import item_link
@@ -183,6 +183,19 @@ def test_a_derived_title_is_held_as_numbers() -> None:
         "30.01.2021",
         0,
     )
+
+
+def test_an_anchor_follows_the_day_and_the_id() -> None:
+    # Items a build reads hold no anchor string: it is the day and the number
+    # at the end of the id, and moves with the id.
+    items = _normalise(DOC)[0]
+    for item in items:
+        number = item.id.rpartition(":")[2]
+        assert item.given_anchor == ""
+        assert item.anchor == f"item-{item.day.isoformat()}-{number}"
+    moved = evolve(items[0], id=f"{items[0].id.rpartition(':')[0]}:7")
+    assert moved.anchor == f"item-{items[0].day.isoformat()}-7"
+    assert evolve(items[0], given_anchor="notice").anchor == "notice"
 
 
 def test_bad_link_is_an_error_at_its_line() -> None:

@@ -24,7 +24,7 @@ def _spec(entries: list[tuple[str, list[str]]]) -> FeedSpec:
     items = tuple(
         Item(
             id=f"tag:example.org,2020-01-01:{n}",
-            anchor=f"item-{n}",
+            given_anchor=f"item-{n}",
             given_title=title,
             paragraphs=tuple(paragraphs),
             day=START.date(),

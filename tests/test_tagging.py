@@ -50,7 +50,7 @@ def test_no_usable_keyword_gives_no_rule() -> None:
 def _item(text: str, tags: tuple[str, ...] = ()) -> Item:
     return Item(
         id="tag:x,2020-01-01:1",
-        anchor="a",
+        given_anchor="a",
         given_title=text,
         paragraphs=(text,),
         day=NOON.date(),
