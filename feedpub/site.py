@@ -388,6 +388,7 @@ def compile_site(
             )
         raise ConfigError(f"{config.path}: feed.base_url is required to build feeds")
     reuse = reuse or {}
+    # Named before _compile, which may empty ``documents`` (``release``).
     names = ", ".join(name for name, _ in documents) or "no documents"
     items, warnings, next_state = _compile(documents, config, state, now, salt, release)
     if not items:
