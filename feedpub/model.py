@@ -36,7 +36,8 @@ def evolve(record: _Record, /, **changes: Any) -> _Record:
     for name, value in changes.items():
         put_field = layout.put.get(name)
         if put_field is None:
-            raise TypeError(f"{kind.__name__} has no field {name}")
+            unknown = ", ".join(n for n in changes if n not in layout.put)
+            raise TypeError(f"{kind.__name__} has no field(s) {unknown}")
         put_field(new, value)
     check = getattr(new, "__post_init__", None)
     if check is not None:

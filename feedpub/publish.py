@@ -469,6 +469,7 @@ def sealed_records(
     digest = new_seal(seal)
     try:
         with path.open("rb") as handle:
+            handle.readline()  # the header, whatever it holds (as load_state)
             for line in handle:
                 if line.startswith(b'{"id"'):  # how an item record is written
                     if line.endswith(b"\n"):

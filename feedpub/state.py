@@ -1,9 +1,10 @@
 """The state file: what earlier builds published, so ids and dates survive edits.
 
 The state is one JSON object per line (JSON Lines), written in a fixed order so
-the same state always gives the same bytes and a diff shows what changed:
+the same state (and seal key, below) always gives the same bytes and a diff
+shows what changed:
 
-1. ``{"format": "feedpub-state/1", "inputs": ...}``: the format and a digest of
+1. ``{"format": "feedpub-state/2", "inputs": ...}``: the format and a digest of
    everything the build read (sources, config, feedpub's version);
 2. ``{"output": path, "size": n, "sha256": ..., "key": ...}`` for every file
    the build published, by path (the key: see ``keys.py``);
@@ -106,10 +107,12 @@ class Carried:
     """The item records of a sealed state file, for copying the ones a build keeps.
 
     ``entries`` are the state's entries as ``load_state`` read them (in file
-    order: by day and id); ``lines`` their records as the file holds them,
-    without line ends, one for each entry in the same order. An entry of the
-    new state that *is* one of ``entries`` (the same object: nothing changed
-    it) is written as its line; any other entry is written afresh.
+    order, ``sorted_entries``); ``lines`` their records as the file holds
+    them, without line ends, one for each entry in the same order. An entry
+    of the new state that *is* one of ``entries`` (the same object: nothing
+    changed it) is written as its line; any other entry is written afresh.
+    A line copied must start with its entry's id, or writing stops with a
+    ``StateError``; lines beyond the entries are read and ignored.
     """
 
     entries: Sequence[Entry]
@@ -210,7 +213,12 @@ def _item_records(entries: list[Entry], carried: Carried | None) -> Iterator[byt
                 _next_line(lines)
                 position += 1
         if position < count and old[position] is entry:
-            yield _next_line(lines)
+            line = _next_line(lines)
+            if not line.startswith(b'{"id": %s, ' % _string(entry.id).encode()):
+                raise StateError(
+                    f"the carried record of {entry.id!r} does not hold its entry"
+                )
+            yield line
             position += 1
         else:
             yield _entry_line(entry).encode()

@@ -474,12 +474,14 @@ def test_records_of_kept_entries_are_copied_and_the_bytes_stay_the_same(
     carried = Carried(entries=state.entries, lines=lines)
     assert dump_state(new, "key", carried) == dump_state(new, "key")
     # Copied, not written again: lines marked before are found marked after.
-    marked = Carried(entries=state.entries, lines=[b"~" + line for line in lines])
+    marked = Carried(entries=state.entries, lines=[line + b"~" for line in lines])
     copied = [
-        line for line in dump_state(new, "key", marked).split(b"\n") if line[:1] == b"~"
+        line
+        for line in dump_state(new, "key", marked).split(b"\n")
+        if line[-1:] == b"~"
     ]
     assert copied == [
-        b"~" + line
+        line + b"~"
         for line in dump_state(State(entries=tuple(kept))).split(b"\n")
         if line.startswith(b'{"id"')
     ]
@@ -502,3 +504,12 @@ def test_the_seal_holds_only_for_records_as_written_under_its_key(
     older = b"\n".join(data.split(b"\n")[:-2]).replace(b"state/2", b"state/1", 1)
     assert load_state(older + b"\n", STATE, seal="key") == sealed
     assert load_state(older + b"\n", STATE, seal="key").sealed == ""
+
+
+def test_carried_records_must_be_those_of_their_entries(config: Config) -> None:
+    data = dump_state(build(SEED, config, None, FIRST).state, seal="key")
+    state = load_state(data, STATE, seal="key")
+    lines = [line for line in data.split(b"\n") if line.startswith(b'{"id"')]
+    shifted = Carried(entries=state.entries, lines=lines[1:])
+    with pytest.raises(StateError, match="does not hold its entry"):
+        dump_state(state, "key", shifted)

@@ -260,3 +260,23 @@ def test_a_state_changed_while_a_build_reads_it_publishes_nothing(
     # Nothing is published; the state stays as it was edited.
     before[out / STATE] = edit(before[out / STATE])
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_a_header_holding_an_id_is_not_taken_for_an_item_record(
+    tmp_path: Path,
+) -> None:
+    from feedpub.build import build as publish
+    from feedpub.build import build_salt
+
+    config = load_config(write_project(tmp_path))
+    publish(config)
+    path = tmp_path / "feeds" / STATE
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b'{"format"', b'{"id": "x", "format"', 1))
+    assert load_state(path.read_bytes(), STATE, seal=build_salt(config)).sealed
+    news = tmp_path / "seeds" / "demografiewerkstatt-kommunen.txt"
+    news.write_text(NEW + news.read_text())
+    publish(config)  # copies the records, and reads the file again as it did
+    after = path.read_bytes()
+    assert after.startswith(b'{"format"')
+    assert after == dump_state(load_state(after, STATE), build_salt(config))
