@@ -30,7 +30,6 @@ from feedpub.publish import (
     read_sources,
     read_state,
     scan_output,
-    sealed_records,
     unchanged_since,
 )
 from feedpub.state import STATE_FILE as STATE
@@ -153,14 +152,11 @@ def _publish(
     """Read the state, build and publish everything: ``build`` past its checks."""
     from feedpub.site import compile_site  # the whole pipeline, only now
 
-    salt = build_salt(config)
-    state = read_state(out_dir, STATE, seal=salt)
+    state = read_state(out_dir, STATE)
     reuse = {}
     if state is not None and not options.force and not interrupted:
         reuse = {r.path: r for r in files_in_place(out_dir, state.outputs)}
-    records = None
-    if state is not None and state.sealed:
-        records = sealed_records(out_dir, STATE, state, salt)
+    salt = build_salt(config)
     with Publication(out_dir, last=STATE) as publication:
 
         def stage(
@@ -178,7 +174,6 @@ def _publish(
             reuse=reuse,
             progress=options.progress,
             emit=stage,
-            state_records=records,
             release=True,  # documents: the list this module read; let go once read
         )
         return result, publication.commit()

@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from feedpub.basics import Diagnostic
 from feedpub.errors import BusyError, PublishError, SourceError, StateError
-from feedpub.state import OutputRecord, State, load_state, new_seal, read_inputs
+from feedpub.state import OutputRecord, State, load_state, read_inputs
 
 # _stage() names a temporary ".NAME.RANDOM.tmp", RANDOM 8 hexadecimal digits;
 # builds before it used tempfile.mkstemp (8 of [A-Za-z0-9_]): both are found
@@ -433,10 +433,8 @@ def end_repair(out_dir: Path) -> None:
         (out_dir / REPAIR).unlink()
 
 
-def read_state(out_dir: Path, name: str, seal: str = "") -> State | None:
+def read_state(out_dir: Path, name: str) -> State | None:
     """The state file in the output folder; ``None`` when there is none.
-
-    ``seal``: the key to check the file's seal with (see ``state.py``).
 
     Raises:
         StateError: the file is not valid (naming ``file:line``).
@@ -445,43 +443,11 @@ def read_state(out_dir: Path, name: str, seal: str = "") -> State | None:
     path = out_dir / name
     try:
         with path.open("rb") as handle:  # read line by line, never held whole
-            return load_state(handle, str(path), seal)
+            return load_state(handle, str(path))
     except FileNotFoundError:
         return None
     except OSError as e:
         raise PublishError(f"{path}: cannot read state: {e.strerror or e}") from e
-
-
-def sealed_records(
-    out_dir: Path, name: str, state: State, seal: str
-) -> Iterator[bytes]:
-    """The item records of the sealed state file ``state`` was read from, read
-    again as the file holds them, without line ends (``state.Carried``).
-
-    Reads one line at a time, while the new state is written. Once all are
-    read, checks that they are the records the seal covers.
-
-    Raises:
-        PublishError: the file cannot be read, or it changed since it was read
-            (the build then publishes nothing).
-    """
-    path = out_dir / name
-    digest = new_seal(seal)
-    try:
-        with path.open("rb") as handle:
-            handle.readline()  # the header, whatever it holds (as load_state)
-            for line in handle:
-                if line.startswith(b'{"id"'):  # how an item record is written
-                    if line.endswith(b"\n"):
-                        digest.update(line)
-                        yield line[:-1]
-                    else:
-                        digest.update(line + b"\n")
-                        yield line
-    except OSError as e:
-        raise PublishError(f"{path}: cannot read state: {e.strerror or e}") from e
-    if digest.hexdigest() != state.sealed:
-        raise PublishError(f"{path}: changed while the build was reading it")
 
 
 def unchanged_since(

@@ -10,7 +10,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
@@ -52,7 +52,6 @@ from feedpub.render.opml import render_opml
 from feedpub.render.pages import render_embed_page, render_page, render_stylesheet
 from feedpub.render.rss_atom import render_atom, render_rss
 from feedpub.state import (
-    Carried,
     Entry,
     OutputRecord,
     Retired,
@@ -344,7 +343,6 @@ def compile_site(
     progress: Callable[[int, int], None] | None = None,
     emit: Callable[[str, bytes | Iterator[bytes], OutputRecord | None], None]
     | None = None,
-    state_records: Iterable[bytes] | None = None,
     release: bool = False,
 ) -> BuildResult:
     """Turn documents into every output file, as bytes by relative path.
@@ -370,10 +368,6 @@ def compile_site(
             file, its bytes in pieces (``state.state_chunks``), so a large
             state is never held whole; ``outputs`` then stays empty.
             Default: collect into ``outputs``.
-        state_records: the item records of the file ``state`` was read from,
-            as it holds them; when ``state`` is sealed, the records of the
-            entries this build keeps are copied from them rather than written
-            again (``state.Carried``: the same bytes, for less work).
         release: empty ``documents`` once they are cut into items (only a
             list is emptied; other sequences are left as they are),
             so that the bytes of a document go as soon as its items are read,
@@ -457,10 +451,7 @@ def compile_site(
         retired=next_state.retired,
         entries=next_state.entries,
     )
-    carried = None
-    if state is not None and state.sealed and state_records is not None:
-        carried = Carried(entries=state.entries, lines=state_records)
-    emit(STATE, state_chunks(next_state, salt, carried), None)
+    emit(STATE, state_chunks(next_state), None)
     return BuildResult(
         items=tuple(items),
         warnings=tuple(warnings),

@@ -1,10 +1,9 @@
 """The state file: what earlier builds published, so ids and dates survive edits.
 
 The state is one JSON object per line (JSON Lines), written in a fixed order so
-the same state (and seal key, below) always gives the same bytes and a diff
-shows what changed:
+the same state always gives the same bytes and a diff shows what changed:
 
-1. ``{"format": "feedpub-state/2", "inputs": ...}``: the format and a digest of
+1. ``{"format": "feedpub-state/1", "inputs": ...}``: the format and a digest of
    everything the build read (sources, config, feedpub's version);
 2. ``{"output": path, "size": n, "sha256": ..., "key": ...}`` for every file
    the build published, by path (the key: see ``keys.py``);
@@ -18,14 +17,6 @@ shows what changed:
    ``"block"`` (a digest of its source lines, salted with the code and the
    config), ``"topics"`` and, if it has one, its ``@link:`` as ``"link"``:
    enough for the next build to plan it without reading its text again.
-5. ``{"seal": ...}``: a digest of the item records above, as written, keyed
-   with the digests of feedpub's code and config (the build's salt). A build
-   that finds the seal intact knows each item record is the line this very
-   code writes for it, so it copies the records it keeps as they are instead
-   of writing them again (see ``Carried``). A record edited by hand breaks the
-   seal; the next build then writes every record afresh.
-
-Files of format ``feedpub-state/1`` (no seal) are read as well.
 
 Parsing and writing are pure; ``publish.py`` reads and writes the file.
 """
@@ -34,19 +25,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import io
-import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from feedpub.errors import StateError
 
-FORMAT = "feedpub-state/2"
-_READABLE = (FORMAT, "feedpub-state/1")  # /1: the same records, without a seal
+FORMAT = "feedpub-state/1"
 STATE_FILE = "feedpub-state.jsonl"  # its name in the output folder
 
 
@@ -96,32 +84,6 @@ class State:
     topics: tuple[tuple[str, str], ...] = ()  # (slug, name) in config order
     retired: tuple[Retired, ...] = ()
     entries: tuple[Entry, ...] = ()
-    # The seal of the file this state was read from when it was intact under
-    # the key ``load_state`` was given; "" otherwise. Not part of the state
-    # itself: equal states compare equal however they were read.
-    sealed: str = field(default="", compare=False)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Carried:
-    """The item records of a sealed state file, for copying the ones a build keeps.
-
-    ``entries`` are the state's entries as ``load_state`` read them (in file
-    order, ``sorted_entries``); ``lines`` their records as the file holds
-    them, without line ends, one for each entry in the same order. An entry
-    of the new state that *is* one of ``entries`` (the same object: nothing
-    changed it) is written as its line; any other entry is written afresh.
-    A line copied must start with its entry's id, or writing stops with a
-    ``StateError``; lines beyond the entries are read and ignored.
-    """
-
-    entries: Sequence[Entry]
-    lines: Iterable[bytes]
-
-
-def new_seal(key: str) -> Any:
-    """The digest that seals item records: feed it each record and its "\\n"."""
-    return hashlib.sha256(f"{FORMAT}\n{key}\n".encode())
 
 
 def _stamp(moment: dt.datetime) -> str:
@@ -154,21 +116,12 @@ def _line(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
 
 
-def dump_state(state: State, seal: str = "", carried: Carried | None = None) -> bytes:
-    """Serialise a state; records come out in their documented order.
-
-    Args:
-        state: what to write.
-        seal: the key of the seal (a build's salt).
-        carried: item records to copy rather than write again (see ``Carried``);
-            the bytes are the same either way.
-    """
-    return b"".join(state_chunks(state, seal, carried))
+def dump_state(state: State) -> bytes:
+    """Serialise a state; records come out in their documented order."""
+    return b"".join(state_chunks(state))
 
 
-def state_chunks(
-    state: State, seal: str = "", carried: Carried | None = None
-) -> Iterator[bytes]:
+def state_chunks(state: State) -> Iterator[bytes]:
     """``dump_state`` in pieces of a few thousand lines: a large state is
     written without ever being held whole (100,000 items: about 50 MB)."""
     lines = [_line({"format": FORMAT, "inputs": state.inputs})]
@@ -182,55 +135,10 @@ def state_chunks(
         for r in sorted(state.retired, key=lambda r: r.slug)
     ]
     yield ("\n".join(lines) + "\n").encode("utf-8")
-    digest = new_seal(seal)
-    records = _item_records(sorted_entries(state.entries), carried)
-    while chunk := list(itertools.islice(records, 4096)):
-        data = b"\n".join(chunk) + b"\n"
-        digest.update(data)
-        yield data
-    yield _line({"seal": digest.hexdigest()}).encode() + b"\n"
-
-
-def _item_records(entries: list[Entry], carried: Carried | None) -> Iterator[bytes]:
-    """The item record of each entry, in order: copied from ``carried`` when
-    the entry is one it holds, else written by ``_entry_line``."""
-    if carried is None:
-        for entry in entries:
-            yield _entry_line(entry).encode()
-        return
-    old, lines = carried.entries, iter(carried.lines)
-    position, count = 0, len(old)
-    for entry in entries:
-        if position < count and old[position] is not entry:
-            # Records of old entries before this one are gone or replaced:
-            # both files are in the same order, so skip them.
-            order = _order(entry)
-            while (
-                position < count
-                and old[position] is not entry
-                and _order(old[position]) <= order
-            ):
-                _next_line(lines)
-                position += 1
-        if position < count and old[position] is entry:
-            line = _next_line(lines)
-            if not line.startswith(b'{"id": %s, ' % _string(entry.id).encode()):
-                raise StateError(
-                    f"the carried record of {entry.id!r} does not hold its entry"
-                )
-            yield line
-            position += 1
-        else:
-            yield _entry_line(entry).encode()
-    for _ in lines:  # read to the end: the reader checks what it read
-        pass
-
-
-def _next_line(lines: Iterator[bytes]) -> bytes:
-    line = next(lines, None)
-    if line is None:
-        raise StateError("the carried state has fewer item records than entries")
-    return line
+    entries = sorted_entries(state.entries)
+    for start in range(0, len(entries), 4096):
+        chunk = map(_entry_line, entries[start : start + 4096])
+        yield ("\n".join(chunk) + "\n").encode("utf-8")
 
 
 def _entry_line(e: Entry) -> str:
@@ -254,13 +162,9 @@ def _memo(entry: Entry) -> str:
     return f', "block": "{entry.block}", "topics": [{topics}]{link}'
 
 
-def _order(entry: Entry) -> tuple[dt.date, int, str]:
-    return entry.day, len(entry.id), entry.id
-
-
 def sorted_entries(entries: Iterable[Entry]) -> list[Entry]:
     """Entries in the file's order: by day, then by the number in the id."""
-    return sorted(entries, key=_order)
+    return sorted(entries, key=lambda e: (e.day, len(e.id), e.id))
 
 
 def read_inputs(first_line: bytes, name: str) -> str:
@@ -272,15 +176,9 @@ def read_inputs(first_line: bytes, name: str) -> str:
     return _header(_record(first_line, name, 1), name)
 
 
-def load_state(data: bytes | BinaryIO, name: str, seal: str = "") -> State:
+def load_state(data: bytes | BinaryIO, name: str) -> State:
     """Parse a state file: its bytes, or the file opened in binary mode (read
     line by line).
-
-    Args:
-        data: the file.
-        name: its name, for messages.
-        seal: the key its seal is checked with (a build's salt); the state is
-            ``sealed`` only when the seal is intact under this key.
 
     Raises:
         StateError: naming ``name`` and the line that is not valid.
@@ -291,16 +189,11 @@ def load_state(data: bytes | BinaryIO, name: str, seal: str = "") -> State:
     retired: list[Retired] = []
     entries: list[Entry] = []
     ids: set[str] = set()
-    digest = new_seal(seal)
-    found = ""  # the seal the file holds
-    for number, raw, record in _records(data, name):
+    for number, record in _records(data, name):
         try:
-            if found:
-                raise ValueError("nothing may follow the seal")
             if number == 1:
                 inputs = _header(record, name)
             elif "id" in record:
-                digest.update(raw + b"\n")
                 entry = _entry(record)
                 if entry.id in ids:
                     raise ValueError(f"id {entry.id!r} appears twice")
@@ -318,12 +211,8 @@ def load_state(data: bytes | BinaryIO, name: str, seal: str = "") -> State:
                         since=_moment(record["since"]),
                     )
                 )
-            elif "seal" in record:
-                found = str(record["seal"]) or "-"
             else:
-                raise ValueError(
-                    "expected an output, topic, retired, item or seal record"
-                )
+                raise ValueError("expected an output, topic, retired or item record")
         except (KeyError, ValueError, TypeError) as e:
             detail = f"missing {e}" if isinstance(e, KeyError) else str(e)
             raise StateError(f"{name}:{number}: invalid state record: {detail}") from e
@@ -333,7 +222,6 @@ def load_state(data: bytes | BinaryIO, name: str, seal: str = "") -> State:
         topics=tuple(topics),
         retired=tuple(retired),
         entries=tuple(entries),
-        sealed=found if found == digest.hexdigest() else "",
     )
 
 
@@ -344,12 +232,9 @@ def _lines(data: bytes | BinaryIO) -> Iterator[bytes]:
         yield line[:-1] if line.endswith(b"\n") else line
 
 
-def _records(
-    data: bytes | BinaryIO, name: str
-) -> Iterator[tuple[int, bytes, dict[str, Any]]]:
-    """The records of a state file with their line numbers and lines (without
-    line ends), blank lines skipped, one at a time: a large state is never
-    held as lines or objects at once."""
+def _records(data: bytes | BinaryIO, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The records of a state file with their line numbers, blank lines skipped,
+    one at a time: a large state is never held as lines or objects at once."""
     decode = json.JSONDecoder().decode
     for number, raw in enumerate(_lines(data), start=1):
         if not raw.strip():
@@ -360,7 +245,7 @@ def _records(
             record = None
         if not isinstance(record, dict):  # json.loads() as before, or its error
             record = _record(raw, name, number)
-        yield number, raw, record
+        yield number, record
 
 
 def _record(raw: bytes, name: str, number: int) -> dict[str, Any]:
@@ -374,7 +259,7 @@ def _record(raw: bytes, name: str, number: int) -> dict[str, Any]:
 
 
 def _header(record: dict[str, Any], name: str) -> str:
-    if record.get("format") not in _READABLE:
+    if record.get("format") != FORMAT:
         raise StateError(
             f"{name}:1: expected format {FORMAT!r}, found {record.get('format')!r}"
         )

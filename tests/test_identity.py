@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import re
 import struct
 import zlib
@@ -23,7 +22,7 @@ from feedpub.parse import parse_document
 from feedpub.plan import STATE
 from feedpub.publish import read_state
 from feedpub.site import BuildResult, compile_site
-from feedpub.state import Carried, Entry, State, dump_state, load_state
+from feedpub.state import Entry, State, dump_state, load_state
 from feedpub.tagging import tag_items
 from tests.conftest import ROOT
 
@@ -231,12 +230,11 @@ def test_state_file_round_trips_and_is_ordered(config: Config) -> None:
     state = load_state(data, STATE)
     assert state == result.state
     lines = data.decode().splitlines()
-    assert lines[0].startswith('{"format": "feedpub-state/2"')
+    assert lines[0].startswith('{"format": "feedpub-state/1"')
     kinds = [line.split('"', 2)[1] for line in lines]
     assert kinds == sorted(
-        kinds, key=["format", "output", "topic", "retired", "id", "seal"].index
+        kinds, key=["format", "output", "topic", "retired", "id"].index
     )
-    assert kinds[-1] == "seal"
     assert len([k for k in kinds if k == "id"]) == len(result.items)
 
 
@@ -245,7 +243,7 @@ def test_state_file_round_trips_and_is_ordered(config: Config) -> None:
     [
         (
             b'{"format": "other/9"}\n',
-            "feedpub-state.jsonl:1: expected format 'feedpub-state/2'",
+            "feedpub-state.jsonl:1: expected format 'feedpub-state/1'",
         ),
         (
             b'{"format": "feedpub-state/1"}\nnot json\n',
@@ -259,10 +257,6 @@ def test_state_file_round_trips_and_is_ordered(config: Config) -> None:
             b'{"format": "feedpub-state/1"}\n{"id": "x", "day": "2020-01-01", "published": "2020-01-01T12:00:00Z",'
             b' "updated": "2019-01-01T12:00:00Z", "fingerprint": "f", "sketch": ""}\n',
             "feedpub-state.jsonl:2: invalid state record: updated is before published",
-        ),
-        (
-            b'{"format": "feedpub-state/2"}\n{"seal": "00"}\n{"topic": "a", "name": "A"}\n',
-            "feedpub-state.jsonl:3: invalid state record: nothing may follow the seal",
         ),
     ],
 )
@@ -445,71 +439,3 @@ def test_matching_in_place_gives_what_matching_a_copy_gives(config: Config) -> N
     assert given == in_place
     assert in_place[0] is copy  # the very list, its items replaced
     assert tuple(items) == before != tuple(copy)  # without in_place: left alone
-
-
-@given(
-    st.lists(_entries(), min_size=1, max_size=8, unique_by=lambda e: e.id),
-    st.lists(_entries(), max_size=3, unique_by=lambda e: e.id),
-    st.data(),
-)
-def test_records_of_kept_entries_are_copied_and_the_bytes_stay_the_same(
-    old: list[Entry], more: list[Entry], data: st.DataObject
-) -> None:
-    written = dump_state(State(entries=tuple(old)), seal="key")
-    state = load_state(written, STATE, seal="key")
-    assert state.sealed
-    kept, edited = [], []
-    for entry in state.entries:
-        fate = data.draw(st.sampled_from(["kept", "edited", "removed"]))
-        if fate == "kept":
-            kept.append(entry)
-        elif fate == "edited":  # same id, so the same place in the file
-            edited.append(
-                dataclasses.replace(entry, fingerprint="0" + entry.fingerprint)
-            )
-    added = [e for e in more if e.id not in {o.id for o in old}]
-    new = State(inputs="sha256:1", entries=tuple(edited + added + kept))
-    lines = [line for line in written.split(b"\n") if line.startswith(b'{"id"')]
-    assert len(lines) == len(state.entries)
-    carried = Carried(entries=state.entries, lines=lines)
-    assert dump_state(new, "key", carried) == dump_state(new, "key")
-    # Copied, not written again: lines marked before are found marked after.
-    marked = Carried(entries=state.entries, lines=[line + b"~" for line in lines])
-    copied = [
-        line
-        for line in dump_state(new, "key", marked).split(b"\n")
-        if line[-1:] == b"~"
-    ]
-    assert copied == [
-        line + b"~"
-        for line in dump_state(State(entries=tuple(kept))).split(b"\n")
-        if line.startswith(b'{"id"')
-    ]
-
-
-def test_the_seal_holds_only_for_records_as_written_under_its_key(
-    config: Config,
-) -> None:
-    data = dump_state(build(SEED, config, None, FIRST).state, seal="key")
-    assert data.splitlines()[-1].startswith(b'{"seal": "')
-    sealed = load_state(data, STATE, seal="key")
-    assert sealed.sealed == json.loads(data.splitlines()[-1])["seal"]
-    assert load_state(data, STATE, seal="other key").sealed == ""
-    # an item record written another way: the same state, no longer sealed
-    first = next(line for line in data.split(b"\n") if line.startswith(b'{"id"'))
-    respaced = data.replace(first, first.replace(b'", "', b'","'), 1)
-    assert load_state(respaced, STATE, seal="key") == sealed
-    assert load_state(respaced, STATE, seal="key").sealed == ""
-    # a state of the first format (no seal) is read, and is not sealed
-    older = b"\n".join(data.split(b"\n")[:-2]).replace(b"state/2", b"state/1", 1)
-    assert load_state(older + b"\n", STATE, seal="key") == sealed
-    assert load_state(older + b"\n", STATE, seal="key").sealed == ""
-
-
-def test_carried_records_must_be_those_of_their_entries(config: Config) -> None:
-    data = dump_state(build(SEED, config, None, FIRST).state, seal="key")
-    state = load_state(data, STATE, seal="key")
-    lines = [line for line in data.split(b"\n") if line.startswith(b'{"id"')]
-    shifted = Carried(entries=state.entries, lines=lines[1:])
-    with pytest.raises(StateError, match="does not hold its entry"):
-        dump_state(state, "key", shifted)

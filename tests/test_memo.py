@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib
-from pathlib import Path
 
 import pytest
 
-from feedpub.config import Config, load_config
-from feedpub.errors import PublishError
+from feedpub.config import Config
 from feedpub.model import Item
-from feedpub.plan import STATE
 from feedpub.site import BuildResult, ItemLoader, compile_site
-from feedpub.state import Entry, State, dump_state, load_state
+from feedpub.state import State
 from tests.conftest import ROOT
-from tests.cronkit import write_project
 from tests.test_identity import SAME_DAY
 
 SEED = (ROOT / "seeds" / "demografiewerkstatt-kommunen.txt").read_text()
@@ -197,86 +192,3 @@ def test_progress_counts_every_output_once_in_order(project_config: Config) -> N
     )
     total = len(result.outputs) - 1  # the state file is not an output of the plan
     assert calls == [(done, total) for done in range(1, total + 1)]
-
-
-def test_a_build_copies_the_records_it_keeps_from_a_sealed_state(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from feedpub import state as state_module
-    from feedpub.build import build as publish
-    from feedpub.build import build_salt
-
-    config = load_config(write_project(tmp_path))
-    publish(config)
-    path = tmp_path / "feeds" / STATE
-    salt = build_salt(config)
-    count = len(load_state(path.read_bytes(), STATE).entries)
-    written: list[str] = []
-    entry_line = state_module._entry_line
-
-    def counted(entry: Entry) -> str:
-        written.append(entry.id)
-        return entry_line(entry)
-
-    monkeypatch.setattr(state_module, "_entry_line", counted)
-    news = tmp_path / "seeds" / "demografiewerkstatt-kommunen.txt"
-    news.write_text(NEW + news.read_text())
-    publish(config)
-    data = path.read_bytes()
-    after = load_state(data, STATE, seal=salt)
-    assert after.sealed
-    assert len(after.entries) == count + 1
-    # Only the new day's record was written; the others were copied, and the
-    # file is what writing every record gives.
-    assert written == [e.id for e in after.entries if e.day == dt.date(2021, 1, 1)]
-    monkeypatch.undo()
-    assert data == dump_state(after, salt)
-
-
-def test_a_state_changed_while_a_build_reads_it_publishes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    build_module = importlib.import_module("feedpub.build")  # not the function
-
-    config = load_config(write_project(tmp_path))
-    build_module.build(config)
-    out = tmp_path / "feeds"
-    news = tmp_path / "seeds" / "demografiewerkstatt-kommunen.txt"
-    news.write_text(NEW + news.read_text())
-    read_state = build_module.read_state
-
-    def then_edited(out_dir: Path, name: str, seal: str = "") -> State | None:
-        state = read_state(out_dir, name, seal)
-        (out_dir / name).write_bytes(edit((out_dir / name).read_bytes()))
-        return state
-
-    def edit(data: bytes) -> bytes:
-        return data.replace(b'"fingerprint": "', b'"fingerprint": "0', 1)
-
-    monkeypatch.setattr(build_module, "read_state", then_edited)
-    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    with pytest.raises(PublishError, match="changed while the build was reading it"):
-        build_module.build(config)
-    # Nothing is published; the state stays as it was edited.
-    before[out / STATE] = edit(before[out / STATE])
-    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
-
-
-def test_a_header_holding_an_id_is_not_taken_for_an_item_record(
-    tmp_path: Path,
-) -> None:
-    from feedpub.build import build as publish
-    from feedpub.build import build_salt
-
-    config = load_config(write_project(tmp_path))
-    publish(config)
-    path = tmp_path / "feeds" / STATE
-    data = path.read_bytes()
-    path.write_bytes(data.replace(b'{"format"', b'{"id": "x", "format"', 1))
-    assert load_state(path.read_bytes(), STATE, seal=build_salt(config)).sealed
-    news = tmp_path / "seeds" / "demografiewerkstatt-kommunen.txt"
-    news.write_text(NEW + news.read_text())
-    publish(config)  # copies the records, and reads the file again as it did
-    after = path.read_bytes()
-    assert after.startswith(b'{"format"')
-    assert after == dump_state(load_state(after, STATE), build_salt(config))
