@@ -198,6 +198,22 @@ def test_an_anchor_follows_the_day_and_the_id() -> None:
     assert evolve(items[0], given_anchor="notice").anchor == "notice"
 
 
+def test_evolve_is_dataclasses_replace_with_the_same_checks() -> None:
+    item = _normalise(DOC)[0][0]
+    changed = evolve(item, id="tag:x,2020-01-01:9", block="b", topics=("a",))
+    assert changed == dataclasses.replace(
+        item, id="tag:x,2020-01-01:9", block="b", topics=("a",)
+    )
+    assert (changed.paragraphs, changed.published) == (item.paragraphs, item.published)
+    copy = evolve(item)
+    assert copy == item
+    assert copy is not item
+    with pytest.raises(TypeError, match=r"Item has no field\(s\) nope, other"):
+        evolve(item, id="x", nope=1, other=2)
+    with pytest.raises(ValueError, match="before its publication"):  # __post_init__
+        evolve(item, updated=item.published - dt.timedelta(days=1))
+
+
 def test_bad_link_is_an_error_at_its_line() -> None:
     with pytest.raises(SourceError) as caught:
         _normalise("01.02.21\n@link: javascript:alert(1)\n\nText.\n")
