@@ -92,7 +92,12 @@ class SizeResult:
         return max(counts) if counts else None
 
 
-def measure(command: list[str], cwd: Path, warm: Path | None = None) -> Sample:
+def measure(
+    command: list[str],
+    cwd: Path,
+    warm: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Sample:
     """Run one child process to its end; fail loudly if it fails.
 
     Untimed, first: dirty pages of earlier steps (a full build writes 0.9 GB
@@ -100,7 +105,8 @@ def measure(command: list[str], cwd: Path, warm: Path | None = None) -> Sample:
     pays for its own writes only; and the corpus ``warm`` (a file or folder)
     is read once, so every measurement starts with the sources in the page
     cache as the baselines do (this machine's kernel reclaims cold pages
-    early, and the copy above evicts the corpus).
+    early, and the copy above evicts the corpus). ``env``: the child's
+    environment (default: this one's).
     """
     os.sync()
     if warm is not None:
@@ -110,7 +116,7 @@ def measure(command: list[str], cwd: Path, warm: Path | None = None) -> Sample:
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
         child = subprocess.Popen(
-            command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors
+            command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors
         )
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - start
@@ -163,24 +169,23 @@ def put_on_top(text: str, source: Path, original: Path) -> None:
         shutil.copyfileobj(rest, out)
 
 
-def run_size(
-    work: Path, items: int, runs: int, seed: int, wide: bool = False
-) -> SizeResult:
+@dataclass(frozen=True)
+class Corpus:
+    """A prepared corpus: its configs, its source and the original to reset it."""
+
+    folder: Path
+    config: Path  # every output
+    feeds_config: Path  # the same, with feed.archives = false
+    sources: Path  # the folder of sources
+    source: Path  # the one source file
+    original: Path  # a copy of it that is no source (not *.txt)
+    new_item: str  # one item for the top of the source
+
+
+def corpus_files(work: Path, items: int, seed: int, wide: bool = False) -> Corpus:
+    """``prepare_corpus`` and what a measurement needs of it."""
     folder = prepare_corpus(work, items, seed, wide)
     config = folder / corpus.CONFIG_FILE
-    sources = folder / corpus.SOURCE_DIR
-    source = sources / corpus.SOURCE_FILE
-    original = folder / "original.bak"  # no *.txt: not a source itself
-    if not original.is_file():
-        shutil.copyfile(source, original)
-    new_item = corpus.new_item() + "\n"
-    result = SizeResult(items=items, corpus_mb=source.stat().st_size / 1e6, wide=wide)
-    result.samples = {name: [] for name in SCENARIOS}
-    out = work / f"out-{items}"
-    pristine = work / f"pristine-{items}"
-    baseline_out = work / f"baseline-{items}"
-    python = sys.executable
-    feedpub = [python, "-m", "feedpub", "build", "-q", "-c", str(config), "-o"]
     feeds_config = folder / "feeds-only.toml"  # beside the config: same sources
     feeds_config.write_text(
         config.read_text(encoding="utf-8").replace(
@@ -188,7 +193,36 @@ def run_size(
         ),
         encoding="utf-8",
     )
-    feeds_only = [*feedpub[:-3], "-c", str(feeds_config), "-o"]
+    sources = folder / corpus.SOURCE_DIR
+    source = sources / corpus.SOURCE_FILE
+    original = folder / "original.bak"
+    if not original.is_file():
+        shutil.copyfile(source, original)
+    return Corpus(
+        folder=folder,
+        config=config,
+        feeds_config=feeds_config,
+        sources=sources,
+        source=source,
+        original=original,
+        new_item=corpus.new_item() + "\n",
+    )
+
+
+def run_size(
+    work: Path, items: int, runs: int, seed: int, wide: bool = False
+) -> SizeResult:
+    files = corpus_files(work, items, seed, wide)
+    folder, config, sources = files.folder, files.config, files.sources
+    source, original, new_item = files.source, files.original, files.new_item
+    result = SizeResult(items=items, corpus_mb=source.stat().st_size / 1e6, wide=wide)
+    result.samples = {name: [] for name in SCENARIOS}
+    out = work / f"out-{items}"
+    pristine = work / f"pristine-{items}"
+    baseline_out = work / f"baseline-{items}"
+    python = sys.executable
+    feedpub = [python, "-m", "feedpub", "build", "-q", "-c", str(config), "-o"]
+    feeds_only = [*feedpub[:-3], "-c", str(files.feeds_config), "-o"]
 
     def fresh(folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)

@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 
 from feedpub.model import Item
 from feedpub.publish import read_sources
 from feedpub.site import compile_items
-from tests.conftest import ROOT, load_config
-
-
-def _corpus_module() -> ModuleType:
-    path = ROOT / "benchmarks" / "corpus.py"
-    spec = importlib.util.spec_from_file_location("bench_corpus", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_benchmark, load_config
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -35,7 +21,7 @@ def _digests(folder: Path) -> dict[str, str]:
 
 
 def test_same_arguments_same_bytes(tmp_path: Path) -> None:
-    corpus = _corpus_module()
+    corpus = load_benchmark("corpus")
     corpus.write_corpus(tmp_path / "a", 1000)
     corpus.write_corpus(tmp_path / "b", 1000)
     first = _digests(tmp_path / "a")
@@ -46,7 +32,7 @@ def test_same_arguments_same_bytes(tmp_path: Path) -> None:
 
 
 def test_feedpub_reads_every_item_with_one_to_three_topics(tmp_path: Path) -> None:
-    corpus = _corpus_module()
+    corpus = load_benchmark("corpus")
     config = load_config(corpus.write_corpus(tmp_path, 1000))
     assert len(config.topics) == 20
     items, warnings = compile_items(read_sources(config.sources), config)
@@ -80,7 +66,7 @@ def test_feedpub_reads_every_item_with_one_to_three_topics(tmp_path: Path) -> No
 def test_a_wide_vocabulary_changes_words_not_items(tmp_path: Path) -> None:
     # corpus.py --wide-vocabulary: the same items, topics and dates, with
     # made-up endings on every fourth long word.
-    corpus = _corpus_module()
+    corpus = load_benchmark("corpus")
     config = load_config(corpus.write_corpus(tmp_path / "plain", 1000))
     wide_config = load_config(corpus.write_corpus(tmp_path / "wide", 1000, wide=True))
     plain, _ = compile_items(read_sources(config.sources), config)
