@@ -7,7 +7,10 @@ usual (same files, same exit status); at the end, the time spent in each
 stage below and the wall-clock time of the whole run go to standard error.
 Stages nest: ``compile_site`` holds the others but ``read_state``,
 ``files_in_place`` and ``Publication.commit``, which the shell runs around
-it. A stage's time counts every call, the number of calls is shown beside it.
+it; for items added at the top, ``compile_appended`` holds them instead
+(``read_tail`` and ``_window`` read the state, ``_new_blocks`` the sources),
+and ``_render`` holds keying, rendering and checking the outputs. A
+stage's time counts every call, the number of calls is shown beside it.
 The state file is written in pieces as it is serialised, so its writing
 counts under ``Publication.stage``.
 The core is imported before the build starts, so "the whole run" of a build
@@ -31,6 +34,10 @@ from typing import Any
 
 # (module, function): looked up by the module named, so wrapped there.
 STAGES = (
+    ("feedpub.build", "read_tail"),
+    ("feedpub.site", "compile_appended"),
+    ("feedpub.site", "_new_blocks"),
+    ("feedpub.site", "_window"),
     ("feedpub.build", "read_state"),
     ("feedpub.build", "files_in_place"),
     ("feedpub.site", "compile_site"),
@@ -42,6 +49,7 @@ STAGES = (
     ("feedpub.tagging", "Tagger.tag"),
     ("feedpub.site", "reconcile"),
     ("feedpub.site", "plan_feeds"),
+    ("feedpub.site", "_render"),
     ("feedpub.site", "spec_key"),
     ("feedpub.site", "_render_archive"),
     ("feedpub.site", "_check_archive"),

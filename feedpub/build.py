@@ -29,6 +29,7 @@ from feedpub.publish import (
     read_config_bytes,
     read_sources,
     read_state,
+    read_tail,
     scan_output,
     unchanged_since,
 )
@@ -45,14 +46,10 @@ def inputs_digest(documents: Sequence[tuple[str, bytes]], config: Config) -> str
     Two builds with equal digests publish the same files, whatever the folder
     the project was cloned to.
     """
-    base = config.path.parent if config.path is not None else None
     digest = hashlib.sha256(f"feedpub {code_digest()}\n".encode())
     digest.update(read_config_bytes(config.path))
     for name, data in documents:
-        shown = Path(name)
-        if base is not None and shown.is_relative_to(base):
-            shown = shown.relative_to(base)
-        digest.update(f"\n{shown.as_posix()}\n".encode())
+        digest.update(f"\n{config.source_name(name)}\n".encode())
         digest.update(hashlib.sha256(data).digest())
     return f"sha256:{digest.hexdigest()}"
 
@@ -150,13 +147,10 @@ def _publish(
     options: BuildOptions,
 ) -> tuple[BuildResult, PublishReport]:
     """Read the state, build and publish everything: ``build`` past its checks."""
-    from feedpub.site import compile_site  # the whole pipeline, only now
+    from feedpub.site import compile_appended, compile_site  # only now
 
-    state = read_state(out_dir, STATE)
-    reuse = {}
-    if state is not None and not options.force and not interrupted:
-        reuse = {r.path: r for r in files_in_place(out_dir, state.outputs)}
     salt = build_salt(config)
+    now = build_clock()
     with Publication(out_dir, last=STATE) as publication:
 
         def stage(
@@ -164,11 +158,33 @@ def _publish(
         ) -> None:
             publication.stage(path, data, previous.sha256 if previous else None)
 
+        tail = None if options.force or interrupted else read_tail(out_dir, STATE)
+        if tail is not None:
+            # Items added at the top of the sources: read only those, and
+            # the records of the newest years (site.compile_appended).
+            found = compile_appended(
+                documents,
+                config,
+                tail,
+                now=now,
+                inputs=inputs,
+                salt=salt,
+                reuse={r.path: r for r in files_in_place(out_dir, tail.outputs)},
+                progress=options.progress,
+                emit=stage,
+            )
+            if found is not None:
+                return found, publication.commit()
+            del tail  # its bytes go before the whole state is read
+        state = read_state(out_dir, STATE)
+        reuse = {}
+        if state is not None and not options.force and not interrupted:
+            reuse = {r.path: r for r in files_in_place(out_dir, state.outputs)}
         result = compile_site(
             documents,
             config,
             state=state,
-            now=build_clock(),
+            now=now,
             inputs=inputs,
             salt=salt,
             reuse=reuse,

@@ -174,7 +174,7 @@ def build(
         f"wrote {len(report.written)} of"
         f" {len(report.written) + len(report.unchanged) + len(result.kept)}"
         f" files to {out}"
-        f" ({len(result.items)} items, {len(config.topics)} topics)"
+        f" ({result.count} items, {len(config.topics)} topics)"
     )
 
 

@@ -46,6 +46,14 @@ class Config:
     topics: tuple[Topic, ...] = ()
     path: Path | None = None
 
+    def source_name(self, name: str) -> str:
+        """A source's name as builds record it: relative to the config's
+        folder when inside it, so it does not depend on where that is."""
+        shown = Path(name)
+        if self.path is not None and shown.is_relative_to(self.path.parent):
+            shown = shown.relative_to(self.path.parent)
+        return shown.as_posix()
+
 
 def load_config(path: Path | None = None) -> Config:
     """Read and validate a config file.

@@ -114,6 +114,7 @@ class Block:
     # ``document[start:end]``: the decoded document or, for a document split
     # in pieces (parse.split_source), its UTF-8 bytes, shared by its blocks.
     document: str | bytes = field(repr=False, compare=False)
+    head: int = 0  # where the header line starts in ``document``
     start: int
     end: int
 

@@ -136,13 +136,15 @@ def split_source(
     """``split_blocks(decode_source(data, source), source)``, decoding the
     document in pieces of about ``piece`` bytes cut at blank lines, so a large
     document is never held as one string (4 bytes a character once it has one
-    „ in it).
+    „ in it). The blocks point into the document's UTF-8 bytes (line ends
+    made ``\\n``, a byte order mark left out), by byte offsets, so a block can
+    be found again by its place in the file (``block_at``).
 
     Raises:
         SourceError: the bytes are not UTF-8 (see ``decode_source``).
     """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or len(data) <= piece:
-        return split_blocks(decode_source(data, source), source)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        decode_source(data, source)  # raises: UTF-16 is not UTF-8
     original = data
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -270,6 +272,7 @@ class _Splitter:
                     byline=rest.strip() or None,
                     header=text[start:end],
                     document=self.document,
+                    head=offset(start),
                     start=offset(min(end + 1, stop)),
                     end=offset(stop),
                 )
@@ -365,6 +368,44 @@ def _header(line: str, below: str) -> tuple[DateToken, str] | str | None:
 
 def _shorten(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def ends_with_blank_line(data: bytes) -> bool:
+    """Whether the last line of ``data`` (which ends with a line end) is
+    blank, as the header rules see it: a date line below it is a header."""
+    if not data.endswith(b"\n"):
+        return False
+    last = data[: len(data) - 1].rpartition(b"\n")[2]
+    return not _trim(last.decode())
+
+
+def block_at(document: bytes, source: str, head: int, end: int, line: int) -> Block:
+    """The block that ``split_source`` cut from ``document`` (its bytes as
+    the splitter holds them) with its header line at byte ``head`` (line
+    ``line``), running to byte ``end``: the header line is read again.
+
+    Raises:
+        ValueError: the line at ``head`` does not start with a date.
+    """
+    newline = document.find(b"\n", head, end)
+    header_end = end if newline < 0 else newline
+    header = document[head:header_end].decode()
+    found = match_date(_trim(header))
+    if found is None:
+        raise ValueError(f"{source}:{line}: expected an item header, found {header!r}")
+    token, rest = found
+    return Block(
+        source=source,
+        line=line,
+        day=token.to_date(),
+        date_text=token.text,
+        byline=rest.strip() or None,
+        header=header,
+        document=document,
+        head=head,
+        start=min(header_end + 1, end),
+        end=end,
+    )
 
 
 def read_block(block: Block) -> RawItem:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from feedpub.config import Config
@@ -89,12 +89,26 @@ class Plan:
     archives: tuple[ArchivePage, ...] = ()  # RFC 5005 archive documents
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Window:
+    """The newest items of all, given to ``plan_feeds`` without the others.
+
+    A build that only added items at the top of its sources plans the items
+    of the newest years (the window) alone; these say what the others add.
+    """
+
+    older: Mapping[str, int]  # feed key -> its items before the window
+    years: tuple[int, ...]  # every year with items, in the window or before
+    oldest: dt.datetime  # the first publication time of all items
+
+
 def plan_archives(
     prefix: str,
     chosen: Sequence[Item],
     feed: FeedSpec,
     size: int,
     base_url: str,
+    older: int = 0,
 ) -> list[ArchivePage]:
     """The RFC 5005 archive documents of one feed, RSS and Atom.
 
@@ -111,14 +125,20 @@ def plan_archives(
         feed: the subscription feed (its metadata and URLs).
         size: items per archive document.
         base_url: the absolute URL of the output folder.
+        older: the feed's items older than ``chosen`` (see ``Window``): pages
+            are counted from the oldest of all, and only those of items in
+            ``chosen`` alone are planned.
     """
     oldest_first = chosen[::-1]
-    count = len(oldest_first) // size
+    count = (len(oldest_first) + older) // size
     # Each page's items and date, shared by its RSS and Atom documents.
     chunks = []
     for number in range(1, count + 1):
-        items = tuple(oldest_first[(number - 1) * size : number * size][::-1])
-        chunks.append((items, max(i.modified for i in items)))
+        first = (number - 1) * size - older
+        if first < 0:
+            continue  # a page with items before the window: not planned
+        items = tuple(oldest_first[first : first + size][::-1])
+        chunks.append((number, items, max(i.modified for i in items)))
     pages: list[ArchivePage] = []
     for kind in KINDS:
         current = feed.rss_url if kind == "rss" else feed.atom_url
@@ -128,7 +148,7 @@ def plan_archives(
                 return ""
             return f"{base_url}{archive_path(prefix, kind, number)}"
 
-        for number, (items, updated) in enumerate(chunks, start=1):
+        for number, items, updated in chunks:
             spec = ArchiveSpec(
                 kind=kind,
                 number=number,
@@ -158,12 +178,16 @@ def newest_first(items: Sequence[Item]) -> list[Item]:
 
 
 def listing(feed: FeedSpec) -> FeedSpec:
-    """A feed as a list of feeds shows it: names and addresses, no items, no date.
+    """A feed as a list of feeds shows it: names and addresses, no items, no
+    date, no link to its newest archive document.
 
     Pages and the OPML get these, so a new item changes only the outputs that
-    show it (their keys, ``keys.py``, do not move with other feeds' items).
+    show it (their keys, ``keys.py``, do not move with other feeds' items or
+    archive documents).
     """
-    return dataclasses.replace(feed, items=(), updated=_NO_DATE)
+    return dataclasses.replace(
+        feed, items=(), updated=_NO_DATE, rss_archive_url="", atom_archive_url=""
+    )
 
 
 def retirement_notice(topic: Retired, config: Config) -> Item:
@@ -185,7 +209,10 @@ def retirement_notice(topic: Retired, config: Config) -> Item:
 
 
 def plan_feeds(
-    items: Sequence[Item], config: Config, retired: Sequence[Retired] = ()
+    items: Sequence[Item],
+    config: Config,
+    retired: Sequence[Retired] = (),
+    window: Window | None = None,
 ) -> Plan:
     """Plan the main feed, one feed per topic (also when empty) and the pages.
 
@@ -194,9 +221,14 @@ def plan_feeds(
         config: the validated configuration.
         retired: topics removed from the config; each keeps its feed files,
             holding only a notice (see ``retirement_notice``).
+        window: ``items`` are the newest of more, all those of their years
+            and of every later one, and each feed's newest ``config.limit``
+            and more: the archive documents and yearly pages that show
+            older items are left out (an earlier build planned them, the same).
     """
     ordered = newest_first(items)
-    oldest = min(i.published for i in ordered)
+    oldest = window.oldest if window else min(i.published for i in ordered)
+    before = window.older if window else {}
 
     def spec(
         prefix: str,
@@ -217,7 +249,8 @@ def plan_feeds(
             else f"{config.base_url}{prefix}{INDEX}"
         )
         archived = archived and config.archives
-        newest = len(chosen) // config.archive_size if archived else 0
+        total = len(chosen) + before.get(key, 0)
+        newest = total // config.archive_size if archived else 0
         archive = {
             kind: f"{config.base_url}{archive_path(prefix, kind, newest)}"
             if newest
@@ -258,7 +291,12 @@ def plan_feeds(
         if config.archives:
             archives.extend(
                 plan_archives(
-                    prefix, chosen, feed, config.archive_size, config.base_url
+                    prefix,
+                    chosen,
+                    feed,
+                    config.archive_size,
+                    config.base_url,
+                    before.get(feed.key, 0),
                 )
             )
         if len(chosen) > config.limit:
@@ -308,7 +346,8 @@ def plan_feeds(
         )
     years = sorted({i.day.year for i in ordered}, reverse=True)
     years_urls = tuple(
-        (year, f"{config.base_url}{ARCHIVE.format(year=year)}") for year in years
+        (year, f"{config.base_url}{ARCHIVE.format(year=year)}")
+        for year in (sorted(window.years, reverse=True) if window else years)
     )
     pages = [
         PageSpec(

@@ -16,7 +16,8 @@ from pathlib import Path, PurePosixPath
 
 from feedpub.basics import Diagnostic
 from feedpub.errors import BusyError, PublishError, SourceError, StateError
-from feedpub.state import OutputRecord, State, load_state, read_inputs
+from feedpub.state import OutputRecord, State, Tail, load_state, read_inputs
+from feedpub.state import read_tail as load_tail
 
 # _stage() names a temporary ".NAME.RANDOM.tmp", RANDOM 8 hexadecimal digits;
 # builds before it used tempfile.mkstemp (8 of [A-Za-z0-9_]): both are found
@@ -287,15 +288,22 @@ def _stage(
         raise PublishError(f"{path}: cannot write: {e.strerror or e}") from e
 
 
+# Up to this many staged files are flushed one by one, more with one syncfs.
+_FSYNC_FILES = 64
+
+
 def _sync_staged(root: Path, temporaries: list[str]) -> None:
-    """Flush the staged files to disk: one ``syncfs`` of the output folder's
-    file system (Linux; it reports write-back errors such as ENOSPC), else an
-    ``fsync`` of each file. One call instead of one per file is what keeps a
-    build of thousands of archive documents from waiting on the disk."""
+    """Flush the staged files to disk: an ``fsync`` of each when there are a
+    few, else one ``syncfs`` of the output folder's file system (Linux; it
+    reports write-back errors such as ENOSPC). One call instead of one per
+    file is what keeps a build of thousands of archive documents from
+    waiting on the disk; but it also waits for everything else written to
+    that file system, so a build that changed a few files (a new item)
+    flushes just those."""
     try:
         fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            syncfs = _load_syncfs()
+            syncfs = _load_syncfs() if len(temporaries) > _FSYNC_FILES else None
             if syncfs is not None:
                 if syncfs(fd) != 0:
                     number = _errno()
@@ -448,6 +456,24 @@ def read_state(out_dir: Path, name: str) -> State | None:
         return None
     except OSError as e:
         raise PublishError(f"{path}: cannot read state: {e.strerror or e}") from e
+
+
+def read_tail(out_dir: Path, name: str) -> Tail | None:
+    """The state file as a ``state.Tail``; ``None`` when there is none, or
+    it has no summary, or its item records are not those it names.
+
+    Raises:
+        StateError: the records before the item records are not valid.
+        PublishError: the file exists but cannot be read.
+    """
+    path = out_dir / name
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise PublishError(f"{path}: cannot read state: {e.strerror or e}") from e
+    return load_tail(data, str(path))
 
 
 def unchanged_since(

@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
@@ -30,7 +30,7 @@ from feedpub.model import (
     item_number,
 )
 from feedpub.normalise import day_positions, normalise_item
-from feedpub.parse import read_block, split_source
+from feedpub.parse import block_at, ends_with_blank_line, read_block, split_source
 from feedpub.plan import (
     ATOM,
     EMBED_SCRIPT,
@@ -40,6 +40,7 @@ from feedpub.plan import (
     STATE,
     STYLESHEET,
     Plan,
+    Window,
     anchor_link,
     item_link,
     listing,
@@ -55,9 +56,16 @@ from feedpub.state import (
     Entry,
     OutputRecord,
     Retired,
+    SourceRecord,
     State,
+    Summary,
+    Tail,
+    YearRecord,
+    appended_chunks,
+    place,
     sorted_entries,
     state_chunks,
+    unplace,
 )
 from feedpub.tagging import Tagger
 from feedpub.validate import check_fragments, validate_archive, validate_outputs
@@ -70,13 +78,20 @@ _Spec = TypeVar("_Spec")
 class BuildResult:
     """What a build made: the items, the warnings and the rendered files."""
 
-    # Every item in source order; with a salt, those of unchanged days are
-    # stubs without text (``Item.pending``; ``ItemLoader.item`` reads one).
+    # Every item in source order (but see ``appended``); with a salt, those
+    # of unchanged days are stubs without text (``Item.pending``;
+    # ``ItemLoader.item`` reads one).
     items: tuple[Item, ...]
     warnings: tuple[Diagnostic, ...]
     outputs: dict[str, bytes]  # rendered this time, by path
     state: State = field(default_factory=State)
     kept: tuple[str, ...] = ()  # paths not rendered again: same key, file in place
+    count: int = 0  # items in the sources
+    # Whether only items added at the top were read (compile_appended); then
+    # ``items`` are those of the newest years, oldest day first, then the
+    # new ones, and ``state.entries`` the records of the new items (the file
+    # written holds all).
+    appended: bool = False
 
 
 def compile_items(
@@ -173,7 +188,7 @@ def _compile(
     release: bool = False,
 ) -> tuple[list[Item], list[Diagnostic], State]:
     order = {name: index for index, (name, _) in enumerate(documents)}
-    blocks, warnings, errors = _split(documents)
+    blocks, warnings, errors, sources, places = _split(documents, config)
     if release and isinstance(documents, list):
         documents.clear()  # from here on, only blocks hold their document
     previous = state or State()
@@ -206,13 +221,55 @@ def _compile(
     items: list[Item] = [*stubs.values(), *identified]
     positions = [*stubs, *full]
     items = [items[i] for i in sorted(range(len(items)), key=positions.__getitem__)]
+    # Items are in source order now, as their blocks were: where each is.
+    at = {item.id: place for item, place in zip(items, places, strict=True)}
+    del places
+    for index, entry in enumerate(entries):  # in place: one copy at a time
+        if entry.at != at.get(entry.id, 0):
+            entries[index] = evolve(entry, at=at.get(entry.id, 0))
+    del at
     next_state = State(
         inputs=previous.inputs,
         topics=tuple((t.slug, t.name) for t in config.topics),
-        retired=_retired(previous, config, now),
+        retired=_retired(previous.topics, previous.retired, config, now),
         entries=tuple(sorted_entries(entries)),
+        summary=summarise(items, entries, config, salt, len(warnings), sources),
     )
     return items, warnings, next_state
+
+
+def summarise(
+    items: Sequence[Item],
+    entries: Sequence[Entry],
+    config: Config,
+    salt: str,
+    warnings: int,
+    sources: Sequence[SourceRecord],
+) -> Summary:
+    """The state's summary of a build's items and records (``state.Summary``)."""
+    topics = {t.slug: 0 for t in config.topics}
+    years: dict[int, list[Item]] = defaultdict(list)
+    for item in items:
+        for slug in item.topics:
+            if slug in topics:
+                topics[slug] += 1
+        years[item.day.year].append(item)
+    return Summary(
+        salt=salt,
+        warnings=warnings,
+        twins=twins(entries),
+        sources=tuple(sources),
+        feeds=(("", len(items)), *topics.items()),
+        years=tuple(
+            YearRecord(
+                year=year,
+                count=len(found),
+                first=min(i.published for i in found),
+                last=max(i.published for i in found),
+            )
+            for year, found in sorted(years.items())
+        ),
+    )
 
 
 def _read(
@@ -250,22 +307,55 @@ def _read(
 
 def _split(
     documents: Sequence[tuple[str, bytes]],
-) -> tuple[list[Block], list[Diagnostic], list[Diagnostic]]:
-    """Every document's blocks, warnings and errors, in document order."""
+    config: Config,
+) -> tuple[
+    list[Block],
+    list[Diagnostic],
+    list[Diagnostic],
+    list[SourceRecord],
+    list[int],
+]:
+    """Every document's blocks, warnings and errors, in document order; a
+    record of each document and where each block is (``Entry.at``)."""
     blocks: list[Block] = []
     warnings: list[Diagnostic] = []
     errors: list[Diagnostic] = []
-    for name, data in documents:
+    sources: list[SourceRecord] = []
+    places: list[int] = []
+    for number, (name, data) in enumerate(documents):
         try:
             found_blocks, found, failed = split_source(data, name)
         except SourceError as e:
             errors.extend(e.diagnostics)
             continue
+        sources.append(source_record(config.source_name(name), data, found_blocks))
+        places += block_places(number, found_blocks)
         blocks += found_blocks
         del found_blocks  # blocks are let go one by one once read
         warnings += found
         errors += failed
-    return blocks, warnings, errors
+    return blocks, warnings, errors, sources, places
+
+
+def source_record(name: str, data: bytes, blocks: Sequence[Block]) -> SourceRecord:
+    """How a source was read: its size, and the sha256 of its bytes from the
+    first item header on, by which a later build finds them at its end."""
+    lead = blocks[0].head if blocks else len(data)
+    fit = not data.startswith(b"\xef\xbb\xbf") and b"\r" not in data
+    body = hashlib.sha256(memoryview(data)[lead:]).hexdigest() if fit else ""
+    return SourceRecord(name=name, size=len(data), lead=lead, body=body)
+
+
+def block_places(number: int, blocks: Sequence[Block]) -> list[int]:
+    """Where the blocks of source ``number`` are (``state.place``)."""
+    if not blocks:
+        return []
+    document = blocks[0].document
+    size = len(document)
+    lines = document.count("\n") if isinstance(document, str) else document.count(b"\n")
+    return [
+        place(number, size - b.head, size - b.end, lines - b.line + 1) for b in blocks
+    ]
 
 
 def _stubs(
@@ -321,14 +411,29 @@ def _stub(block: Block, entry: Entry, base_url: str) -> Item:
     )
 
 
-def _retired(previous: State, config: Config, now: dt.datetime) -> tuple[Retired, ...]:
+def _retired(
+    topics: Sequence[tuple[str, str]],
+    was_retired: Sequence[Retired],
+    config: Config,
+    now: dt.datetime,
+) -> tuple[Retired, ...]:
     """Topics published before and gone from the config now; re-added ones return."""
     current = {t.slug for t in config.topics}
-    retired = {r.slug: r for r in previous.retired if r.slug not in current}
-    for slug, name in previous.topics:
+    retired = {r.slug: r for r in was_retired if r.slug not in current}
+    for slug, name in topics:
         if slug not in current and slug not in retired:
             retired[slug] = Retired(slug=slug, name=name, since=now)
     return tuple(retired[slug] for slug in sorted(retired))
+
+
+def twins(entries: Iterable[Entry]) -> int:
+    """How many days have records with equal fingerprints (``Summary.twins``)."""
+    prints: dict[dt.date, set[str]] = defaultdict(set)
+    count: Counter[dt.date] = Counter()
+    for entry in entries:
+        prints[entry.day].add(entry.fingerprint)
+        count[entry.day] += 1
+    return sum(len(found) < count[day] for day, found in prints.items())
 
 
 def compile_site(
@@ -403,18 +508,302 @@ def compile_site(
             ]
         )
     plan = plan_feeds(items, config, next_state.retired)
-    outputs: dict[str, bytes] = {}
+    first = min(i.published for i in items)
+    records, kept, outputs = _render(plan, config, first, salt, reuse, progress, emit)
+    next_state = dataclasses.replace(next_state, inputs=inputs, outputs=records)
+    (emit or _collect(outputs))(STATE, state_chunks(next_state), None)
+    return BuildResult(
+        items=tuple(items),
+        warnings=tuple(warnings),
+        outputs=outputs,
+        state=next_state,
+        kept=kept,
+        count=len(items),
+    )
 
+
+_Emit = Callable[[str, bytes | Iterator[bytes], OutputRecord | None], None]
+
+
+def compile_appended(
+    documents: Sequence[tuple[str, bytes]],
+    config: Config,
+    tail: Tail,
+    *,
+    now: dt.datetime,
+    inputs: str,
+    salt: str,
+    reuse: Mapping[str, OutputRecord],
+    progress: Callable[[int, int], None] | None = None,
+    emit: _Emit | None = None,
+) -> BuildResult | None:
+    """``compile_site`` for sources that only gained items at their top,
+    reading the new items and the state's records of the newest years alone.
+
+    It applies when the last build (``tail``) had the same code and config
+    (``salt``), gave no warning and published files that are all in place
+    (``reuse``); each source is the last one's, from its first item header
+    on, with new text above it; the new text gives no warning, and its items
+    are of days after every recorded one and of years that have items. Then
+    outputs are the same bytes as ``compile_site`` would publish: the
+    archive documents and yearly pages of older items are as they were, and
+    so are their records.
+
+    Returns:
+        The build's result (see ``BuildResult.appended``); ``None`` when it
+        does not apply, before emitting anything.
+
+    Raises:
+        ValidationError: as ``compile_site``.
+    """
+    summary = tail.summary
+    if not salt or summary.salt != salt or summary.warnings or summary.twins:
+        return None
+    if len(reuse) != len(tail.outputs) or len(documents) != len(summary.sources):
+        return None
+    if [key for key, _ in summary.feeds] != ["", *(t.slug for t in config.topics)]:
+        return None
+    heads = _new_blocks(documents, summary.sources, config)
+    new = [b for _, blocks in heads or () for b in blocks]
+    if heads is None or not new:
+        return None
+    recorded = {y.year: y for y in summary.years}
+    if (tail.last is not None and min(b.day for b in new) <= tail.last.day) or any(
+        b.day.year not in recorded for b in new
+    ):
+        return None
+    warnings: list[Diagnostic] = []
+    errors: list[Diagnostic] = []
+    ranks = day_positions([b.day for b in new])
+    reading = [
+        (block, rank, block_digest(block, salt))
+        for block, rank in reversed(list(zip(new, ranks, strict=True)))
+    ]
+    tagged = _read(reading, config, warnings, errors)
+    if warnings or errors:
+        return None  # compile_site reports them
+    base_url = config.base_url
+    added, entries = reconcile(
+        tagged, [], now, lambda item, anchor: item_link(item, base_url, anchor)
+    )
+    if min(i.published for i in added) <= max(y.last for y in summary.years):
+        return None
+    places = [p for n, (_, b) in enumerate(heads) for p in block_places(n, b)]
+    at = {item.id: place for item, place in zip(added, places, strict=True)}
+    entries = [evolve(e, at=at[e.id]) for e in entries]
+    found = _window(tail, config, added, documents)
+    if found is None:
+        return None
+    shown, window = found
+    items = [*shown, *added]
+    retired = _retired(tail.topics, tail.retired, config, now)
+    plan = plan_feeds(items, config, retired, window)
+    carried = dict(reuse)
+    records, kept, outputs = _render(
+        plan, config, window.oldest, salt, reuse, progress, emit
+    )
+    for record in records:
+        carried.pop(record.path, None)
+    sources = [
+        source_record(config.source_name(name), data, blocks)
+        if blocks
+        else dataclasses.replace(old, size=len(data), lead=cut)
+        for (name, data), old, (cut, blocks) in zip(
+            documents, summary.sources, heads, strict=True
+        )
+    ]
+    state = State(
+        inputs=inputs,
+        outputs=tuple(sorted([*records, *carried.values()], key=lambda r: r.path)),
+        topics=tuple((t.slug, t.name) for t in config.topics),
+        retired=retired,
+        entries=tuple(sorted_entries(entries)),
+        summary=_add_to_summary(summary, added, entries, sources),
+    )
+    (emit or _collect(outputs))(STATE, appended_chunks(tail, state), None)
+    return BuildResult(
+        items=tuple(items),
+        warnings=(),
+        outputs=outputs,
+        state=state,
+        kept=tuple(sorted([*kept, *carried])),
+        count=dict(summary.feeds)[""] + len(added),
+        appended=True,
+    )
+
+
+def _window(
+    tail: Tail,
+    config: Config,
+    added: Sequence[Item],
+    documents: Sequence[tuple[str, bytes]],
+) -> tuple[list[Item], Window] | None:
+    """The recorded items that ``plan_feeds`` needs beside ``added``, as
+    stubs, and what the others add (``plan.Window``); ``None`` when they
+    would be all of them, or the records do not fit the sources.
+
+    The window holds whole years, from the newest back, until each feed has
+    its newest ``limit`` items and one more (the first its page leaves out),
+    and every archive document that the new items change: from the last
+    full one, which gains a ``next-archive`` link when a new one fills up.
+    Items of the years before are published before all of the window's.
+    """
+    summary = tail.summary
+    counts = dict(summary.feeds)
+    gained = dict.fromkeys(counts, 0)
+    for item in added:
+        gained[""] += 1
+        for slug in item.topics:
+            if slug in gained:
+                gained[slug] += 1
+    size = config.archive_size
+
+    def enough(key: str, have: int) -> bool:
+        need = config.limit + 1
+        if config.archives:
+            need = max(need, gained[key] + counts[key] % size + size)
+        return have == counts[key] or have + gained[key] >= need
+
+    entries: list[Entry] = []  # of the items in the window, oldest day first
+    have = dict.fromkeys(counts, 0)
+    for index in range(len(summary.years) - 1, 0, -1):
+        inside = summary.years[index:]
+        until = inside[1].year if len(inside) > 1 else None
+        more = [e for e in tail.entries(inside[0].year, until) if e.at]
+        entries[:0] = more
+        have[""] += len(more)
+        for entry in more:
+            for slug in entry.topics:
+                if slug in have:
+                    have[slug] += 1
+        if len(entries) != sum(y.count for y in inside):
+            return None
+        if max(y.last for y in summary.years[:index]) >= min(y.first for y in inside):
+            continue  # items before it were published after some in it
+        if all(enough(key, have[key]) for key in counts):
+            break
+    else:
+        return None  # all items: compile_site
+    shown: list[Item] = []
+    sizes = [(len(data), data.count(b"\n")) for _, data in documents]
+    for entry in entries:
+        number, head, end, lines = unplace(entry.at)
+        if number >= len(documents) or not 0 <= end < head <= sizes[number][0]:
+            return None
+        name, data = documents[number]
+        length, count = sizes[number]
+        try:
+            block = block_at(data, name, length - head, length - end, count - lines + 1)
+        except ValueError:
+            return None
+        if block.day != entry.day:
+            return None
+        shown.append(_stub(block, entry, config.base_url))
+    window = Window(
+        older={key: counts[key] - have[key] for key in counts},
+        years=tuple(y.year for y in summary.years),
+        oldest=min(y.first for y in summary.years),
+    )
+    return shown, window
+
+
+def _add_to_summary(
+    summary: Summary,
+    added: Sequence[Item],
+    entries: Sequence[Entry],
+    sources: Sequence[SourceRecord],
+) -> Summary:
+    """``summary`` with the items ``added`` (of years it has, after its
+    days), their records and ``sources``."""
+    counts = dict(summary.feeds)
+    by_year: dict[int, list[Item]] = defaultdict(list)
+    for item in added:
+        counts[""] += 1
+        for slug in item.topics:
+            if slug in counts:
+                counts[slug] += 1
+        by_year[item.day.year].append(item)
+    years = []
+    for year in summary.years:
+        new = by_year.get(year.year)
+        if new:
+            year = YearRecord(
+                year=year.year,
+                count=year.count + len(new),
+                first=min(year.first, *(i.published for i in new)),
+                last=max(year.last, *(i.published for i in new)),
+            )
+        years.append(year)
+    return dataclasses.replace(
+        summary,
+        twins=summary.twins + twins(entries),
+        sources=tuple(sources),
+        feeds=tuple(counts.items()),
+        years=tuple(years),
+    )
+
+
+def _new_blocks(
+    documents: Sequence[tuple[str, bytes]],
+    sources: Sequence[SourceRecord],
+    config: Config,
+) -> list[tuple[int, list[Block]]] | None:
+    """For each source, where its old first item header now is and the
+    blocks of the text above it; ``None`` when a source is not its old self
+    (``sources``) from its first header on, below text that splits cleanly."""
+    found: list[tuple[int, list[Block]]] = []
+    for (name, data), old in zip(documents, sources, strict=True):
+        body = old.size - old.lead
+        if config.source_name(name) != old.name or not old.body or len(data) < body:
+            return None
+        if data.startswith(b"\xef\xbb\xbf") or b"\r" in data:
+            return None
+        cut = len(data) - body
+        if hashlib.sha256(memoryview(data)[cut:]).hexdigest() != old.body:
+            return None
+        try:
+            blocks, warnings, errors = split_source(data[:cut], name)
+        except SourceError:
+            return None  # compile_site reports it, with the other problems
+        if warnings or errors:
+            return None
+        if body and cut and not ends_with_blank_line(data[:cut]):
+            return None  # the old first header would not start a paragraph
+        found.append((cut, [dataclasses.replace(b, document=data) for b in blocks]))
+    return found
+
+
+def _collect(outputs: dict[str, bytes]) -> _Emit:
     def collect(path: str, data: bytes | Iterator[bytes], _: object) -> None:
         outputs[path] = data if isinstance(data, bytes) else b"".join(data)
 
-    emit = emit or collect
+    return collect
+
+
+def _render(
+    plan: Plan,
+    config: Config,
+    first: dt.datetime,
+    salt: str,
+    reuse: Mapping[str, OutputRecord],
+    progress: Callable[[int, int], None] | None,
+    emit: _Emit | None,
+) -> tuple[tuple[OutputRecord, ...], tuple[str, ...], dict[str, bytes]]:
+    """Render, check and emit each output of ``plan`` whose key is not that
+    of its record in ``reuse`` (see ``compile_site``).
+
+    Returns:
+        The records of the plan's outputs by path, the paths not rendered
+        again, and the outputs collected when there is no ``emit``.
+    """
+    outputs: dict[str, bytes] = {}
+    emit = emit or _collect(outputs)
     records: list[OutputRecord] = []
     kept: list[str] = []
     # Each job holds what its output needs and is let go once done, so the
     # plan of a large build's archive documents, and their fragments, go with
     # the archive jobs, before the yearly pages are rendered.
-    jobs = _jobs(plan, config, items, ItemLoader(config))
+    jobs = _jobs(plan, config, first, ItemLoader(config))
     del plan
     total = len(jobs)
     jobs.reverse()
@@ -444,21 +833,8 @@ def compile_site(
         )
         emit(job.path, data, previous)
         del data  # a large build holds one rendered file at a time
-    next_state = State(
-        inputs=inputs,
-        outputs=tuple(sorted(records, key=lambda r: r.path)),
-        topics=next_state.topics,
-        retired=next_state.retired,
-        entries=next_state.entries,
-    )
-    emit(STATE, state_chunks(next_state), None)
-    return BuildResult(
-        items=tuple(items),
-        warnings=tuple(warnings),
-        outputs=outputs,
-        state=next_state,
-        kept=tuple(sorted(kept)),
-    )
+    records.sort(key=lambda r: r.path)
+    return tuple(records), tuple(sorted(kept)), outputs
 
 
 def _render_archive(spec: ArchiveSpec, fragments: FragmentCache) -> bytes:
@@ -492,9 +868,10 @@ class _Job:
 
 
 def _jobs(
-    plan: Plan, config: Config, items: Sequence[Item], loader: ItemLoader
+    plan: Plan, config: Config, first: dt.datetime, loader: ItemLoader
 ) -> list[_Job]:
-    """Every output of a plan, not yet rendered; stubs are loaded when rendered."""
+    """Every output of a plan, not yet rendered; stubs are loaded when rendered.
+    ``first``: the publication time of the oldest item."""
 
     def later(render: Callable[[_Spec], bytes], spec: _Spec) -> Callable[[], bytes]:
         return lambda: render(loader.spec(spec))
@@ -540,7 +917,6 @@ def _jobs(
     # by the oldest item: it changes with the config, not with every new item.
     current = {""} | {t.slug for t in config.topics}
     feeds = tuple(listing(feed) for _, feed in plan.feeds if feed.key in current)
-    first = min(i.published for i in items)
     jobs.append(
         _Job(
             OPML,

@@ -17,6 +17,15 @@ the same state always gives the same bytes and a diff shows what changed:
    ``"block"`` (a digest of its source lines, salted with the code and the
    config), ``"topics"`` and, if it has one, its ``@link:`` as ``"link"``:
    enough for the next build to plan it without reading its text again.
+   An item in the sources now has ``"at"``: where its block is, counted from
+   the end of its source (see ``place``), so that items added at the top of
+   a source do not move it;
+5. ``{"summary": ...}``, last: what a build that only adds items at the top
+   of the sources needs to plan them without reading every record (see
+   ``Summary`` and ``Tail``), and where the item records are in this file,
+   with their sha256.
+
+Files of format ``feedpub-state/1`` (no ``"at"``, no summary) are read too.
 
 Parsing and writing are pure; ``publish.py`` reads and writes the file.
 """
@@ -25,16 +34,18 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import io
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from feedpub.errors import StateError
 
-FORMAT = "feedpub-state/1"
+FORMAT = "feedpub-state/2"
+_FORMATS = (FORMAT, "feedpub-state/1")  # what load_state reads
 STATE_FILE = "feedpub-state.jsonl"  # its name in the output folder
 
 
@@ -54,6 +65,83 @@ class Entry:
     block: str = ""
     topics: tuple[str, ...] = ()
     link: str = ""
+    # Where the item's block is while it is in the sources, as ``place``
+    # packs it (one number: a large build holds one per item); 0 for an item
+    # no longer in the sources.
+    at: int = 0
+
+
+_FIELD = 40  # bits of each number in a place but the first
+_LIMIT = 1 << _FIELD
+
+
+def place(number: int, head: int, end: int, lines: int) -> int:
+    """Where a block is: the number of its source in build order, the bytes
+    from its header line to the end of the source, from the block's end to
+    the end, and the lines from its header line to the end, packed into one
+    number (``Entry.at``). Counted from the end, so items added above it do
+    not move it; bytes of the source as ``parse.split_source`` holds it (no
+    byte order mark, "\\n" line ends).
+
+    Raises:
+        ValueError: a number is negative or too large (a source of 1 TB).
+    """
+    if not (0 <= number < 1 << 16 and all(0 <= n < _LIMIT for n in (head, end, lines))):
+        raise ValueError("a place is four numbers from 0, the last three below 2**40")
+    return (((number << _FIELD | head) << _FIELD | end) << _FIELD | lines) + 1
+
+
+def unplace(at: int) -> tuple[int, int, int, int]:
+    """The four numbers of a place (see ``place``)."""
+    at -= 1
+    mask = _LIMIT - 1
+    return (
+        at >> 3 * _FIELD,
+        at >> 2 * _FIELD & mask,
+        at >> _FIELD & mask,
+        at & mask,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceRecord:
+    """A source document as a build read it."""
+
+    name: str
+    size: int  # in bytes
+    lead: int  # bytes before its first item header (all of it: no items)
+    # sha256 of the bytes from the first item header on; "" when its items
+    # cannot be found again by their place (a byte order mark, "\r" line ends).
+    body: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class YearRecord:
+    """The items of one year in the sources: how many, first and last published."""
+
+    year: int
+    count: int
+    first: dt.datetime
+    last: dt.datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Summary:
+    """What a build that only adds items at the top needs besides new records.
+
+    The state file writes it last, with where the item records are
+    (``Tail``) and a sha256 of the summary itself; a ``State`` made in code
+    or read from a file of format 1 has none.
+    """
+
+    salt: str  # the build's code and config (site.compile_site)
+    warnings: int  # the build's warnings
+    # Days with records of equal fingerprints: a build reads such a day in
+    # full, and may match its twins to each other's records (identity.py).
+    twins: int
+    sources: tuple[SourceRecord, ...]
+    feeds: tuple[tuple[str, int], ...]  # (feed key, its items): main "", topics
+    years: tuple[YearRecord, ...]  # of the items in the sources, oldest first
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,6 +172,7 @@ class State:
     topics: tuple[tuple[str, str], ...] = ()  # (slug, name) in config order
     retired: tuple[Retired, ...] = ()
     entries: tuple[Entry, ...] = ()
+    summary: Summary | None = None
 
 
 def _stamp(moment: dt.datetime) -> str:
@@ -124,6 +213,18 @@ def dump_state(state: State) -> bytes:
 def state_chunks(state: State) -> Iterator[bytes]:
     """``dump_state`` in pieces of a few thousand lines: a large state is
     written without ever being held whole (100,000 items: about 50 MB)."""
+    return _chunks(state, None)
+
+
+def appended_chunks(tail: Tail, state: State) -> Iterator[bytes]:
+    """``state_chunks`` of the records of ``tail`` followed by those of
+    ``state.entries``, items of days after the last of ``tail``'s, with the
+    other records and the summary of ``state``; the old item records are
+    written back as they are, not read."""
+    return _chunks(state, tail)
+
+
+def _chunks(state: State, tail: Tail | None) -> Iterator[bytes]:
     lines = [_line({"format": FORMAT, "inputs": state.inputs})]
     lines += [
         _line({"output": o.path, "size": o.size, "sha256": o.sha256, "key": o.key})
@@ -134,11 +235,73 @@ def state_chunks(state: State) -> Iterator[bytes]:
         _line({"retired": r.slug, "name": r.name, "since": _stamp(r.since)})
         for r in sorted(state.retired, key=lambda r: r.slug)
     ]
-    yield ("\n".join(lines) + "\n").encode("utf-8")
+    head = ("\n".join(lines) + "\n").encode("utf-8")
+    yield head
+    records = _Records(len(head), tail)
     entries = sorted_entries(state.entries)
+    if tail is not None:
+        if entries and tail.last is not None and entries[0].day <= tail.last.day:
+            raise ValueError("appended records must be of days after the last one")
+        end = tail.at + tail.size
+        for start in range(tail.at, end, 1 << 22):
+            yield tail.data[start : min(start + (1 << 22), end)]
     for start in range(0, len(entries), 4096):
-        chunk = map(_entry_line, entries[start : start + 4096])
-        yield ("\n".join(chunk) + "\n").encode("utf-8")
+        chunk = entries[start : start + 4096]
+        lines = list(map(_entry_line, chunk))
+        data = ("\n".join(lines) + "\n").encode("utf-8")
+        records.add(data, [e.day.year for e in chunk], lines)
+        yield data
+    if state.summary is not None:
+        yield records.summary_line(state.summary)
+
+
+class _Records:
+    """The item records as they are written: where they start, where each
+    year's records start, their size and sha256, for the summary; ``tail``:
+    those of a file that they follow."""
+
+    def __init__(self, at: int, tail: Tail | None = None) -> None:
+        self.at = at
+        self.size = tail.size if tail else 0
+        self.sha256 = tail.sha256.copy() if tail else hashlib.sha256()
+        # year -> offset of its first record
+        self.years: dict[int, int] = dict(tail.offsets) if tail else {}
+
+    def add(self, data: bytes, years: list[int], lines: list[str]) -> None:
+        """Count ``data``, the records of ``lines`` (of items of ``years``,
+        in order: a year not seen yet starts in ``data`` when its last is)."""
+        if years and years[-1] not in self.years:
+            offset = self.size
+            for year, line in zip(years, lines, strict=True):
+                if year not in self.years:
+                    self.years[year] = offset
+                offset += len(line.encode("utf-8")) + 1
+        self.size += len(data)
+        self.sha256.update(data)
+
+    def summary_line(self, summary: Summary) -> bytes:
+        record = {
+            "summary": {
+                "salt": summary.salt,
+                "warnings": summary.warnings,
+                "twins": summary.twins,
+                "sources": [[s.name, s.size, s.lead, s.body] for s in summary.sources],
+                "feeds": [[key, count] for key, count in summary.feeds],
+                "years": [
+                    [y.year, y.count, _stamp(y.first), _stamp(y.last)]
+                    for y in summary.years
+                ],
+                "records": [self.at, self.size, self.sha256.hexdigest()],
+                "offsets": [[year, at] for year, at in self.years.items()],
+            }
+        }
+        record["summary"]["check"] = _check(record)
+        return (_line(record) + "\n").encode("utf-8")
+
+
+def _check(record: dict[str, Any]) -> str:
+    """The sha256 of a summary record as written, without its check."""
+    return hashlib.sha256(_line(record).encode("utf-8")).hexdigest()
 
 
 def _entry_line(e: Entry) -> str:
@@ -149,8 +312,15 @@ def _entry_line(e: Entry) -> str:
     return (
         f'{{"id": {_string(e.id)}, "day": "{e.day}",'
         f' "published": "{published}", "updated": "{updated}",'
-        f' "fingerprint": "{e.fingerprint}", "sketch": "{e.sketch.hex()}"{_memo(e)}}}'
+        f' "fingerprint": "{e.fingerprint}", "sketch": "{e.sketch.hex()}"{_memo(e)}'
+        f"{_at(e)}}}"
     )
+
+
+def _at(entry: Entry) -> str:
+    if not entry.at:
+        return ""
+    return ', "at": [{}, {}, {}, {}]'.format(*unplace(entry.at))
 
 
 def _memo(entry: Entry) -> str:
@@ -188,11 +358,16 @@ def load_state(data: bytes | BinaryIO, name: str) -> State:
     topics: list[tuple[str, str]] = []
     retired: list[Retired] = []
     entries: list[Entry] = []
+    summary: Summary | None = None
     ids: set[str] = set()
     for number, record in _records(data, name):
         try:
+            if summary is not None:
+                raise ValueError("expected the summary last")
             if number == 1:
                 inputs = _header(record, name)
+            elif "summary" in record:
+                summary = _summary(record["summary"])
             elif "id" in record:
                 entry = _entry(record)
                 if entry.id in ids:
@@ -222,6 +397,118 @@ def load_state(data: bytes | BinaryIO, name: str) -> State:
         topics=tuple(topics),
         retired=tuple(retired),
         entries=tuple(entries),
+        summary=summary,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tail:
+    """A state file read but for its item records, which stay bytes.
+
+    A build that only adds items at the top of its sources (``site.py``)
+    reads the records of the newest years alone (``Tail.entries``), and
+    writes the others back as they are, followed by the new ones.
+    """
+
+    inputs: str
+    outputs: tuple[OutputRecord, ...]
+    topics: tuple[tuple[str, str], ...]
+    retired: tuple[Retired, ...]
+    summary: Summary
+    name: str  # the file's, for messages
+    data: bytes = field(repr=False)  # the whole file
+    at: int  # where the item records start in ``data``
+    size: int  # their size in bytes
+    offsets: tuple[tuple[int, int], ...]  # (year, its first record's offset)
+    last: Entry | None  # the last record: of the newest day
+    sha256: hashlib._Hash = field(repr=False)  # of the item records
+
+    def records(self) -> bytes:
+        return self.data[self.at : self.at + self.size]
+
+    def entries(self, year: int, until: int | None = None) -> list[Entry]:
+        """The records of the items of ``year`` and later years, up to those
+        of ``until`` (not included; ``None``: to the last)."""
+        start, end = self._offset(year), self._offset(until)
+        records = self.data[self.at + start : self.at + end]
+        return [_entry(record) for _, record in _records(records, self.name)]
+
+    def _offset(self, year: int | None) -> int:
+        """Where the records of ``year`` or the first later year start."""
+        if year is None:
+            return self.size
+        return next((at for y, at in self.offsets if y >= year), self.size)
+
+
+def read_tail(data: bytes, name: str) -> Tail | None:
+    """The state file ``data`` as a ``Tail``, its summary and item records
+    checked by their sha256; ``None`` for a file without a summary (format
+    1) or whose summary or records are not as the last build wrote them
+    (``load_state`` then reads and checks the whole file).
+
+    Raises:
+        StateError: a record before the item records is not valid.
+    """
+    end = data.rfind(b"\n", 0, len(data) - 1) + 1
+    if not data.startswith(b'{"format": "') or not data.startswith(
+        b'{"summary": ', end
+    ):
+        return None
+    try:
+        record = json.loads(data[end:])
+        found = record["summary"]
+        check = found.pop("check")
+        if check != _check(record):
+            return None  # the summary was edited
+        summary = _summary(found)
+        at, size, sha256 = (
+            int(found["records"][0]),
+            int(found["records"][1]),
+            str(found["records"][2]),
+        )
+        offsets = tuple((int(y), int(o)) for y, o in found["offsets"])
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return None
+    if not 0 < at <= at + size == end:
+        return None
+    digest = hashlib.sha256(memoryview(data)[at:end])
+    if digest.hexdigest() != sha256:
+        return None  # the records were edited: read as a whole, checked
+    state = load_state(data[:at], name)
+    last = None
+    if size:
+        start = max(data.rfind(b"\n", at, end - 1) + 1, at)
+        last = _entry(json.loads(data[start:end]))
+    return Tail(
+        inputs=state.inputs,
+        outputs=state.outputs,
+        topics=state.topics,
+        retired=state.retired,
+        summary=summary,
+        name=name,
+        data=data,
+        at=at,
+        size=size,
+        offsets=offsets,
+        last=last,
+        sha256=digest,
+    )
+
+
+def _summary(record: Any) -> Summary:
+    return Summary(
+        salt=str(record["salt"]),
+        warnings=int(record["warnings"]),
+        twins=int(record["twins"]),
+        sources=tuple(
+            SourceRecord(name=str(n), size=int(z), lead=int(a), body=str(b))
+            for n, z, a, b in record["sources"]
+        ),
+        feeds=tuple((str(key), int(count)) for key, count in record["feeds"]),
+        years=tuple(
+            YearRecord(year=int(y), count=int(c), first=_moment(f), last=_moment(la))
+            for y, c, f, la in record["years"]
+        ),
     )
 
 
@@ -259,7 +546,7 @@ def _record(raw: bytes, name: str, number: int) -> dict[str, Any]:
 
 
 def _header(record: dict[str, Any], name: str) -> str:
-    if record.get("format") != FORMAT:
+    if record.get("format") not in _FORMATS:
         raise StateError(
             f"{name}:1: expected format {FORMAT!r}, found {record.get('format')!r}"
         )
@@ -310,7 +597,13 @@ def _entry(record: dict[str, Any]) -> Entry:
     topics = record.get("topics", [])
     if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
         raise ValueError("topics must be a list of slugs")
+    at = record.get("at", [])
+    if not isinstance(at, list) or len(at) not in (0, 4):
+        raise ValueError("at must be four numbers")
+    if not all(type(n) is int for n in at):
+        raise ValueError("at must be four numbers")
     return Entry(
+        at=place(*at) if at else 0,
         id=entry_id,
         day=day,
         published=published,

@@ -230,12 +230,25 @@ def test_state_file_round_trips_and_is_ordered(config: Config) -> None:
     state = load_state(data, STATE)
     assert state == result.state
     lines = data.decode().splitlines()
-    assert lines[0].startswith('{"format": "feedpub-state/1"')
+    assert lines[0].startswith('{"format": "feedpub-state/2"')
     kinds = [line.split('"', 2)[1] for line in lines]
     assert kinds == sorted(
-        kinds, key=["format", "output", "topic", "retired", "id"].index
+        kinds, key=["format", "output", "topic", "retired", "id", "summary"].index
     )
     assert len([k for k in kinds if k == "id"]) == len(result.items)
+    assert kinds[-1] == "summary"
+    # A file of format 1 (no places, no summary) is read as it was written.
+    old = b"".join(
+        line.replace(b"feedpub-state/2", b"feedpub-state/1").split(b', "at": ')[0]
+        + (b"}\n" if b', "at": ' in line else b"")
+        for line in data.splitlines(keepends=True)
+        if not line.startswith(b'{"summary"')
+    )
+    assert load_state(old, STATE) == dataclasses.replace(
+        state,
+        summary=None,
+        entries=tuple(dataclasses.replace(e, at=0) for e in state.entries),
+    )
 
 
 @pytest.mark.parametrize(
@@ -243,7 +256,7 @@ def test_state_file_round_trips_and_is_ordered(config: Config) -> None:
     [
         (
             b'{"format": "other/9"}\n',
-            "feedpub-state.jsonl:1: expected format 'feedpub-state/1'",
+            "feedpub-state.jsonl:1: expected format 'feedpub-state/2'",
         ),
         (
             b'{"format": "feedpub-state/1"}\nnot json\n',
