@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections import Counter, OrderedDict, defaultdict
+import itertools
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -228,11 +229,12 @@ def _compile(
         if entry.at != at.get(entry.id, 0):
             entries[index] = evolve(entry, at=at.get(entry.id, 0))
     del at
+    entries = sorted_entries(entries)
     next_state = State(
         inputs=previous.inputs,
         topics=tuple((t.slug, t.name) for t in config.topics),
         retired=_retired(previous.topics, previous.retired, config, now),
-        entries=tuple(sorted_entries(entries)),
+        entries=tuple(entries),
         summary=summarise(items, entries, config, salt, len(warnings), sources),
     )
     return items, warnings, next_state
@@ -427,13 +429,13 @@ def _retired(
 
 
 def twins(entries: Iterable[Entry]) -> int:
-    """How many days have records with equal fingerprints (``Summary.twins``)."""
-    prints: dict[dt.date, set[str]] = defaultdict(set)
-    count: Counter[dt.date] = Counter()
-    for entry in entries:
-        prints[entry.day].add(entry.fingerprint)
-        count[entry.day] += 1
-    return sum(len(found) < count[day] for day, found in prints.items())
+    """How many days have records with equal fingerprints (``Summary.twins``),
+    of ``entries`` in their order in the state (by day)."""
+    found = 0
+    for _, day in itertools.groupby(entries, key=lambda e: e.day):
+        prints = [e.fingerprint for e in day]
+        found += len(set(prints)) < len(prints)
+    return found
 
 
 def compile_site(
@@ -736,7 +738,7 @@ def _add_to_summary(
         years.append(year)
     return dataclasses.replace(
         summary,
-        twins=summary.twins + twins(entries),
+        twins=summary.twins + twins(sorted_entries(entries)),
         sources=tuple(sources),
         feeds=tuple(counts.items()),
         years=tuple(years),
