@@ -139,7 +139,7 @@ def reconcile(
     kept: list[Entry] = []
     for day, indexes in by_day.items():
         matched, unmatched = _match(indexes, items, prints, records.pop(day, []))
-        kept += unmatched
+        kept += map(_gone, unmatched)
         kept += _assign(
             day,
             indexes,
@@ -152,8 +152,13 @@ def reconcile(
             link,
         )
     for rest in records.values():
-        kept += rest
+        kept += map(_gone, rest)
     return result, kept
+
+
+def _gone(entry: Entry) -> Entry:
+    """The record of an item no longer in the sources: it has no place."""
+    return evolve(entry, at=0) if entry.at else entry
 
 
 def _match(
@@ -271,6 +276,7 @@ def _assign(
                 block=block,
                 topics=topics,
                 link=explicit,
+                at=item.at,
             )
         )
     return records
@@ -284,12 +290,13 @@ def _memo_fields(item: Item) -> tuple[str, tuple[str, ...], str]:
 
 
 def _memo(entry: Entry, item: Item) -> Entry:
-    """The record with the item's block digest, topics and explicit link."""
+    """The record with the item's block digest, topics, explicit link and
+    place in the sources."""
     fields = _memo_fields(item)
-    if (entry.block, entry.topics, entry.link) == fields:
+    if (entry.block, entry.topics, entry.link) == fields and entry.at == item.at:
         return entry
     block, topics, link = fields
-    return evolve(entry, block=block, topics=topics, link=link)
+    return evolve(entry, block=block, topics=topics, link=link, at=item.at)
 
 
 def _with(

@@ -182,6 +182,8 @@ class Item:
     # The digest of the item's source block under this build's code and config
     # (site.block_digest); "" when not known or when the block gave warnings.
     block: str = ""
+    # Where its block is in the sources (state.place); 0 when not known.
+    at: int = 0
     # Set on a stub: an item of an unchanged day, made from its state record
     # without reading its text; site.ItemLoader reads it when it is rendered.
     pending: Block | None = None

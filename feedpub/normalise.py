@@ -112,10 +112,12 @@ def normalise_item(
     warnings: list[Diagnostic],
     errors: list[Diagnostic],
     block: str = "",
+    at: int = 0,
 ) -> Item:
     """Normalise one raw item, the ``rank``-th listed of ``count`` on its day,
     appending what it finds to ``warnings`` and ``errors``; ``block`` is the
-    digest of its source block (``site.block_digest``), kept on the item."""
+    digest of its source block (``site.block_digest``) and ``at`` where it is
+    (``state.place``), kept on the item."""
     paragraphs = tuple(
         text
         for para in raw.paragraphs
@@ -172,6 +174,7 @@ def normalise_item(
         line=raw.line,
         tags_line=fields["tags"].line if "tags" in fields else 0,
         block=block,
+        at=at,
         summary_cut=cut_point(paragraphs[0], config.summary_length)
         if paragraphs
         else None,

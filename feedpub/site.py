@@ -162,6 +162,7 @@ class ItemLoader:
             link=stub.link,
             fingerprint=stub.fingerprint,
             block=stub.block,
+            at=stub.at,
         )
         self._loaded[id(stub)] = (stub, full)
         if len(self._loaded) > self._size:
@@ -194,15 +195,15 @@ def _compile(
         documents.clear()  # from here on, only blocks hold their document
     previous = state or State()
     digests = [block_digest(b, salt) for b in blocks] if salt else []
-    stubs = _stubs(blocks, digests, previous.entries, config.base_url)
+    stubs = _stubs(blocks, digests, previous.entries, config.base_url, places)
     full = [index for index in range(len(blocks)) if index not in stubs]
     days = {blocks[index].day for index in full}
     ranks = day_positions([blocks[index].day for index in full])
     reading = [
-        (blocks[i], ranks[k], digests[i] if salt else "")
+        (blocks[i], ranks[k], digests[i] if salt else "", places(blocks[i]))
         for k, i in reversed(list(enumerate(full)))
     ]
-    del blocks, ranks  # the stubs keep theirs; the others go once read
+    del blocks, ranks, places  # the stubs keep theirs; the others go once read
     tagged = _read(reading, config, warnings, errors)
     if errors:
         raise SourceError(
@@ -218,17 +219,18 @@ def _compile(
         in_place=True,
     )
     del tagged  # now the same list as identified
-    entries += [e for e in previous.entries if e.day not in days]
+    # The records of unchanged days: those of stubs at the stubs' places
+    # (a day of unchanged items may have moved), the others at none.
+    placed = {stub.id: stub.at for stub in stubs.values()}
+    entries += [
+        e if e.at == placed.get(e.id, 0) else evolve(e, at=placed.get(e.id, 0))
+        for e in previous.entries
+        if e.day not in days
+    ]
+    del placed
     items: list[Item] = [*stubs.values(), *identified]
     positions = [*stubs, *full]
     items = [items[i] for i in sorted(range(len(items)), key=positions.__getitem__)]
-    # Items are in source order now, as their blocks were: where each is.
-    at = {item.id: place for item, place in zip(items, places, strict=True)}
-    del places
-    for index, entry in enumerate(entries):  # in place: one copy at a time
-        if entry.at != at.get(entry.id, 0):
-            entries[index] = evolve(entry, at=at.get(entry.id, 0))
-    del at
     entries = sorted_entries(entries)
     next_state = State(
         inputs=previous.inputs,
@@ -275,7 +277,7 @@ def summarise(
 
 
 def _read(
-    reading: list[tuple[Block, tuple[int, int], str]],
+    reading: list[tuple[Block, tuple[int, int], str, int]],
     config: Config,
     warnings: list[Diagnostic],
     errors: list[Diagnostic],
@@ -286,7 +288,7 @@ def _read(
     tagger = Tagger(config.topics)
     tagged: list[Item] = []
     while reading:  # one item at a time: no stage holds every item's lines
-        block, (rank, count), digest = reading.pop()
+        block, (rank, count), digest, at = reading.pop()
         before = len(warnings)
         try:
             raw = read_block(block)
@@ -297,7 +299,7 @@ def _read(
             warnings.append(
                 Diagnostic(source=raw.source, line=raw.line, message="item has no text")
             )
-        item = normalise_item(raw, rank, count, config, warnings, errors, digest)
+        item = normalise_item(raw, rank, count, config, warnings, errors, digest, at)
         item = tagger.tag(item, warnings)
         if len(warnings) > before and item.block:
             # A block that gave a warning gets no digest: every build reads
@@ -315,15 +317,15 @@ def _split(
     list[Diagnostic],
     list[Diagnostic],
     list[SourceRecord],
-    list[int],
+    Places,
 ]:
     """Every document's blocks, warnings and errors, in document order; a
-    record of each document and where each block is (``Entry.at``)."""
+    record of each document and where each block is (``Places``)."""
     blocks: list[Block] = []
     warnings: list[Diagnostic] = []
     errors: list[Diagnostic] = []
     sources: list[SourceRecord] = []
-    places: list[int] = []
+    places = Places()
     for number, (name, data) in enumerate(documents):
         try:
             found_blocks, found, failed = split_source(data, name)
@@ -331,7 +333,8 @@ def _split(
             errors.extend(e.diagnostics)
             continue
         sources.append(source_record(config.source_name(name), data, found_blocks))
-        places += block_places(number, found_blocks)
+        if found_blocks:
+            places.add(number, found_blocks[0].document)
         blocks += found_blocks
         del found_blocks  # blocks are let go one by one once read
         warnings += found
@@ -348,16 +351,25 @@ def source_record(name: str, data: bytes, blocks: Sequence[Block]) -> SourceReco
     return SourceRecord(name=name, size=len(data), lead=lead, body=body)
 
 
-def block_places(number: int, blocks: Sequence[Block]) -> list[int]:
-    """Where the blocks of source ``number`` are (``state.place``)."""
-    if not blocks:
-        return []
-    document = blocks[0].document
-    size = len(document)
-    lines = document.count("\n") if isinstance(document, str) else document.count(b"\n")
-    return [
-        place(number, size - b.head, size - b.end, lines - b.line + 1) for b in blocks
-    ]
+class Places:
+    """Where blocks are in the sources (``state.place``), by the document
+    they point into: the number of its source, its size and its lines."""
+
+    def __init__(self) -> None:
+        self._documents: dict[int, tuple[int, int, int]] = {}
+
+    def add(self, number: int, document: str | bytes) -> None:
+        """Know ``document`` (as blocks hold it) as that of source ``number``."""
+        if isinstance(document, str):
+            lines = document.count("\n")
+        else:
+            lines = document.count(b"\n")
+        self._documents[id(document)] = (number, len(document), lines)
+
+    def __call__(self, block: Block) -> int:
+        number, size, lines = self._documents[id(block.document)]
+        head, end = size - block.head, size - block.end
+        return place(number, head, end, lines - block.line + 1)
 
 
 def _stubs(
@@ -365,6 +377,7 @@ def _stubs(
     digests: Sequence[str],
     entries: Sequence[Entry],
     base_url: str,
+    places: Callable[[Block], int],
 ) -> dict[int, Item]:
     """Stubs for the blocks of every day that is as the state recorded it.
 
@@ -391,11 +404,13 @@ def _stubs(
         if len({id(e) for e in chosen}) < len(indexes):
             continue  # a block is new or edited, or two blocks are the same
         for index, entry in zip(indexes, chosen, strict=True):
-            stubs[index] = _stub(blocks[index], entry, base_url)
+            stubs[index] = _stub(blocks[index], entry, base_url, places)
     return stubs
 
 
-def _stub(block: Block, entry: Entry, base_url: str) -> Item:
+def _stub(
+    block: Block, entry: Entry, base_url: str, places: Callable[[Block], int]
+) -> Item:
     anchor = item_anchor(block.day, item_number(entry.id))
     return Item(
         id=entry.id,
@@ -409,6 +424,7 @@ def _stub(block: Block, entry: Entry, base_url: str) -> Item:
         line=block.line,
         fingerprint=entry.fingerprint,
         block=entry.block,  # the block's digest (see _stubs), already held
+        at=places(block),
         pending=block,
     )
 
@@ -576,9 +592,12 @@ def compile_appended(
         return None
     warnings: list[Diagnostic] = []
     errors: list[Diagnostic] = []
+    places = Places()
+    for number, (_, data) in enumerate(documents):
+        places.add(number, data)  # the new blocks point into it (_new_blocks)
     ranks = day_positions([b.day for b in new])
     reading = [
-        (block, rank, block_digest(block, salt))
+        (block, rank, block_digest(block, salt), places(block))
         for block, rank in reversed(list(zip(new, ranks, strict=True)))
     ]
     tagged = _read(reading, config, warnings, errors)
@@ -590,10 +609,7 @@ def compile_appended(
     )
     if min(i.published for i in added) <= max(y.last for y in summary.years):
         return None
-    places = [p for n, (_, b) in enumerate(heads) for p in block_places(n, b)]
-    at = {item.id: place for item, place in zip(added, places, strict=True)}
-    entries = [evolve(e, at=at[e.id]) for e in entries]
-    found = _window(tail, config, added, documents)
+    found = _window(tail, config, added, documents, places)
     if found is None:
         return None
     shown, window = found
@@ -639,6 +655,7 @@ def _window(
     config: Config,
     added: Sequence[Item],
     documents: Sequence[tuple[str, bytes]],
+    places: Places,
 ) -> tuple[list[Item], Window] | None:
     """The recorded items that ``plan_feeds`` needs beside ``added``, as
     stubs, and what the others add (``plan.Window``); ``None`` when they
@@ -700,7 +717,7 @@ def _window(
             return None
         if block.day != entry.day:
             return None
-        shown.append(_stub(block, entry, config.base_url))
+        shown.append(_stub(block, entry, config.base_url, places))
     window = Window(
         older={key: counts[key] - have[key] for key in counts},
         years=tuple(y.year for y in summary.years),
