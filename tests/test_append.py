@@ -325,3 +325,29 @@ def test_a_place_is_four_numbers_in_one(numbers: tuple[int, int, int, int]) -> N
 def test_a_place_out_of_range_is_refused(numbers: tuple[int, int, int, int]) -> None:
     with pytest.raises(ValueError, match="a place is four numbers"):
         place(*numbers)
+
+
+@pytest.mark.parametrize("change", ["edit", "removal", "insertion"])
+def test_places_kept_true_by_whole_builds(project: Project, change: str) -> None:
+    """A whole build after a change below the top moves the blocks under
+    it; the places it records must be their new ones, which the next build
+    of items added at the top reads its window's text from."""
+    text = (project.roots[0] / "sources" / "news.txt").read_text()
+    assert "Nummer 1000." in text  # an item of the newest year, not the first
+    if change == "edit":
+        text = text.replace("Nummer 1000.", "Nummer eintausend, neu.", 1)
+    elif change == "removal":
+        at = text.index("Nummer 1000.")
+        first = text.rindex("\n\n", 0, text.rindex("\n\n", 0, at)) + 2
+        text = text[:first] + text[text.index("\n\n", at) + 2 :]
+    else:  # an older item, a third of the way down
+        cut = text.index("\n\n", len(text) // 3) + 2
+        while not text[cut].isdigit():
+            cut = text.index("\n\n", cut) + 2
+        text = text[:cut] + item(newest(text[cut:]), 1234) + text[cut:]
+    project.write(text)
+    assert not project.both().appended
+    for step in (1, 2):
+        text = item(newest(text) + dt.timedelta(days=step), 9500 + step) + text
+        project.write(text)
+        assert project.both().appended
