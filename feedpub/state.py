@@ -598,9 +598,11 @@ def _entry(record: dict[str, Any]) -> Entry:
     if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
         raise ValueError("topics must be a list of slugs")
     at = record.get("at", [])
-    if not isinstance(at, list) or len(at) not in (0, 4):
-        raise ValueError("at must be four numbers")
-    if not all(type(n) is int for n in at):
+    if (
+        not isinstance(at, list)
+        or len(at) not in (0, 4)
+        or not all(type(n) is int for n in at)
+    ):
         raise ValueError("at must be four numbers")
     return Entry(
         at=place(*at) if at else 0,
