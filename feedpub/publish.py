@@ -16,8 +16,14 @@ from pathlib import Path, PurePosixPath
 
 from feedpub.basics import Diagnostic
 from feedpub.errors import BusyError, PublishError, SourceError, StateError
-from feedpub.state import OutputRecord, State, Tail, load_state, read_inputs
-from feedpub.state import read_tail as load_tail
+from feedpub.state import (
+    OutputRecord,
+    State,
+    Tail,
+    load_state,
+    load_tail,
+    read_inputs,
+)
 
 # _stage() names a temporary ".NAME.RANDOM.tmp", RANDOM 8 hexadecimal digits;
 # builds before it used tempfile.mkstemp (8 of [A-Za-z0-9_]): both are found

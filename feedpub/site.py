@@ -371,6 +371,22 @@ class Places:
         head, end = size - block.head, size - block.end
         return place(number, head, end, lines - block.line + 1)
 
+    def block(self, at: int, documents: Sequence[tuple[str, bytes]]) -> Block:
+        """The block at place ``at`` in ``documents`` (those added, in build
+        order), read again from its source: what ``__call__`` gave ``at``.
+
+        Raises:
+            ValueError: no block can be there.
+        """
+        number, head, end, lines = unplace(at)
+        if number >= len(documents):
+            raise ValueError(f"no source {number}")
+        name, data = documents[number]
+        _, size, count = self._documents[id(data)]
+        if not 0 <= end < head <= size:
+            raise ValueError(f"{name}: no block {head} to {end} bytes from the end")
+        return block_at(data, name, size - head, size - end, count - lines + 1)
+
 
 def _stubs(
     blocks: Sequence[Block],
@@ -704,15 +720,9 @@ def _window(
     else:
         return None  # all items: compile_site
     shown: list[Item] = []
-    sizes = [(len(data), data.count(b"\n")) for _, data in documents]
     for entry in entries:
-        number, head, end, lines = unplace(entry.at)
-        if number >= len(documents) or not 0 <= end < head <= sizes[number][0]:
-            return None
-        name, data = documents[number]
-        length, count = sizes[number]
         try:
-            block = block_at(data, name, length - head, length - end, count - lines + 1)
+            block = places.block(entry.at, documents)
         except ValueError:
             return None
         if block.day != entry.day:

@@ -247,9 +247,8 @@ def _chunks(state: State, tail: Tail | None) -> Iterator[bytes]:
             yield tail.data[start : min(start + (1 << 22), end)]
     for start in range(0, len(entries), 4096):
         chunk = entries[start : start + 4096]
-        lines = list(map(_entry_line, chunk))
-        data = ("\n".join(lines) + "\n").encode("utf-8")
-        records.add(data, [e.day.year for e in chunk], lines)
+        data = ("\n".join(map(_entry_line, chunk)) + "\n").encode("utf-8")
+        records.add(data, [e.day.year for e in chunk])
         yield data
     if state.summary is not None:
         yield records.summary_line(state.summary)
@@ -267,15 +266,15 @@ class _Records:
         # year -> offset of its first record
         self.years: dict[int, int] = dict(tail.offsets) if tail else {}
 
-    def add(self, data: bytes, years: list[int], lines: list[str]) -> None:
-        """Count ``data``, the records of ``lines`` (of items of ``years``,
-        in order: a year not seen yet starts in ``data`` when its last is)."""
+    def add(self, data: bytes, years: list[int]) -> None:
+        """Count ``data``, a line per record, of items of ``years`` in order
+        (a year not seen yet starts in ``data`` when its last is)."""
         if years and years[-1] not in self.years:
-            offset = self.size
-            for year, line in zip(years, lines, strict=True):
+            offset = 0  # of the record in data
+            for year in years:
                 if year not in self.years:
-                    self.years[year] = offset
-                offset += len(line.encode("utf-8")) + 1
+                    self.years[year] = self.size + offset
+                offset = data.index(b"\n", offset) + 1
         self.size += len(data)
         self.sha256.update(data)
 
@@ -440,7 +439,7 @@ class Tail:
         return next((at for y, at in self.offsets if y >= year), self.size)
 
 
-def read_tail(data: bytes, name: str) -> Tail | None:
+def load_tail(data: bytes, name: str) -> Tail | None:
     """The state file ``data`` as a ``Tail``, its summary and item records
     checked by their sha256; ``None`` for a file without a summary (format
     1) or whose summary or records are not as the last build wrote them
