@@ -285,6 +285,8 @@ _START = {
     "atom": re.compile(rb"<entry[\s/>]"),
 }
 _END = {"rss": re.compile(rb"</item\s*>"), "atom": re.compile(rb"</entry\s*>")}
+_TAG = {"rss": b"item", "atom": b"entry"}
+_NOT_A_TAG = re.compile(rb"<[!?]")  # a comment, CDATA section, declaration or PI
 _ID_CHILD = {"rss": "guid", "atom": f"{ATOM}id"}
 
 
@@ -303,11 +305,10 @@ def fragment_problems(
     hold one id (RSS ``<guid>``, Atom ``<id>``), its item's (``item_ids``, in
     the same order).
     """
-    start, end = _START[kind], _END[kind]
     problems = [
         f"{item_id}: not one {_ITEM_ELEMENT[kind].rpartition('}')[2]} element"
         for item_id, fragment in zip(item_ids, fragments, strict=True)
-        if not _one_element(fragment, start, end)
+        if not _one_element(kind, fragment)
     ]
     head, tail = _FRAMES[kind]
     try:
@@ -327,19 +328,22 @@ def fragment_problems(
     return problems
 
 
-def _one_element(
-    fragment: bytes, start: re.Pattern[bytes], end: re.Pattern[bytes]
-) -> bool:
+def _one_element(kind: str, fragment: bytes) -> bool:
+    """The fragment is one item element by its bytes (see fragment_problems):
+    it starts with the item's start tag, its last tag is the item's end tag,
+    and it holds one of each. A tag whose name only begins with the item's
+    (``<items>``) counts as one too, which is stricter than needed."""
     body = fragment.strip()
-    if b"<!" in body or b"<?" in body:
+    if _NOT_A_TAG.search(body) or _START[kind].match(body) is None:
         return False
-    first, last = start.match(body), end.search(body)
+    close = body.rfind(b"</")
+    last = _END[kind].match(body, close) if close >= 0 else None
+    tag = _TAG[kind]
     return (
-        first is not None
-        and last is not None
+        last is not None
         and last.end() == len(body)
-        and len(start.findall(body)) == 1
-        and len(end.findall(body)) == 1
+        and body.count(b"<" + tag) == 1
+        and body.count(b"</" + tag) == 1
     )
 
 

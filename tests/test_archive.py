@@ -607,6 +607,10 @@ def test_a_bad_fragment_or_frame_is_refused() -> None:
             "tag:x,2020:1: not one item element",
             "tag:x,2020:2: not one item element",
         ]
+    # A processing instruction, or a tag named like the item's: refused too.
+    for odd in (b"<?x y?><title>", b"<items/><title>"):
+        found = fragment_problems("rss", [good[0].replace(b"<title>", odd)], ids[:1])
+        assert found[0] == "tag:x,2020:1: not one item element"
     assert fragment_problems("rss", [b"<item><title>T</title>"], ["x"])[-1].startswith(
         "not well-formed XML"
     )
