@@ -158,7 +158,9 @@ def _publish(
         ) -> None:
             publication.stage(path, data, previous.sha256 if previous else None)
 
-        tail = None if options.force or interrupted else read_tail(out_dir, STATE)
+        tail = None
+        if not options.force and not interrupted:
+            tail = read_tail(out_dir, STATE, salt)
         if tail is not None:
             # Items added at the top of the sources: read only those, and
             # the records of the newest years (site.compile_appended).

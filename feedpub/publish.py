@@ -464,9 +464,10 @@ def read_state(out_dir: Path, name: str) -> State | None:
         raise PublishError(f"{path}: cannot read state: {e.strerror or e}") from e
 
 
-def read_tail(out_dir: Path, name: str) -> Tail | None:
+def read_tail(out_dir: Path, name: str, salt: str | None = None) -> Tail | None:
     """The state file as a ``state.Tail``; ``None`` when there is none, or
-    it has no summary, or its item records are not those it names.
+    it has no summary, or its item records are not those it names, or it
+    was written under another ``salt`` (see ``state.load_tail``).
 
     Raises:
         StateError: the records before the item records are not valid.
@@ -479,7 +480,7 @@ def read_tail(out_dir: Path, name: str) -> Tail | None:
         return None
     except OSError as e:
         raise PublishError(f"{path}: cannot read state: {e.strerror or e}") from e
-    return load_tail(data, str(path))
+    return load_tail(data, str(path), salt)
 
 
 def unchanged_since(

@@ -63,6 +63,7 @@ from feedpub.state import (
     Tail,
     YearRecord,
     appended_chunks,
+    entry_order,
     place,
     sorted_entries,
     state_chunks,
@@ -387,6 +388,16 @@ class Places:
             raise ValueError(f"{name}: no block {head} to {end} bytes from the end")
         return block_at(data, name, size - head, size - end, count - lines + 1)
 
+    def recorded(
+        self, entry: Entry, documents: Sequence[tuple[str, bytes]]
+    ) -> Block | None:
+        """The block at a record's place, if there is one of the record's day."""
+        try:
+            block = self.block(entry.at, documents)
+        except ValueError:
+            return None
+        return block if block.day == entry.day else None
+
 
 def _stubs(
     blocks: Sequence[Block],
@@ -578,10 +589,10 @@ def compile_appended(
     (``salt``), gave no warning and published files that are all in place
     (``reuse``); each source is the last one's, from its first item header
     on, with new text above it; the new text gives no warning, and its items
-    are of days after every recorded one and of years that have items. Then
-    outputs are the same bytes as ``compile_site`` would publish: the
-    archive documents and yearly pages of older items are as they were, and
-    so are their records.
+    are of the newest recorded day or later days, of years that have items,
+    and take no record of that day (``_new_items``). Then outputs are the
+    same bytes as ``compile_site`` would publish: the archive documents and
+    yearly pages of older items are as they were, and so are their records.
 
     Returns:
         The build's result (see ``BuildResult.appended``); ``None`` when it
@@ -602,27 +613,23 @@ def compile_appended(
     if heads is None or not new:
         return None
     recorded = {y.year: y for y in summary.years}
-    if (tail.last is not None and min(b.day for b in new) <= tail.last.day) or any(
+    last_day = tail.last.day if tail.last is not None else None
+    if (last_day is not None and min(b.day for b in new) < last_day) or any(
         b.day.year not in recorded for b in new
     ):
         return None
-    warnings: list[Diagnostic] = []
-    errors: list[Diagnostic] = []
     places = Places()
     for number, (_, data) in enumerate(documents):
         places.add(number, data)  # the new blocks point into it (_new_blocks)
-    ranks = day_positions([b.day for b in new])
-    reading = [
-        (block, rank, block_digest(block, salt), places(block))
-        for block, rank in reversed(list(zip(new, ranks, strict=True)))
-    ]
-    tagged = _read(reading, config, warnings, errors)
-    if warnings or errors:
-        return None  # compile_site reports them
-    base_url = config.base_url
-    added, entries = reconcile(
-        tagged, [], now, lambda item, anchor: item_link(item, base_url, anchor)
-    )
+    # Items added on the newest recorded day: the whole way reads that day's
+    # items again and matches them all to its records (identity.reconcile).
+    same_day: list[Entry] = []
+    if last_day is not None and any(b.day == last_day for b in new):
+        same_day = tail.entries_of(last_day)
+    made = _new_items(heads, same_day, documents, places, config, salt, now)
+    if made is None:
+        return None
+    added, entries = made
     if min(i.published for i in added) <= max(y.last for y in summary.years):
         return None
     found = _window(tail, config, added, documents, places)
@@ -652,7 +659,7 @@ def compile_appended(
         topics=tuple((t.slug, t.name) for t in config.topics),
         retired=retired,
         entries=tuple(sorted_entries(entries)),
-        summary=_add_to_summary(summary, added, entries, sources),
+        summary=_add_to_summary(summary, added, [*same_day, *entries], sources),
     )
     (emit or _collect(outputs))(STATE, appended_chunks(tail, state), None)
     return BuildResult(
@@ -664,6 +671,67 @@ def compile_appended(
         count=dict(summary.feeds)[""] + len(added),
         appended=True,
     )
+
+
+def _new_items(
+    heads: Sequence[tuple[int, list[Block]]],
+    same_day: Sequence[Entry],
+    documents: Sequence[tuple[str, bytes]],
+    places: Places,
+    config: Config,
+    salt: str,
+    now: dt.datetime,
+) -> tuple[list[Item], list[Entry]] | None:
+    """The items of the blocks above the old text (``heads``, see
+    ``_new_blocks``) and their records, as the whole way makes them, for
+    ``compile_appended``; ``None`` when they might not be the same.
+
+    ``same_day``: the records of the newest recorded day, when blocks are
+    added to it. Its items are read again (the whole way reads a day with a
+    new item in full): each ranks on the day (its time and first id), and
+    matching them to their records tells the new ones which ids and times
+    are taken. Their records must come back unchanged, and the new records
+    go after them, so the old records stay the bytes they are.
+    """
+    # The blocks in the order of the whole way: by source, then from the top.
+    listed = [
+        (number, block.head, block, False)
+        for number, (_, blocks) in enumerate(heads)
+        for block in blocks
+    ]
+    for entry in same_day:
+        if not entry.at:
+            continue  # the record of an item removed since
+        block = places.recorded(entry, documents)
+        if block is None:
+            return None
+        listed.append((unplace(entry.at)[0], block.head, block, True))
+    listed.sort(key=lambda found: found[:2])
+    ranks = day_positions([block.day for _, _, block, _ in listed])
+    reading = [
+        (block, rank, block_digest(block, salt), places(block))
+        for (_, _, block, _), rank in reversed(list(zip(listed, ranks, strict=True)))
+    ]
+    warnings: list[Diagnostic] = []
+    errors: list[Diagnostic] = []
+    tagged = _read(reading, config, warnings, errors)
+    if warnings or errors:
+        return None  # compile_site reports them
+    base_url = config.base_url
+    items, entries = reconcile(
+        tagged,
+        list(same_day),
+        now,
+        lambda item, anchor: item_link(item, base_url, anchor),
+    )
+    added = [item for item, (*_, old) in zip(items, listed, strict=True) if not old]
+    kept = {id(e) for e in same_day}
+    made = [e for e in entries if id(e) not in kept]
+    # A record of the day that changed has its old id: it is not after the
+    # last record (same_day's last), which the new ones must be.
+    if same_day and min(map(entry_order, made)) <= entry_order(same_day[-1]):
+        return None
+    return added, made
 
 
 def _window(
@@ -721,11 +789,8 @@ def _window(
         return None  # all items: compile_site
     shown: list[Item] = []
     for entry in entries:
-        try:
-            block = places.block(entry.at, documents)
-        except ValueError:
-            return None
-        if block.day != entry.day:
+        block = places.recorded(entry, documents)
+        if block is None:
             return None
         shown.append(_stub(block, entry, config.base_url, places))
     window = Window(

@@ -218,7 +218,7 @@ def state_chunks(state: State) -> Iterator[bytes]:
 
 def appended_chunks(tail: Tail, state: State) -> Iterator[bytes]:
     """``state_chunks`` of the records of ``tail`` followed by those of
-    ``state.entries``, items of days after the last of ``tail``'s, with the
+    ``state.entries``, records that go after the last of ``tail``'s, with the
     other records and the summary of ``state``; the old item records are
     written back as they are, not read."""
     return _chunks(state, tail)
@@ -240,8 +240,9 @@ def _chunks(state: State, tail: Tail | None) -> Iterator[bytes]:
     records = _Records(len(head), tail)
     entries = sorted_entries(state.entries)
     if tail is not None:
-        if entries and tail.last is not None and entries[0].day <= tail.last.day:
-            raise ValueError("appended records must be of days after the last one")
+        last = tail.last
+        if entries and last and entry_order(entries[0]) <= entry_order(last):
+            raise ValueError("appended records must come after the last one")
         end = tail.at + tail.size
         for start in range(tail.at, end, 1 << 22):
             yield tail.data[start : min(start + (1 << 22), end)]
@@ -331,9 +332,14 @@ def _memo(entry: Entry) -> str:
     return f', "block": "{entry.block}", "topics": [{topics}]{link}'
 
 
+def entry_order(entry: Entry) -> tuple[dt.date, int, str]:
+    """Where a record goes in the file: by day, then by the number in the id."""
+    return (entry.day, len(entry.id), entry.id)
+
+
 def sorted_entries(entries: Iterable[Entry]) -> list[Entry]:
-    """Entries in the file's order: by day, then by the number in the id."""
-    return sorted(entries, key=lambda e: (e.day, len(e.id), e.id))
+    """Entries in the file's order (``entry_order``)."""
+    return sorted(entries, key=entry_order)
 
 
 def read_inputs(first_line: bytes, name: str) -> str:
@@ -432,6 +438,20 @@ class Tail:
         records = self.data[self.at + start : self.at + end]
         return [_entry(record) for _, record in _records(records, self.name)]
 
+    def entries_of(self, day: dt.date) -> list[Entry]:
+        """The records of ``day`` and later days: the file's last ones, read
+        from its end."""
+        found: list[Entry] = []
+        end = self.at + self.size
+        while end > self.at:
+            start = max(self.data.rfind(b"\n", self.at, end - 1) + 1, self.at)
+            entry = _entry(json.loads(self.data[start:end]))
+            if entry.day < day:
+                break
+            found.append(entry)
+            end = start
+        return found[::-1]
+
     def _offset(self, year: int | None) -> int:
         """Where the records of ``year`` or the first later year start."""
         if year is None:
@@ -439,11 +459,12 @@ class Tail:
         return next((at for y, at in self.offsets if y >= year), self.size)
 
 
-def load_tail(data: bytes, name: str) -> Tail | None:
+def load_tail(data: bytes, name: str, salt: str | None = None) -> Tail | None:
     """The state file ``data`` as a ``Tail``, its summary and item records
     checked by their sha256; ``None`` for a file without a summary (format
     1) or whose summary or records are not as the last build wrote them
-    (``load_state`` then reads and checks the whole file).
+    (``load_state`` then reads and checks the whole file), or, given a
+    ``salt``, one written under another (its records are not hashed).
 
     Raises:
         StateError: a record before the item records is not valid.
@@ -460,6 +481,8 @@ def load_tail(data: bytes, name: str) -> Tail | None:
         if check != _check(record):
             return None  # the summary was edited
         summary = _summary(found)
+        if salt is not None and summary.salt != salt:
+            return None  # other code or config: a whole build, which reads all
         at, size, sha256 = (
             int(found["records"][0]),
             int(found["records"][1]),

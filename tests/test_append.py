@@ -23,7 +23,7 @@ from feedpub.build import BuildOptions, build
 from feedpub.config import load_config
 from feedpub.errors import SourceError
 from feedpub.site import BuildResult
-from feedpub.state import place, unplace
+from feedpub.state import load_tail, place, unplace
 from tests.conftest import read_tree
 
 SHELL = importlib.import_module("feedpub.build")  # feedpub.build is the function
@@ -197,7 +197,7 @@ def test_items_added_to_one_of_two_sources(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "change",
     [
-        "same day as the newest",
+        "a day before the newest",
         "edit below the top",
         "a new year",
         "a warning above",
@@ -208,8 +208,8 @@ def test_items_added_to_one_of_two_sources(tmp_path: Path) -> None:
 def test_what_does_not_fit_goes_the_whole_way(project: Project, change: str) -> None:
     text = (project.roots[0] / "sources" / "news.txt").read_text()
     day = newest(text)
-    if change == "same day as the newest":
-        text = item(day, 9100) + text
+    if change == "a day before the newest":
+        text = item(day - dt.timedelta(days=1), 9100) + text
     elif change == "edit below the top":
         assert "Nummer 4." in text
         text = item(day + dt.timedelta(days=1), 9101) + text.replace(
@@ -227,6 +227,69 @@ def test_what_does_not_fit_goes_the_whole_way(project: Project, change: str) -> 
         text = item(day + dt.timedelta(days=1), 9105).rstrip("\n") + "\n" + text
     project.write(text)
     assert not project.both().appended
+
+
+def test_items_added_on_the_newest_day(project: Project) -> None:
+    """The whole way reads the newest day again and matches its items to
+    their records; added on that day, items are numbered and timed after
+    them, one build after another, and the day's records stay as they are."""
+    text = (project.roots[0] / "sources" / "news.txt").read_text()
+    day = newest(text)
+    assert text.count(f"{day:%d.%m.%Y}\n") == 2
+    ids = []
+    for seed in (9400, 9401, 9402):
+        text = item(day, seed) + text
+        project.write(text)
+        result = project.both()
+        assert result.appended
+        ids.append(max(i.id for i in result.items if i.day == day))
+    assert [i.rpartition(":")[2] for i in ids] == ["3", "4", "5"]
+    day += dt.timedelta(days=1)
+    for seed in (9403, 9404):
+        text = item(day, seed) + text
+        project.write(text)
+        assert project.both().appended
+
+
+def test_an_item_added_on_the_newest_day_of_another_source(tmp_path: Path) -> None:
+    """The day's older items are in the second source: ranks and times are
+    counted over both sources, in build order."""
+    text = archive(120, start=dt.date(2019, 12, 1))
+    project = Project(tmp_path, text)
+    day = newest(text) + dt.timedelta(days=1)
+    termine = item(day, 960) + item(day, 961)
+    project.write(termine, "termine.txt")
+    project.both()
+    text = item(day, 962) + text  # news.txt is built first
+    project.write(text)
+    assert project.both().appended
+    project.write(item(day, 963) + termine, "termine.txt")
+    assert project.both().appended
+
+
+@pytest.mark.parametrize("change", ["twin", "re-added", "removed and new"])
+def test_the_newest_day_with_records_that_would_change(
+    project: Project, change: str
+) -> None:
+    """An item added on the newest day that a record of the day would take
+    (a twin of one of its items, or an item removed and added again) takes
+    the whole way, with the same result; one unlike any record does not."""
+    text = (project.roots[0] / "sources" / "news.txt").read_text()
+    day = newest(text)
+    first = text[: text.index("\n\n", text.index("\n\n") + 2) + 2]  # the top item
+    if change == "twin":
+        project.write(first + text)
+        assert not project.both().appended
+        return
+    text = text[len(first) :]  # removed: a build from the second item on
+    project.write(text)
+    assert not project.both().appended
+    if change == "re-added":
+        project.write(first + text)
+        assert not project.both().appended
+    else:
+        project.write(f"{day:%d.%m.%Y}\n\nEin Sommerfest am Badesee.\n\n" + text)
+        assert project.both().appended
 
 
 def test_nothing_left_to_read_before_the_window(tmp_path: Path) -> None:
@@ -304,6 +367,18 @@ def test_a_state_edited_by_hand_is_read_in_full(
     text = (project.roots[0] / "sources" / "news.txt").read_text()
     project.write(item(newest(text) + dt.timedelta(days=1), 9200) + text)
     assert not project.both().appended
+
+
+def test_a_state_of_other_code_or_config_is_not_read_as_a_tail(
+    project: Project,
+) -> None:
+    """Under another salt the appended path cannot apply: the summary says
+    so before the item records are hashed."""
+    data = (project.roots[0] / "feeds" / "feedpub-state.jsonl").read_bytes()
+    tail = load_tail(data, "state")
+    assert tail is not None
+    assert load_tail(data, "state", tail.summary.salt) is not None
+    assert load_tail(data, "state", "another salt") is None
 
 
 @pytest.mark.parametrize(
