@@ -123,7 +123,9 @@ def reconcile(
 
     Returns:
         The items (same order) and all records for the next state: every old
-        record, updated where its item changed, plus one per new item.
+        record, updated where its item changed, plus one per new item. An old
+        record that nothing changed is returned as the same object, by which
+        ``site.compile_appended`` tells that a day's records stay as written.
     """
     prints = [fingerprint(i) for i in items]
     by_day: dict[dt.date, list[int]] = defaultdict(list)

@@ -727,8 +727,10 @@ def _new_items(
     added = [item for item, (*_, old) in zip(items, listed, strict=True) if not old]
     kept = {id(e) for e in same_day}
     made = [e for e in entries if id(e) not in kept]
-    # A record of the day that changed has its old id: it is not after the
-    # last record (same_day's last), which the new ones must be.
+    # A record of the day that changed has its old id, so it does not sort
+    # after the last record (same_day's last), which every new one must: the
+    # old records stay bytes. A new id in a gap below the last one declines
+    # too, needlessly but safely.
     if same_day and min(map(entry_order, made)) <= entry_order(same_day[-1]):
         return None
     return added, made
@@ -807,8 +809,9 @@ def _add_to_summary(
     entries: Sequence[Entry],
     sources: Sequence[SourceRecord],
 ) -> Summary:
-    """``summary`` with the items ``added`` (of years it has, after its
-    days), their records and ``sources``."""
+    """``summary`` with the items ``added`` (of years it has, none before
+    its newest day), ``sources``, and the twins among ``entries``: the
+    records of the days the items were added to, old and new."""
     counts = dict(summary.feeds)
     by_year: dict[int, list[Item]] = defaultdict(list)
     for item in added:

@@ -425,7 +425,7 @@ class Tail:
     at: int  # where the item records start in ``data``
     size: int  # their size in bytes
     offsets: tuple[tuple[int, int], ...]  # (year, its first record's offset)
-    last: Entry | None  # the last record: of the newest day
+    last: Entry | None  # the last record, of the newest recorded day
     sha256: hashlib._Hash = field(repr=False)  # of the item records
 
     def records(self) -> bytes:

@@ -249,6 +249,30 @@ def test_items_added_on_the_newest_day(project: Project) -> None:
         text = item(day, seed) + text
         project.write(text)
         assert project.both().appended
+    # Items on the newest day and the next in one build.
+    text = item(day + dt.timedelta(days=1), 9405) + item(day, 9406) + text
+    project.write(text)
+    assert project.both().appended
+
+
+def test_an_item_added_beside_an_edited_one(project: Project) -> None:
+    """The newest day's records need not be as first published: an edited
+    item's record has a later ``updated``, which it keeps."""
+    text = (project.roots[0] / "sources" / "news.txt").read_text()
+    day = newest(text)
+    top = text.index("Nummer ")
+    text = text[:top] + "Geändert, " + text[top:]
+    project.write(text)
+    result = project.both()
+    assert not result.appended  # an edit: the whole way
+    edited = [i for i in result.items if i.day == day and i.updated is not None]
+    assert len(edited) == 1
+    project.write(item(day, 9500) + text)
+    result = project.both()
+    assert result.appended
+    assert [i.updated for i in result.items if i.id == edited[0].id] == [
+        edited[0].updated
+    ]
 
 
 def test_an_item_added_on_the_newest_day_of_another_source(tmp_path: Path) -> None:
