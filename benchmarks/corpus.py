@@ -451,9 +451,10 @@ def write_corpus(out: Path, count: int, seed: int = 2020, wide: bool = False) ->
     return config
 
 
-def new_item(seed: int = 1) -> str:
-    """One more item, dated the day after the newest, for the top of a corpus."""
-    return _item(random.Random(seed), NEWEST_DAY + dt.timedelta(days=1))
+def new_item(seed: int = 1, days: int = 1) -> str:
+    """One more item, dated ``days`` after the newest (0: on the newest day),
+    for the top of a corpus."""
+    return _item(random.Random(seed), NEWEST_DAY + dt.timedelta(days=days))
 
 
 def main(argv: list[str] | None = None) -> int:
