@@ -65,7 +65,10 @@ def parse_date(m: re.Match[str]) -> dt.date:
     return dt.date(int(m["iy"]), int(m["im"]), int(m["id"]))
 
 
-def read_items(text: str) -> list[tuple[dt.date, int, str]]:
+Item = tuple[dt.date, int, str]  # (date, position, body)
+
+
+def read_items(text: str) -> list[Item]:
     """(date, position, body) of every item."""
     heads = list(HEADER.finditer(text))
     items = []
@@ -92,7 +95,7 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name).strip("-")
 
 
-def write_feed(out: Path, base: str, title: str, chosen: list[tuple]) -> None:
+def write_feed(out: Path, base: str, title: str, chosen: list[Item]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for kind in ("rss", "atom"):
         fg = FeedGenerator()

@@ -370,7 +370,7 @@ def report(results: list[SizeResult], info: dict[str, str], runs: int) -> str:
             continue
 
         def per_ten(ratio: float, factor: float = factor) -> float:
-            return ratio ** (math.log(10) / math.log(factor))
+            return float(ratio ** (math.log(10) / math.log(factor)))
 
         time_ratio = large.median("scratch") / small.median("scratch")
         memory_ratio = large.peak("scratch") / small.peak("scratch")

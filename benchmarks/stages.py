@@ -60,7 +60,9 @@ STAGES = (
 )
 
 
-def wrap(seconds: Counter[str], calls: Counter[str], module: str, name: str) -> None:
+def wrap(
+    seconds: dict[str, float], calls: Counter[str], module: str, name: str
+) -> None:
     """Replace ``module.name`` (``Class.method`` for a method) by a timed one."""
     owner: Any = importlib.import_module(module)
     *path, attribute = name.split(".")
@@ -84,7 +86,7 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--"]:
         argv = argv[1:]
     started = time.perf_counter()
-    seconds: Counter[str] = Counter()
+    seconds: dict[str, float] = dict.fromkeys((name for _, name in STAGES), 0.0)
     calls: Counter[str] = Counter()
     for module, name in STAGES:
         wrap(seconds, calls, module, name)
