@@ -17,8 +17,10 @@ day by day:
 3. **New items**: whatever is left is new. It gets the core's id unless a
    record (also one of a removed item) holds that id already, else the next
    free number of its day. Its time is the core's, moved just after the
-   newest older item of its day if needed, so the day's order stays right and
-   no two items of a day share a time.
+   newest older item of its day if needed, and before the oldest published
+   item listed above it (a minute before, or halfway when they are closer),
+   so the day keeps the source's order wherever there is a second between,
+   and no two items of a day share a time.
 
 An item's date is part of its identity: changing an item's date publishes it
 as a new item. Records that match no item are kept, so an item removed and
@@ -225,6 +227,16 @@ def _assign(
     taken = {e.id for e in held}
     numbers = {item_number(e.id) for e in held}
     used_times = {e.published for e, _ in matched.values()}
+    # For each item, the oldest time of the matched items listed above it:
+    # a new item goes before that one, as the source lists it.
+    newer: dict[int, dt.datetime] = {}
+    ceiling: dt.datetime | None = None
+    for index in indexes:  # newest (first listed) first
+        if ceiling is not None:
+            newer[index] = ceiling
+        if index in matched:
+            published = matched[index][0].published
+            ceiling = published if ceiling is None else min(ceiling, published)
     newest_older: dt.datetime | None = None
     for index in reversed(indexes):  # oldest (last listed) first
         item = items[index]
@@ -261,6 +273,8 @@ def _assign(
         moment = item.published
         if newest_older is not None and moment <= newest_older:
             moment = newest_older + _STEP
+        if index in newer and moment >= newer[index]:
+            moment = _between(newest_older, newer[index], moment)
         while moment in used_times:
             moment += dt.timedelta(seconds=1)
         used_times.add(moment)
@@ -282,6 +296,19 @@ def _assign(
             )
         )
     return records
+
+
+def _between(
+    older: dt.datetime | None, newer: dt.datetime, moment: dt.datetime
+) -> dt.datetime:
+    """A time for a new item listed between items published at ``older``
+    (None: none below it) and ``newer``: a minute before ``newer``, or the
+    middle in whole seconds when the gap is smaller; ``moment`` when there
+    is no room (items reordered in the source, or a second apart)."""
+    if older is None or newer - older > 2 * _STEP:
+        return newer - _STEP
+    half = (newer - older).total_seconds() // 2
+    return older + dt.timedelta(seconds=half) if half >= 1 else moment
 
 
 def _memo_fields(item: Item) -> tuple[str, tuple[str, ...], str]:

@@ -277,7 +277,9 @@ def test_an_item_added_beside_an_edited_one(project: Project) -> None:
 
 def test_an_item_added_on_the_newest_day_of_another_source(tmp_path: Path) -> None:
     """The day's older items are in the second source: ranks and times are
-    counted over both sources, in build order."""
+    counted over both sources, in build order. An item added at the top of
+    the second source is listed below the first source's: it is published
+    before them, which the appended path leaves to the whole way."""
     text = archive(120, start=dt.date(2019, 12, 1))
     project = Project(tmp_path, text)
     day = newest(text) + dt.timedelta(days=1)
@@ -287,8 +289,13 @@ def test_an_item_added_on_the_newest_day_of_another_source(tmp_path: Path) -> No
     text = item(day, 962) + text  # news.txt is built first
     project.write(text)
     assert project.both().appended
+    # Listed below 962, above the day's older items: published between
+    # them, so not after every recorded item: the whole way.
     project.write(item(day, 963) + termine, "termine.txt")
-    assert project.both().appended
+    result = project.both()
+    assert not result.appended
+    times = {i.paragraphs[0][-4:]: i.published for i in result.items if i.day == day}
+    assert times["962."] > times["963."] > times["960."] > times["961."]
 
 
 @pytest.mark.parametrize("change", ["twin", "re-added", "removed and new"])

@@ -182,6 +182,27 @@ def test_new_item_on_the_same_day_is_never_taken_for_an_edit(config: Config) -> 
     assert added.updated is None
 
 
+def test_new_items_listed_between_published_ones_keep_the_day_in_order(
+    config: Config,
+) -> None:
+    """Items inserted below the day's newest are published between the
+    items around them, as the source lists them, each at its own time."""
+    first = build(SAME_DAY, config, None, FIRST)
+    second_block = "07.07.20\n\nAls ein Ergebnis"
+    inserted = (
+        "07.07.20\n\nDer Kreistag beschließt einen neuen Haushalt für Radwege.\n\n"
+        "07.07.20\n\nDie Feuerwehr weiht ein neues Gerätehaus im Ortsteil ein.\n\n"
+    )
+    text = SAME_DAY.replace(second_block, inserted + second_block, 1)
+    second = build(text, config, first, LATER)
+    times = [i.published for i in second.items]
+    assert times == sorted(times, reverse=True)  # newest first, as listed
+    assert len(set(times)) == 5
+    assert [(i.id, i.published) for i in (second.items[0], *second.items[3:])] == [
+        (i.id, i.published) for i in first.items
+    ]
+
+
 def test_edit_and_new_item_together(config: Config) -> None:
     first = build(SAME_DAY, config, None, FIRST)
     edited = SAME_DAY.replace(
