@@ -241,7 +241,11 @@ def _chunks(state: State, tail: Tail | None) -> Iterator[bytes]:
     entries = sorted_entries(state.entries)
     if tail is not None:
         last = tail.last
-        if entries and last and entry_order(entries[0]) <= entry_order(last):
+        if (
+            entries
+            and last is not None
+            and entry_order(entries[0]) <= entry_order(last)
+        ):
             raise ValueError("appended records must come after the last one")
         end = tail.at + tail.size
         for start in range(tail.at, end, 1 << 22):
@@ -444,12 +448,10 @@ class Tail:
         found: list[Entry] = []
         end = self.at + self.size
         while end > self.at:
-            start = max(self.data.rfind(b"\n", self.at, end - 1) + 1, self.at)
-            entry = _entry(json.loads(self.data[start:end]))
+            end, entry = _record_before(self.data, self.at, end)
             if entry.day < day:
                 break
             found.append(entry)
-            end = start
         return found[::-1]
 
     def _offset(self, year: int | None) -> int:
@@ -497,10 +499,7 @@ def load_tail(data: bytes, name: str, salt: str | None = None) -> Tail | None:
     if digest.hexdigest() != sha256:
         return None  # the records were edited: read as a whole, checked
     state = load_state(data[:at], name)
-    last = None
-    if size:
-        start = max(data.rfind(b"\n", at, end - 1) + 1, at)
-        last = _entry(json.loads(data[start:end]))
+    last = _record_before(data, at, end)[1] if size else None
     return Tail(
         inputs=state.inputs,
         outputs=state.outputs,
@@ -515,6 +514,13 @@ def load_tail(data: bytes, name: str, salt: str | None = None) -> Tail | None:
         last=last,
         sha256=digest,
     )
+
+
+def _record_before(data: bytes, at: int, end: int) -> tuple[int, Entry]:
+    """The item record on the line that ends at ``end`` (item records start
+    at ``at``), and where that line starts."""
+    start = max(data.rfind(b"\n", at, end - 1) + 1, at)
+    return start, _entry(json.loads(data[start:end]))
 
 
 def _summary(record: Any) -> Summary:
