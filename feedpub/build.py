@@ -147,7 +147,11 @@ def _publish(
     options: BuildOptions,
 ) -> tuple[BuildResult, PublishReport]:
     """Read the state, build and publish everything: ``build`` past its checks."""
-    from feedpub.site import compile_appended, compile_site  # only now
+    from feedpub.site import (  # only now
+        compile_appended,
+        compile_edited,
+        compile_site,
+    )
 
     salt = build_salt(config)
     now = build_clock()
@@ -164,17 +168,23 @@ def _publish(
         if tail is not None:
             # Items added at the top of the sources: read only those, and
             # the records of the newest years (site.compile_appended).
-            found = compile_appended(
-                documents,
-                config,
-                tail,
-                now=now,
-                inputs=inputs,
-                salt=salt,
-                reuse={r.path: r for r in files_in_place(out_dir, tail.outputs)},
-                progress=options.progress,
-                emit=stage,
-            )
+            # Failing that, items changed in the newest years: read those
+            # years again (site.compile_edited).
+            reuse = {r.path: r for r in files_in_place(out_dir, tail.outputs)}
+            for compile_newest in (compile_appended, compile_edited):
+                found = compile_newest(
+                    documents,
+                    config,
+                    tail,
+                    now=now,
+                    inputs=inputs,
+                    salt=salt,
+                    reuse=reuse,
+                    progress=options.progress,
+                    emit=stage,
+                )
+                if found is not None:
+                    break
             if found is not None:
                 return found, publication.commit()
             del tail  # its bytes go before the whole state is read

@@ -36,13 +36,16 @@ from feedpub.plan import (
     ATOM,
     EMBED_SCRIPT,
     JSON_FEED,
+    KINDS,
     OPML,
     RSS,
     STATE,
     STYLESHEET,
+    TOPIC_DIR,
     Plan,
     Window,
     anchor_link,
+    archive_path,
     item_link,
     listing,
     plan_feeds,
@@ -54,6 +57,8 @@ from feedpub.render.opml import render_opml
 from feedpub.render.pages import render_embed_page, render_page, render_stylesheet
 from feedpub.render.rss_atom import render_atom, render_rss
 from feedpub.state import (
+    NO_ITEMS,
+    Cut,
     Entry,
     OutputRecord,
     Retired,
@@ -94,6 +99,10 @@ class BuildResult:
     # new ones, and ``state.entries`` the records of the new items (the file
     # written holds all).
     appended: bool = False
+    # The year from which the items were read again, when only the newest
+    # years were (compile_edited; 0: not so); ``items`` and ``state.entries``
+    # are then as with ``appended``, the items read again in place of new ones.
+    read_from: int = 0
 
 
 def compile_items(
@@ -343,13 +352,73 @@ def _split(
     return blocks, warnings, errors, sources, places
 
 
-def source_record(name: str, data: bytes, blocks: Sequence[Block]) -> SourceRecord:
-    """How a source was read: its size, and the sha256 of its bytes from the
-    first item header on, by which a later build finds them at its end."""
-    lead = blocks[0].head if blocks else len(data)
-    fit = not data.startswith(b"\xef\xbb\xbf") and b"\r" not in data
-    body = hashlib.sha256(memoryview(data)[lead:]).hexdigest() if fit else ""
-    return SourceRecord(name=name, size=len(data), lead=lead, body=body)
+def source_record(
+    name: str, data: bytes, blocks: Sequence[Block], below: Sequence[Cut] = ()
+) -> SourceRecord:
+    """How a source was read: its size, the sha256 of its bytes from the
+    first item header on, by which a later build finds them at its end, and
+    where the years of its items part (``state.Cut``).
+
+    ``blocks``: its blocks; with ``below``, the cuts of the last build from
+    the first one under ``blocks`` down, whose bytes are the same, those
+    above that cut alone (``_cuts``).
+    """
+    lead = len(data) - below[0].at if below else len(data)  # no item above
+    if blocks:
+        lead = blocks[0].head
+    if data.startswith(b"\xef\xbb\xbf") or b"\r" in data:
+        return SourceRecord(name=name, size=len(data), lead=lead, body="")
+    return SourceRecord(
+        name=name,
+        size=len(data),
+        lead=lead,
+        body=hashlib.sha256(memoryview(data)[lead:]).hexdigest(),
+        cuts=_cuts(data, blocks, below),
+    )
+
+
+_NOTHING = Cut(
+    at=0, low=NO_ITEMS[0], high=NO_ITEMS[1], sha256=hashlib.sha256().hexdigest()
+)
+
+
+def _cuts(
+    data: bytes, blocks: Sequence[Block], below: Sequence[Cut]
+) -> tuple[Cut, ...]:
+    """The cuts of a source (``state.Cut``), top first: a cut above each of
+    ``blocks`` that has only later years above it than at and below it,
+    then those of ``below`` (see ``source_record``; none: the source's end).
+    The first of ``below`` goes when the blocks above it are not all later
+    than everything under it; its part joins the one above."""
+    below = list(below) or [_NOTHING]
+    size = len(data)
+    years = [block.day.year for block in blocks]
+    newest = [0] * len(years) + [max(cut.high for cut in below)]
+    for index in range(len(years) - 1, -1, -1):  # the newest year from each down
+        newest[index] = max(years[index], newest[index + 1])
+    starts: list[int] = []
+    oldest = NO_ITEMS[0]  # the oldest year above each block
+    for index, year in enumerate(years):
+        if not starts or oldest > newest[index]:
+            starts.append(index)
+        oldest = min(oldest, year)
+    # The first cut below goes when it parts no years any more (the last
+    # cut, the source's end, never goes).
+    joined = below.pop(0) if starts and oldest <= below[0].high else None
+    cuts: list[Cut] = []
+    for start, end in itertools.pairwise([*starts, len(years)]):
+        part = years[start:end]
+        low, high = min(part), max(part)
+        if end == len(years):
+            stop = below[0].at
+            if joined is not None:
+                low, high = min(low, joined.low), max(high, joined.high)
+        else:
+            stop = size - blocks[end].head
+        at = size - blocks[start].head
+        digest = hashlib.sha256(memoryview(data)[size - at : size - stop])
+        cuts.append(Cut(at=at, low=low, high=high, sha256=digest.hexdigest()))
+    return (*cuts, *below)
 
 
 class Places:
@@ -602,11 +671,7 @@ def compile_appended(
         ValidationError: as ``compile_site``.
     """
     summary = tail.summary
-    if not salt or summary.salt != salt or summary.warnings or summary.twins:
-        return None
-    if len(reuse) != len(tail.outputs) or len(documents) != len(summary.sources):
-        return None
-    if [key for key, _ in summary.feeds] != ["", *(t.slug for t in config.topics)]:
+    if not _fits(tail, config, documents, salt, reuse):
         return None
     heads = _new_blocks(documents, summary.sources, config)
     new = [b for _, blocks in heads or () for b in blocks]
@@ -630,47 +695,315 @@ def compile_appended(
     if made is None:
         return None
     added, entries = made
-    if min(i.published for i in added) <= max(y.last for y in summary.years):
-        return None
-    found = _window(tail, config, added, documents, places)
-    if found is None:
-        return None
-    shown, window = found
-    items = [*shown, *added]
-    retired = _retired(tail.topics, tail.retired, config, now)
-    plan = plan_feeds(items, config, retired, window)
-    carried = dict(reuse)
-    records, kept, outputs = _render(
-        plan, config, window.oldest, salt, reuse, progress, emit
-    )
-    for record in records:
-        carried.pop(record.path, None)
     sources = [
-        source_record(config.source_name(name), data, blocks)
+        source_record(config.source_name(name), data, blocks, old.cuts)
         if blocks
         else dataclasses.replace(old, size=len(data), lead=cut)
         for (name, data), old, (cut, blocks) in zip(
             documents, summary.sources, heads, strict=True
         )
     ]
+    return _compile_window(
+        _Newest(tail, tail, added, entries, [*same_day, *entries], sources),
+        config,
+        documents,
+        places,
+        now=now,
+        inputs=inputs,
+        salt=salt,
+        reuse=reuse,
+        progress=progress,
+        emit=emit,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Newest:
+    """What ``compile_appended`` or ``compile_edited`` read: the last
+    build's state (``last``), the part of it that stays (``kept``: its
+    records as bytes, and a summary of what they hold), the items read
+    (``added``) and their records, the records to count twins among
+    (``days``: those of the days read), and the sources as read now."""
+
+    last: Tail
+    kept: Tail
+    added: list[Item]
+    entries: list[Entry]
+    days: list[Entry]
+    sources: list[SourceRecord]
+    read_from: int = 0  # compile_edited's year Y; 0: compile_appended
+
+
+def _fits(
+    tail: Tail,
+    config: Config,
+    documents: Sequence[tuple[str, bytes]],
+    salt: str,
+    reuse: Mapping[str, OutputRecord],
+) -> bool:
+    """Whether the last build can be built on without reading it all: the
+    same code and config, no warning, no twins, the same sources and
+    topics, every file it published in place."""
+    summary = tail.summary
+    return (
+        bool(salt)
+        and summary.salt == salt
+        and not summary.warnings
+        and not summary.twins
+        and len(reuse) == len(tail.outputs)
+        and len(documents) == len(summary.sources)
+        and [key for key, _ in summary.feeds] == ["", *(t.slug for t in config.topics)]
+    )
+
+
+def _compile_window(
+    newest: _Newest,
+    config: Config,
+    documents: Sequence[tuple[str, bytes]],
+    places: Places,
+    *,
+    now: dt.datetime,
+    inputs: str,
+    salt: str,
+    reuse: Mapping[str, OutputRecord],
+    progress: Callable[[int, int], None] | None,
+    emit: _Emit | None,
+) -> BuildResult | None:
+    """Plan, render and emit the items read by ``compile_appended`` or
+    ``compile_edited`` with the window of older items they need, and the
+    state; ``None`` when that does not apply, before emitting anything."""
+    kept, added = newest.kept, newest.added
+    if min(i.published for i in added) <= max(y.last for y in kept.summary.years):
+        return None  # items read must be published after all others
+    years = tuple(y.year for y in newest.last.summary.years)
+    found = _window(kept, config, added, documents, places, years)
+    if found is None:
+        return None
+    shown, window = found
+    items = [*shown, *added]
+    retired = _retired(kept.topics, kept.retired, config, now)
+    plan = plan_feeds(items, config, retired, window)
+    carried = dict(reuse)
+    records, rendered, outputs = _render(
+        plan, config, window.oldest, salt, reuse, progress, emit
+    )
+    for record in records:
+        carried.pop(record.path, None)
+    summary = _add_to_summary(kept.summary, added, newest.days, newest.sources)
+    for path in _fewer_pages(newest.last.summary.feeds, summary.feeds, config):
+        carried.pop(path, None)  # not published any more, as by compile_site
     state = State(
         inputs=inputs,
         outputs=tuple(sorted([*records, *carried.values()], key=lambda r: r.path)),
         topics=tuple((t.slug, t.name) for t in config.topics),
         retired=retired,
-        entries=tuple(sorted_entries(entries)),
-        summary=_add_to_summary(summary, added, [*same_day, *entries], sources),
+        entries=tuple(sorted_entries(newest.entries)),
+        summary=summary,
     )
-    (emit or _collect(outputs))(STATE, appended_chunks(tail, state), None)
+    (emit or _collect(outputs))(STATE, appended_chunks(kept, state), None)
     return BuildResult(
         items=tuple(items),
         warnings=(),
         outputs=outputs,
         state=state,
-        kept=tuple(sorted([*kept, *carried])),
-        count=dict(summary.feeds)[""] + len(added),
-        appended=True,
+        kept=tuple(sorted([*rendered, *carried])),
+        count=dict(kept.summary.feeds)[""] + len(added),
+        appended=not newest.read_from,
+        read_from=newest.read_from,
     )
+
+
+def compile_edited(
+    documents: Sequence[tuple[str, bytes]],
+    config: Config,
+    tail: Tail,
+    *,
+    now: dt.datetime,
+    inputs: str,
+    salt: str,
+    reuse: Mapping[str, OutputRecord],
+    progress: Callable[[int, int], None] | None = None,
+    emit: _Emit | None = None,
+) -> BuildResult | None:
+    """``compile_site`` for sources that changed in their newest years
+    alone: an item edited, inserted, moved or removed there, or added above
+    a day older than the newest. It reads those years again, from every
+    source, and the state's records of them, and no older item.
+
+    It applies as ``compile_appended`` does (the same code and config, no
+    warning, every file in place), where each source has the bytes of the
+    last build below one of its cuts (``state.Cut``), and the text above it
+    splits cleanly into items of the years it holds: year Y, the oldest year
+    any changed text has, and later (the same years as before, none added
+    and none gone), and everything below it is older. Their items must be
+    published after all older ones. Outputs are then the same bytes as
+    ``compile_site`` would publish, the state file included.
+
+    Returns:
+        The build's result (``BuildResult.read_from`` is Y); ``None`` when
+        it does not apply, before emitting anything.
+
+    Raises:
+        ValidationError: as ``compile_site``.
+    """
+    summary = tail.summary
+    if not _fits(tail, config, documents, salt, reuse):
+        return None
+    found = _reread(documents, summary.sources, config)
+    if found is None:
+        return None
+    year, regions = found
+    recorded = [y for y in summary.years if y.year >= year]
+    older = [y for y in summary.years if y.year < year]
+    if not older or {b.day.year for _, blocks in regions for b in blocks} != {
+        y.year for y in recorded
+    }:
+        return None  # a year added or gone; or nothing older to keep
+    records = tail.entries(year)
+    counts = dict(summary.feeds)  # of the items older than ``year``
+    for entry in records:
+        if entry.at:
+            counts[""] -= 1
+            for slug in entry.topics:
+                if slug in counts:
+                    counts[slug] -= 1
+    if dict(summary.feeds)[""] - counts[""] != sum(y.count for y in recorded):
+        return None
+    places = Places()
+    for number, (_, data) in enumerate(documents):
+        places.add(number, data)  # the blocks read again point into it
+    blocks = [block for _, found_blocks in regions for block in found_blocks]
+    ranks = day_positions([block.day for block in blocks])
+    reading = [
+        (block, rank, block_digest(block, salt), places(block))
+        for block, rank in reversed(list(zip(blocks, ranks, strict=True)))
+    ]
+    del blocks
+    warnings: list[Diagnostic] = []
+    errors: list[Diagnostic] = []
+    tagged = _read(reading, config, warnings, errors)
+    if warnings or errors:
+        return None  # compile_site reports them
+    base_url = config.base_url
+    read, entries = reconcile(
+        tagged, records, now, lambda item, anchor: item_link(item, base_url, anchor)
+    )
+    before = dataclasses.replace(
+        tail.before(year),
+        summary=dataclasses.replace(
+            summary, feeds=tuple(counts.items()), years=tuple(older)
+        ),
+    )
+    sources = [
+        source_record(config.source_name(name), data, found_blocks, cuts)
+        for (name, data), (cuts, found_blocks) in zip(documents, regions, strict=True)
+    ]
+    return _compile_window(
+        _Newest(tail, before, read, entries, entries, sources, read_from=year),
+        config,
+        documents,
+        places,
+        now=now,
+        inputs=inputs,
+        salt=salt,
+        reuse=reuse,
+        progress=progress,
+        emit=emit,
+    )
+
+
+def _fewer_pages(
+    before: Sequence[tuple[str, int]], after: Sequence[tuple[str, int]], config: Config
+) -> Iterator[str]:
+    """The archive documents of feeds that had ``before`` items and have
+    ``after`` (``Summary.feeds``) that are gone: with fewer items, fewer
+    pages are full (``plan.plan_archives``)."""
+    if not config.archives:
+        return
+    size = config.archive_size
+    now = dict(after)
+    for key, count in before:
+        prefix = TOPIC_DIR.format(slug=key) if key else ""
+        for number in range(now[key] // size + 1, count // size + 1):
+            for kind in KINDS:
+                yield archive_path(prefix, kind, number)
+
+
+def _reread(
+    documents: Sequence[tuple[str, bytes]],
+    sources: Sequence[SourceRecord],
+    config: Config,
+) -> tuple[int, list[tuple[tuple[Cut, ...], list[Block]]]] | None:
+    """The oldest year of changed text in the sources (see
+    ``compile_edited``), and for each source its cuts from the one it is
+    read again above, and the blocks above that cut; ``None`` when that
+    cannot be found, or nothing changed in the items."""
+    above: list[tuple[int, list[Block]]] = []  # the lowest cut's index, its blocks
+    for (name, data), old in zip(documents, sources, strict=True):
+        if config.source_name(name) != old.name or not old.cuts:
+            return None
+        if data.startswith(b"\xef\xbb\xbf") or b"\r" in data:
+            return None
+        index = _same_below(data, old.cuts)
+        blocks = _blocks_above(data, name, old.cuts[index].at)
+        if blocks is None:
+            return None
+        above.append((index, blocks))
+    year = min((b.day.year for _, blocks in above for b in blocks), default=None)
+    if year is None:
+        return None
+    regions: list[tuple[tuple[Cut, ...], list[Block]]] = []
+    for (name, data), old, (index, blocks) in zip(
+        documents, sources, above, strict=True
+    ):
+        # the highest cut, at or below the one found, with older years alone below
+        lowest = len(old.cuts) - 1
+        newest = old.cuts[lowest].high
+        while lowest > index and max(newest, old.cuts[lowest - 1].high) < year:
+            lowest -= 1
+            newest = max(newest, old.cuts[lowest].high)
+        if lowest != index:
+            blocks = _blocks_above(data, name, old.cuts[lowest].at)
+            if blocks is None:
+                return None
+        if any(b.day.year < year for b in blocks):
+            return None
+        regions.append((old.cuts[lowest:], blocks))
+    return year, regions
+
+
+def _same_below(data: bytes, cuts: Sequence[Cut]) -> int:
+    """The index of the highest of ``cuts`` (a source's, top first) with the
+    same bytes below it in ``data`` as when they were made."""
+    size = len(data)
+    found = len(cuts) - 1  # the source's end: nothing below it
+    for index in range(len(cuts) - 1, -1, -1):
+        cut = cuts[index]
+        stop = cuts[index + 1].at if index + 1 < len(cuts) else 0
+        if cut.at > size:
+            break
+        part = memoryview(data)[size - cut.at : size - stop]
+        if hashlib.sha256(part).hexdigest() != cut.sha256:
+            break
+        found = index
+    return found
+
+
+def _blocks_above(data: bytes, name: str, at: int) -> list[Block] | None:
+    """The blocks of ``data`` above the cut ``at`` bytes from its end, as
+    ``split_source`` cuts the whole of it; ``None`` when the text above
+    gives a warning or an error, or would make the header at the cut part
+    of a paragraph."""
+    cut = len(data) - at
+    try:
+        blocks, warnings, errors = split_source(data[:cut], name)
+    except SourceError:
+        return None  # compile_site reports it, with the other problems
+    if warnings or errors:
+        return None
+    if at and cut and not ends_with_blank_line(data[:cut]):
+        return None
+    return [dataclasses.replace(b, document=data) for b in blocks]
 
 
 def _new_items(
@@ -742,10 +1075,13 @@ def _window(
     added: Sequence[Item],
     documents: Sequence[tuple[str, bytes]],
     places: Places,
+    years: tuple[int, ...] | None = None,
 ) -> tuple[list[Item], Window] | None:
     """The recorded items that ``plan_feeds`` needs beside ``added``, as
     stubs, and what the others add (``plan.Window``); ``None`` when they
     would be all of them, or the records do not fit the sources.
+    ``years``: those of all items, when ``tail`` holds the older ones alone
+    (``compile_edited``); default: its summary's.
 
     The window holds whole years, from the newest back, until each feed has
     its newest ``limit`` items and one more (the first its page leaves out),
@@ -797,7 +1133,7 @@ def _window(
         shown.append(_stub(block, entry, config.base_url, places))
     window = Window(
         older={key: counts[key] - have[key] for key in counts},
-        years=tuple(y.year for y in summary.years),
+        years=years or tuple(y.year for y in summary.years),
         oldest=min(y.first for y in summary.years),
     )
     return shown, window
@@ -809,9 +1145,9 @@ def _add_to_summary(
     entries: Sequence[Entry],
     sources: Sequence[SourceRecord],
 ) -> Summary:
-    """``summary`` with the items ``added`` (of years it has, none before
-    its newest day), ``sources``, and the twins among ``entries``: the
-    records of the days the items were added to, old and new."""
+    """``summary`` with the items ``added`` (none before its newest day),
+    ``sources``, and the twins among ``entries``: the records of the days
+    the items were added to, old and new."""
     counts = dict(summary.feeds)
     by_year: dict[int, list[Item]] = defaultdict(list)
     for item in added:
@@ -831,6 +1167,17 @@ def _add_to_summary(
                 last=max(year.last, *(i.published for i in new)),
             )
         years.append(year)
+    known = {year.year for year in summary.years}
+    years += [
+        YearRecord(
+            year=year,
+            count=len(new),
+            first=min(i.published for i in new),
+            last=max(i.published for i in new),
+        )
+        for year, new in sorted(by_year.items())
+        if year not in known
+    ]
     return dataclasses.replace(
         summary,
         twins=summary.twins + twins(sorted_entries(entries)),
@@ -851,7 +1198,7 @@ def _new_blocks(
     found: list[tuple[int, list[Block]]] = []
     for (name, data), old in zip(documents, sources, strict=True):
         body = old.size - old.lead
-        if config.source_name(name) != old.name or not old.body or len(data) < body:
+        if config.source_name(name) != old.name or not old.cuts or len(data) < body:
             return None
         if data.startswith(b"\xef\xbb\xbf") or b"\r" in data:
             return None

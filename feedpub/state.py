@@ -21,9 +21,10 @@ the same state always gives the same bytes and a diff shows what changed:
    the end of its source (see ``place``), so that items added at the top of
    a source do not move it;
 5. ``{"summary": ...}``, last: what a build that only adds items at the top
-   of the sources needs to plan them without reading every record (see
-   ``Summary`` and ``Tail``), and where the item records are in this file,
-   with their sha256.
+   of the sources, or changes those of their newest years, needs to plan
+   them without reading every record (see ``Summary``, ``Cut`` and
+   ``Tail``), and where the item records are in this file, with their
+   sha256.
 
 Files of format ``feedpub-state/1`` (no ``"at"``, no summary) are read too.
 
@@ -32,6 +33,7 @@ Parsing and writing are pure; ``publish.py`` reads and writes the file.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -104,6 +106,25 @@ def unplace(at: int) -> tuple[int, int, int, int]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Cut:
+    """A place in a source where the years of its items part: every item
+    above it is of a later year than every item below it. The first item
+    header and the end of the source are cuts too. A build whose source has
+    the same bytes below a cut reads the text above it alone
+    (``site.compile_edited``)."""
+
+    at: int  # bytes from the cut to the end of the source
+    # The bytes from the cut down to the next cut (none below the last):
+    # the oldest and newest years of their items (NO_ITEMS for none), sha256.
+    low: int
+    high: int
+    sha256: str
+
+
+NO_ITEMS = (9999, 0)  # (low, high) of a part without items
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SourceRecord:
     """A source document as a build read it."""
 
@@ -113,6 +134,9 @@ class SourceRecord:
     # sha256 of the bytes from the first item header on; "" when its items
     # cannot be found again by their place (a byte order mark, "\r" line ends).
     body: str
+    # Where the years of its items part, from the first item header down to
+    # its end (see ``Cut``); none when ``body`` is "".
+    cuts: tuple[Cut, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -289,7 +313,16 @@ class _Records:
                 "salt": summary.salt,
                 "warnings": summary.warnings,
                 "twins": summary.twins,
-                "sources": [[s.name, s.size, s.lead, s.body] for s in summary.sources],
+                "sources": [
+                    [
+                        s.name,
+                        s.size,
+                        s.lead,
+                        s.body,
+                        [[c.at, c.low, c.high, c.sha256] for c in s.cuts],
+                    ]
+                    for s in summary.sources
+                ],
                 "feeds": [[key, count] for key, count in summary.feeds],
                 "years": [
                     [y.year, y.count, _stamp(y.first), _stamp(y.last)]
@@ -414,9 +447,10 @@ def load_state(data: bytes | BinaryIO, name: str) -> State:
 class Tail:
     """A state file read but for its item records, which stay bytes.
 
-    A build that only adds items at the top of its sources (``site.py``)
-    reads the records of the newest years alone (``Tail.entries``), and
-    writes the others back as they are, followed by the new ones.
+    A build that only adds items at the top of its sources, or changes those
+    of their newest years (``site.py``), reads the records of the newest
+    years alone (``Tail.entries``), and writes the others back as they are
+    (``Tail.before``), followed by the new ones.
     """
 
     inputs: str
@@ -453,6 +487,19 @@ class Tail:
                 break
             found.append(entry)
         return found[::-1]
+
+    def before(self, year: int) -> Tail:
+        """This tail with the records of ``year`` and later years left out:
+        a build that reads those years again writes their records anew."""
+        size = self._offset(year)
+        end = self.at + size
+        return dataclasses.replace(
+            self,
+            size=size,
+            offsets=tuple((y, at) for y, at in self.offsets if y < year),
+            last=_record_before(self.data, self.at, end)[1] if size else None,
+            sha256=hashlib.sha256(memoryview(self.data)[self.at : end]),
+        )
 
     def _offset(self, year: int | None) -> int:
         """Where the records of ``year`` or the first later year start."""
@@ -528,14 +575,25 @@ def _summary(record: Any) -> Summary:
         salt=str(record["salt"]),
         warnings=int(record["warnings"]),
         twins=int(record["twins"]),
-        sources=tuple(
-            SourceRecord(name=str(n), size=int(z), lead=int(a), body=str(b))
-            for n, z, a, b in record["sources"]
-        ),
+        sources=tuple(map(_source, record["sources"])),
         feeds=tuple((str(key), int(count)) for key, count in record["feeds"]),
         years=tuple(
             YearRecord(year=int(y), count=int(c), first=_moment(f), last=_moment(la))
             for y, c, f, la in record["years"]
+        ),
+    )
+
+
+def _source(record: Any) -> SourceRecord:
+    name, size, lead, body, *more = record
+    return SourceRecord(
+        name=str(name),
+        size=int(size),
+        lead=int(lead),
+        body=str(body),
+        cuts=tuple(
+            Cut(at=int(at), low=int(low), high=int(high), sha256=str(sha))
+            for at, low, high, sha in (more[0] if more else ())
         ),
     )
 

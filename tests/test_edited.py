@@ -1,0 +1,242 @@
+"""Items changed in the newest years: read those years again, not the archive.
+
+When the last build left a state with a summary and its files are in place,
+and the sources are the old ones below a place where their years part
+(``state.Cut``), a build reads the text above that place and the state's
+records of its years alone (``site.compile_edited``): an item edited,
+inserted, moved or removed there, or added below the newest day. It must
+publish exactly what a build that reads everything publishes, byte for
+byte, state file included (``Project.both``, shared with ``test_append``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from feedpub.model import Block
+from feedpub.parse import split_source
+from feedpub.site import BuildResult, source_record
+from feedpub.state import NO_ITEMS, Cut, load_tail
+from tests.test_append import Project, archive, item, newest
+
+
+def way(result: BuildResult) -> str:
+    if result.appended:
+        return "appended"
+    return f"from {result.read_from}" if result.read_from else "whole"
+
+
+def source(project: Project, name: str = "news.txt") -> str:
+    return (project.roots[0] / "sources" / name).read_text()
+
+
+def years_read(result: BuildResult) -> set[int]:
+    """The years of the items a build read (its stubs have no text)."""
+    return {i.day.year for i in result.items if not i.pending}
+
+
+@pytest.fixture(autouse=True)
+def _clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both copies build at one time: an edited item is dated by the build."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1600000000")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """Items from October 2018 to early June 2020, newest first: the
+    newest years are read again only with an older one left to keep."""
+    return Project(tmp_path, archive(610, start=dt.date(2018, 10, 1)))
+
+
+@pytest.mark.parametrize(
+    "change", ["edit", "removal", "insertion", "move", "below the newest day"]
+)
+def test_a_change_in_the_newest_year_reads_that_year(
+    project: Project, change: str
+) -> None:
+    text = source(project)
+    items = text.split("\n\n")  # header, body, header, body, ...
+    assert newest(text).year == 2020
+    blocks = ["\n\n".join(items[i : i + 2]) + "\n\n" for i in range(0, 60, 2)]
+    top = "".join(blocks)
+    assert text.startswith(top)
+    if change == "edit":
+        blocks[7] = blocks[7].replace(" Nummer ", " Geändert, Nummer ", 1)
+    elif change == "removal":
+        del blocks[5]
+    elif change == "insertion":
+        day = dt.date.fromisoformat("-".join(reversed(blocks[9][:10].split("."))))
+        blocks.insert(9, item(day, 7000))
+    elif change == "move":
+        blocks[3], blocks[12] = blocks[12], blocks[3]
+    else:
+        blocks.insert(0, item(newest(text) - dt.timedelta(days=3), 7001))
+    project.write("".join(blocks) + text[len(top) :])
+    result = project.both()
+    assert way(result) == "from 2020"
+    assert not {2018, 2019} & years_read(result)
+    assert result.count == len(blocks) + (text.count("\n\n") // 2 - 30)
+
+
+def test_an_edit_in_the_year_before_reads_both_years(tmp_path: Path) -> None:
+    text = archive(990, start=dt.date(2017, 10, 1))  # October 2017 to mid-2020
+    project = Project(tmp_path, text)
+    assert "Nummer 1000." in text  # an item of 2019
+    assert text.index("01.01.2020") < text.index("Nummer 1000.")
+    assert text.index("Nummer 1000.") < text.index("31.12.2018")
+    project.write(text.replace("Nummer 1000.", "Nummer eintausend.", 1))
+    result = project.both()
+    assert way(result) == "from 2019"
+    assert years_read(result) >= {2019, 2020}
+    assert not {2017, 2018} & years_read(result)
+
+
+def test_edits_one_build_after_another(project: Project) -> None:
+    """Each build leaves cuts that the next one finds: edits, additions at
+    the top and edits again, each the short way, each the same bytes."""
+    text = source(project)
+    day = newest(text)
+    steps = [
+        lambda t: t.replace(" Nummer ", " Erstens, Nummer ", 1),
+        lambda t: item(day + dt.timedelta(days=1), 7100) + t,
+        lambda t: t.replace(" Nummer ", " Zweitens, Nummer ", 3),
+        lambda t: item(day + dt.timedelta(days=2), 7101) + t,
+        lambda t: item(day, 7102) + t,
+    ]
+    ways = []
+    for step in steps:
+        text = step(text)
+        project.write(text)
+        ways.append(way(project.both()))
+    assert ways == ["from 2020", "appended", "from 2020", "appended", "from 2020"]
+
+
+def test_a_second_source_is_read_again_in_those_years(tmp_path: Path) -> None:
+    """The years read again are read from every source, unchanged or not:
+    the ids and times of a day count the items of all sources."""
+    text = archive(650, start=dt.date(2018, 6, 1))
+    project = Project(tmp_path, text)
+    termine = archive(40, start=dt.date(2020, 2, 1)).replace("Nummer", "Termin")
+    project.write(termine, "termine.txt")
+    project.both()
+    project.write(termine.replace(" Termin ", " Geändert, Termin ", 1), "termine.txt")
+    assert way(project.both()) == "from 2020"
+    project.write(text.replace(" Nummer ", " Geändert, Nummer ", 2))
+    assert way(project.both()) == "from 2020"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("an edit in the oldest year", "whole"),
+        ("an item of the oldest year at the top", "whole"),
+        ("a new year at the top", "whole"),
+        ("the newest year emptied", "whole"),
+        ("a warning in the newest year", "whole"),
+        ("no blank line above the newest year's cut", "whole"),
+        ("an edit and a new item", "from 2020"),
+    ],
+)
+def test_what_the_newest_years_cannot_hold(
+    project: Project, change: str, expected: str
+) -> None:
+    text = source(project)
+    if change == "an edit in the oldest year":
+        assert "Nummer 20." in text
+        text = text.replace("Nummer 20.", "Nummer zwanzig.", 1)
+    elif change == "an item of the oldest year at the top":
+        text = item(dt.date(2019, 3, 1), 7200) + text
+    elif change == "a new year at the top":
+        text = item(dt.date(2021, 1, 4), 7201) + text.replace(" Nummer ", " Neu ", 1)
+    elif change == "the newest year emptied":
+        text = text[text.index("31.12.2019") :]
+    elif change == "a warning in the newest year":
+        at = text.index("01.03.2020")
+        text = text[:at] + "05.05.2020 um 10 Uhr\n\n" + text[at:]
+    elif change == "no blank line above the newest year's cut":
+        at = text.index("31.12.2019")  # the header below the cut: a line
+        assert text[at - 2 : at] == "\n\n"  # of the paragraph above now
+        text = text[: at - 1] + text[at:]
+    else:
+        text = item(newest(text) + dt.timedelta(days=1), 7202) + text.replace(
+            " Nummer ", " Geändert, Nummer ", 1
+        )
+    project.write(text)
+    assert way(project.both()) == expected
+
+
+def test_a_year_added_at_the_top_then_edited(project: Project) -> None:
+    """A new year goes the whole way, which cuts between the two newest
+    years; an edit in the new year then reads that year alone."""
+    text = item(dt.date(2021, 1, 4), 7300) + item(dt.date(2021, 1, 2), 7301)
+    text += source(project)
+    project.write(text)
+    assert way(project.both()) == "whole"
+    project.write(text.replace(" Nummer ", " Geändert, Nummer ", 1))
+    result = project.both()
+    assert way(result) == "from 2021"
+    assert years_read(result) == {2021} | (years_read(result) & {2020})
+
+
+def blocks_of(text: str) -> tuple[bytes, list[Block]]:
+    data = text.encode()
+    blocks, warnings, errors = split_source(data, "news.txt")
+    assert not warnings
+    assert not errors
+    return data, blocks
+
+
+def test_cuts_part_the_years_of_a_source() -> None:
+    text = (
+        item(dt.date(2021, 2, 1), 1)
+        + item(dt.date(2020, 5, 1), 2)
+        + item(dt.date(2020, 4, 1), 3)
+        + item(dt.date(2018, 6, 1), 4)  # out of order: no cut between 2019s
+        + item(dt.date(2019, 6, 1), 5)
+        + item(dt.date(2017, 1, 1), 6)
+    )
+    data, blocks = blocks_of("\n" + text)
+    cuts = source_record("news", data, blocks).cuts
+    heads = [len(data) - b.head for b in blocks]
+    assert [(c.at, c.low, c.high) for c in cuts] == [
+        (heads[0], 2021, 2021),
+        (heads[1], 2020, 2020),
+        (heads[3], 2018, 2019),
+        (heads[5], 2017, 2017),
+        (0, *NO_ITEMS),
+    ]
+    for cut, below in zip(cuts, [*cuts[1:], None], strict=False):
+        part = data[len(data) - cut.at : len(data) - (below.at if below else 0)]
+        assert cut.sha256 == hashlib.sha256(part).hexdigest()
+
+
+def test_cuts_of_text_added_above_old_cuts() -> None:
+    """The cuts of a build that read the top alone are those of a build that
+    read everything: the old top cut goes when the new items share its year."""
+    old_text = item(dt.date(2020, 5, 1), 2) + item(dt.date(2019, 4, 1), 3)
+    for new_text in (item(dt.date(2020, 6, 1), 1), item(dt.date(2021, 1, 1), 1)):
+        data, blocks = blocks_of(old_text)
+        old = source_record("news", data, blocks).cuts
+        data, blocks = blocks_of(new_text + old_text)
+        whole = source_record("news", data, blocks).cuts
+        top = [b for b in blocks if b.head < len(new_text.encode())]
+        assert source_record("news", data, top, old).cuts == whole
+        assert len(whole) == (4 if new_text.startswith("01.01.2021") else 3)
+
+
+def test_cuts_are_kept_in_the_state(project: Project) -> None:
+    data = (project.roots[0] / "feeds" / "feedpub-state.jsonl").read_bytes()
+    tail = load_tail(data, "state")
+    assert tail is not None
+    (news,) = tail.summary.sources
+    assert [(c.low, c.high) for c in news.cuts] == [
+        (2020, 2020),
+        (2019, 2019),
+        (2018, 2018),
+        NO_ITEMS,
+    ]
+    assert all(isinstance(c, Cut) for c in news.cuts)
