@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -59,6 +60,7 @@ SCENARIOS = (
     "unchanged",
     "one_new",
     "same_day",
+    "edited",
 )
 LABELS = {
     "baseline_a": "baseline (a) regex + feedgen",
@@ -68,6 +70,7 @@ LABELS = {
     "unchanged": "feedpub rebuild, nothing changed",
     "one_new": "feedpub rebuild, one new item",
     "same_day": "  the same, on the newest day",
+    "edited": "feedpub rebuild, one item edited",
 }
 MAX_MEMORY_MB = 300.0
 
@@ -177,6 +180,21 @@ def put_on_top(text: str, source: Path, original: Path) -> None:
         shutil.copyfileobj(rest, out)
 
 
+EDIT = b" Aktualisiert am Folgetag."
+
+
+def edit_near_top(source: Path, original: Path) -> None:
+    """Write the original corpus to ``source`` with a sentence added to the
+    first paragraph that ends 3,000 bytes or more into it (of about the
+    fifth item, of the newest year): a typo fixed, a date put right. Only
+    paragraphs end with ".": a header line ends with its date or byline."""
+    with source.open("wb") as out, original.open("rb") as rest:
+        top = rest.read(1 << 16)
+        at = top.index(b".\n\n", 3000) + 1
+        out.write(top[:at] + EDIT + top[at:])
+        shutil.copyfileobj(rest, out)
+
+
 @dataclass(frozen=True)
 class Corpus:
     """A prepared corpus: its configs, its source and the original to reset it."""
@@ -278,14 +296,15 @@ def run_size(
             sample.written = changed(after, snapshot(out))
             result.samples["unchanged"].append(sample)
 
-            for name, item in (
-                ("one_new", new_item),
-                ("same_day", files.same_day_item),
+            for name, change in (
+                ("one_new", partial(put_on_top, new_item)),
+                ("same_day", partial(put_on_top, files.same_day_item)),
+                ("edited", edit_near_top),
             ):
                 fresh(out)
                 shutil.copytree(pristine, out)
                 before = snapshot(out)
-                put_on_top(item, source, original)
+                change(source, original)
                 try:
                     sample = measure([*feedpub, str(out)], folder, sources)
                 finally:
