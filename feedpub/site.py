@@ -833,9 +833,11 @@ def compile_edited(
     It applies as ``compile_appended`` does (the same code and config, no
     warning, every file in place), where each source has the bytes of the
     last build below one of its cuts (``state.Cut``), and the text above it
-    splits cleanly into items of the years it holds: year Y, the oldest year
-    any changed text has, and later (the same years as before, none added
-    and none gone), and everything below it is older. Their items must be
+    splits cleanly into items of the years it holds: year Y and later (the
+    same years as before, none added and none gone), and everything below
+    it is older. Y is the oldest year above the part of each source whose
+    bytes stayed: of the text there now, and of the items there at the
+    last build, which may be gone. Their items must be
     published after all older ones. Outputs are then the same bytes as
     ``compile_site`` would publish, the state file included.
 
@@ -934,10 +936,10 @@ def _reread(
     sources: Sequence[SourceRecord],
     config: Config,
 ) -> tuple[int, list[tuple[tuple[Cut, ...], list[Block]]]] | None:
-    """The oldest year of changed text in the sources (see
-    ``compile_edited``), and for each source its cuts from the one it is
-    read again above, and the blocks above that cut; ``None`` when that
-    cannot be found, or nothing changed in the items."""
+    """Y, the first year to read again (see ``compile_edited``), and for
+    each source its cuts from the one it is read again above, and the blocks
+    above that cut; ``None`` when that cannot be found, or no item is above
+    the unchanged part of any source, now or at the last build."""
     above: list[tuple[int, list[Block]]] = []  # the lowest cut's index, its blocks
     for (name, data), old in zip(documents, sources, strict=True):
         if config.source_name(name) != old.name or not old.cuts:
@@ -949,8 +951,20 @@ def _reread(
         if blocks is None:
             return None
         above.append((index, blocks))
-    year = min((b.day.year for _, blocks in above for b in blocks), default=None)
-    if year is None:
+    # Y: the oldest year above the part of each source that stayed, in the
+    # text now and in the parts it replaced (their items may be gone).
+    year = min(
+        [
+            *(b.day.year for _, blocks in above for b in blocks),
+            *(
+                cut.low
+                for old, (index, _) in zip(sources, above, strict=True)
+                for cut in old.cuts[:index]
+            ),
+        ],
+        default=NO_ITEMS[0],
+    )
+    if year == NO_ITEMS[0]:
         return None
     regions: list[tuple[tuple[Cut, ...], list[Block]]] = []
     for (name, data), old, (index, blocks) in zip(

@@ -240,3 +240,40 @@ def test_cuts_are_kept_in_the_state(project: Project) -> None:
         NO_ITEMS,
     ]
     assert all(isinstance(c, Cut) for c in news.cuts)
+
+
+def days(start: dt.date, count: int, seed: int, step: int = 1) -> str:
+    """``count`` items from ``start``, one every ``step`` days, newest first."""
+    found = [item(start + dt.timedelta(days=n * step), seed + n) for n in range(count)]
+    return "".join(reversed(found))
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"), [("removed", "from 2018"), ("redated", "whole")]
+)
+def test_items_gone_from_an_older_year_above_the_part_that_stayed(
+    tmp_path: Path, change: str, expected: str
+) -> None:
+    """The parts a change replaced count with their old years: an item of
+    2018 removed below the 2020 items of one source is read again as gone,
+    from 2018 in every source, though no text of 2018 is left above the
+    part that stayed; a 2018 date put right to 2020 leaves no item of 2018,
+    which goes the whole way. (Counting the new text alone, the build read
+    from 2020 and kept the 2018 item published.)"""
+    old = item(dt.date(2018, 6, 1), 500)
+    news = days(dt.date(2020, 1, 1), 12, 100) + old
+    termine = days(dt.date(2019, 1, 1), 30, 300, step=5)
+    if change == "removed":  # else news.txt has the only item of 2018
+        termine += days(dt.date(2018, 2, 1), 5, 400, step=20)
+    termine += days(dt.date(2017, 1, 5), 40, 450, step=8)  # enough to plan
+    termine += days(dt.date(2016, 2, 1), 5, 500, step=20)  # with, and one more
+    project = Project(tmp_path, news)
+    project.write(termine, "termine.txt")
+    assert way(project.both()) == "whole"  # a source added
+    if change == "removed":
+        news = news[: -len(old)]
+    else:
+        news = news.replace("01.06.2018", "13.01.2020")
+    project.write(news)
+    result = project.both()
+    assert way(result) == expected
