@@ -9,6 +9,8 @@ Stages nest: ``compile_site`` holds the others but ``read_state``,
 ``files_in_place`` and ``Publication.commit``, which the shell runs around
 it; for items added at the top, ``compile_appended`` holds them instead
 (``read_tail`` and ``_window`` read the state, ``_new_blocks`` the sources),
+and for items changed in the newest years ``compile_edited`` (``_reread``
+finds the text to read again, ``source_record`` hashes the sources),
 and ``_render`` holds keying, rendering and checking the outputs. A
 stage's time counts every call, the number of calls is shown beside it.
 The state file is written in pieces as it is serialised, so its writing
@@ -37,6 +39,9 @@ STAGES = (
     ("feedpub.build", "read_tail"),
     ("feedpub.site", "compile_appended"),
     ("feedpub.site", "_new_blocks"),
+    ("feedpub.site", "compile_edited"),
+    ("feedpub.site", "_reread"),
+    ("feedpub.site", "source_record"),
     ("feedpub.site", "_window"),
     ("feedpub.build", "read_state"),
     ("feedpub.build", "files_in_place"),
