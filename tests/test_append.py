@@ -6,7 +6,9 @@ the new items and the state's records of the newest years
 (``site.compile_appended``). It must publish exactly what a build that
 reads everything publishes, byte for byte, state file included; and
 whatever does not fit (an edit below the top, a new year, a warning) must
-go the whole way, with the same result.
+not take it, with the same result. The projects here span two years, so
+an edit goes the whole way; ``test_edited.py`` has the builds that read the
+newest years again (``site.compile_edited``) when older years are left.
 """
 
 from __future__ import annotations
