@@ -355,9 +355,9 @@ def _split(
 def source_record(
     name: str, data: bytes, blocks: Sequence[Block], below: Sequence[Cut] = ()
 ) -> SourceRecord:
-    """How a source was read: its size, the sha256 of its bytes from the
-    first item header on, by which a later build finds them at its end, and
-    where the years of its items part (``state.Cut``).
+    """How a source was read: its size, where its first item header is, and
+    where the years of its items part (``state.Cut``), with the sha256 of
+    the bytes in between, by which a later build finds them at its end.
 
     ``blocks``: its blocks; with ``below``, the cuts of the last build from
     the first one under ``blocks`` down, whose bytes are the same, those
@@ -366,15 +366,14 @@ def source_record(
     lead = len(data) - below[0].at if below else len(data)  # no item above
     if blocks:
         lead = blocks[0].head
-    if data.startswith(b"\xef\xbb\xbf") or b"\r" in data:
-        return SourceRecord(name=name, size=len(data), lead=lead, body="")
-    return SourceRecord(
-        name=name,
-        size=len(data),
-        lead=lead,
-        body=hashlib.sha256(memoryview(data)[lead:]).hexdigest(),
-        cuts=_cuts(data, blocks, below),
-    )
+    cuts = _cuts(data, blocks, below) if _as_split(data) else ()
+    return SourceRecord(name=name, size=len(data), lead=lead, cuts=cuts)
+
+
+def _as_split(data: bytes) -> bool:
+    """Whether a source's bytes are those ``split_source`` holds (no byte
+    order mark, "\n" line ends), so that its blocks' places are in them."""
+    return not data.startswith(b"\xef\xbb\xbf") and b"\r" not in data
 
 
 _NOTHING = Cut(
@@ -944,7 +943,7 @@ def _reread(
     for (name, data), old in zip(documents, sources, strict=True):
         if config.source_name(name) != old.name or not old.cuts:
             return None
-        if data.startswith(b"\xef\xbb\xbf") or b"\r" in data:
+        if not _as_split(data):
             return None
         index = _same_below(data, old.cuts)
         blocks = _blocks_above(data, name, old.cuts[index].at)
@@ -1208,26 +1207,18 @@ def _new_blocks(
 ) -> list[tuple[int, list[Block]]] | None:
     """For each source, where its old first item header now is and the
     blocks of the text above it; ``None`` when a source is not its old self
-    (``sources``) from its first header on, below text that splits cleanly."""
+    (``sources``) from its first header on (all its cuts' bytes the same),
+    below text that splits cleanly."""
     found: list[tuple[int, list[Block]]] = []
     for (name, data), old in zip(documents, sources, strict=True):
-        body = old.size - old.lead
-        if config.source_name(name) != old.name or not old.cuts or len(data) < body:
+        if config.source_name(name) != old.name or not old.cuts:
             return None
-        if data.startswith(b"\xef\xbb\xbf") or b"\r" in data:
+        if not _as_split(data) or _same_below(data, old.cuts) != 0:
             return None
-        cut = len(data) - body
-        if hashlib.sha256(memoryview(data)[cut:]).hexdigest() != old.body:
+        blocks = _blocks_above(data, name, old.cuts[0].at)
+        if blocks is None:
             return None
-        try:
-            blocks, warnings, errors = split_source(data[:cut], name)
-        except SourceError:
-            return None  # compile_site reports it, with the other problems
-        if warnings or errors:
-            return None
-        if body and cut and not ends_with_blank_line(data[:cut]):
-            return None  # the old first header would not start a paragraph
-        found.append((cut, [dataclasses.replace(b, document=data) for b in blocks]))
+        found.append((len(data) - old.cuts[0].at, blocks))
     return found
 
 

@@ -131,11 +131,11 @@ class SourceRecord:
     name: str
     size: int  # in bytes
     lead: int  # bytes before its first item header (all of it: no items)
-    # sha256 of the bytes from the first item header on; "" when its items
-    # cannot be found again by their place (a byte order mark, "\r" line ends).
-    body: str
-    # Where the years of its items part, from the first item header down to
-    # its end (see ``Cut``); none when ``body`` is "".
+    # Where the years of its items part, from the first item header (the
+    # first cut) down to its end, with the sha256 of the bytes in between
+    # (see ``Cut``): by them a later build finds the text it had. None when
+    # its items cannot be found again by their place (a byte order mark,
+    # "\r" line ends).
     cuts: tuple[Cut, ...] = ()
 
 
@@ -318,7 +318,6 @@ class _Records:
                         s.name,
                         s.size,
                         s.lead,
-                        s.body,
                         [[c.at, c.low, c.high, c.sha256] for c in s.cuts],
                     ]
                     for s in summary.sources
@@ -585,15 +584,14 @@ def _summary(record: Any) -> Summary:
 
 
 def _source(record: Any) -> SourceRecord:
-    name, size, lead, body, *more = record
+    name, size, lead, cuts = record
     return SourceRecord(
         name=str(name),
         size=int(size),
         lead=int(lead),
-        body=str(body),
         cuts=tuple(
             Cut(at=int(at), low=int(low), high=int(high), sha256=str(sha))
-            for at, low, high, sha in (more[0] if more else ())
+            for at, low, high, sha in cuts
         ),
     )
 
