@@ -1088,13 +1088,13 @@ def _window(
     added: Sequence[Item],
     documents: Sequence[tuple[str, bytes]],
     places: Places,
-    years: tuple[int, ...] | None = None,
+    years: tuple[int, ...],
 ) -> tuple[list[Item], Window] | None:
     """The recorded items that ``plan_feeds`` needs beside ``added``, as
     stubs, and what the others add (``plan.Window``); ``None`` when they
     would be all of them, or the records do not fit the sources.
-    ``years``: those of all items, when ``tail`` holds the older ones alone
-    (``compile_edited``); default: its summary's.
+    ``years``: those of all items (``tail`` may hold the older ones alone,
+    as for ``compile_edited``).
 
     The window holds whole years, from the newest back, until each feed has
     its newest ``limit`` items and one more (the first its page leaves out),
@@ -1146,7 +1146,7 @@ def _window(
         shown.append(_stub(block, entry, config.base_url, places))
     window = Window(
         older={key: counts[key] - have[key] for key in counts},
-        years=years or tuple(y.year for y in summary.years),
+        years=years,
         oldest=min(y.first for y in summary.years),
     )
     return shown, window
