@@ -7,7 +7,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,6 +37,9 @@ class Config:
     limit: int = 50
     archive_size: int = 50  # items per RFC 5005 archive document; at most limit
     archives: bool = True  # write RFC 5005 archive documents at all
+    # "complete": every item is published (in archives and yearly pages);
+    # "recent": only the years the subscription feeds reach (site._reached).
+    history: Literal["complete", "recent"] = "complete"
     title_length: int = 90
     summary_length: int = 300
     stylesheet: bool = True  # reference feed.xsl from RSS and Atom for browsers
@@ -139,6 +142,20 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
                 f"feed.archive_size: expected at most feed.limit ({limit}),"
                 f" found {archive_size}"
             )
+    history = feed.pop("history", "complete")
+    if history not in ("complete", "recent"):
+        problems.append(
+            f'feed.history: expected "complete" or "recent", found {history!r}'
+        )
+        history = "complete"
+    complete = history == "complete"
+    archives = check.boolean(feed.pop("archives", complete), "feed.archives")
+    if history == "recent" and archives:
+        problems.append(
+            'feed.archives: feed.history = "recent" publishes no archive documents;'
+            " remove feed.archives = true"
+        )
+        archives = False
     config = Config(
         title=check.string(feed.pop("title", "News"), "feed.title"),
         description=check.string(feed.pop("description", "News"), "feed.description"),
@@ -157,7 +174,8 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
             feed.pop("summary_length", 300), "feed.summary_length", minimum=20
         ),
         stylesheet=check.boolean(feed.pop("stylesheet", True), "feed.stylesheet"),
-        archives=check.boolean(feed.pop("archives", True), "feed.archives"),
+        archives=archives,
+        history=history,
         embed_limit=check.positive(feed.pop("embed_limit", 10), "feed.embed_limit"),
         sources=tuple(base / s for s in sources),
         output=base / output,

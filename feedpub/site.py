@@ -10,7 +10,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import itertools
-from collections import OrderedDict, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -85,15 +85,16 @@ _Spec = TypeVar("_Spec")
 class BuildResult:
     """What a build made: the items, the warnings and the rendered files."""
 
-    # Every item in source order (but see ``appended``); with a salt, those
-    # of unchanged days are stubs without text (``Item.pending``;
+    # Every item in source order (but see ``appended``; with ``feed.history
+    # = "recent"``, those of the years read); with a salt, those of
+    # unchanged days are stubs without text (``Item.pending``;
     # ``ItemLoader.item`` reads one).
     items: tuple[Item, ...]
     warnings: tuple[Diagnostic, ...]
     outputs: dict[str, bytes]  # rendered this time, by path
     state: State = field(default_factory=State)
     kept: tuple[str, ...] = ()  # paths not rendered again: same key, file in place
-    count: int = 0  # items in the sources
+    count: int = 0  # items in the sources (published: of the years read)
     # Whether only items added at the top were read (compile_appended); then
     # ``items`` are those of the newest years, oldest day first, then the
     # new ones, and ``state.entries`` the records of the new items (the file
@@ -198,23 +199,56 @@ def _compile(
     now: dt.datetime,
     salt: str,
     release: bool = False,
+    *,
+    recent: bool = False,
 ) -> tuple[list[Item], list[Diagnostic], State]:
+    """The items of the documents, in source order, and the next state (see
+    ``compile_site``).
+
+    ``recent``: the blocks are read a year at a time, the newest first, until
+    every subscription feed is full (``_reached``); only the items of those
+    years are returned and counted in the summary. The others are cut into
+    blocks, so their headers are checked, but not read; their records from
+    earlier builds stay in the state (at no place), so their ids and dates
+    come back with them.
+    """
     order = {name: index for index, (name, _) in enumerate(documents)}
     blocks, warnings, errors, sources, places = _split(documents, config)
     if release and isinstance(documents, list):
         documents.clear()  # from here on, only blocks hold their document
     previous = state or State()
-    digests = [block_digest(b, salt) for b in blocks] if salt else []
-    stubs = _stubs(blocks, digests, previous.entries, config.base_url, places)
-    full = [index for index in range(len(blocks)) if index not in stubs]
-    days = {blocks[index].day for index in full}
-    ranks = day_positions([blocks[index].day for index in full])
-    reading = [
-        (blocks[i], ranks[k], digests[i] if salt else "", places(blocks[i]))
-        for k, i in reversed(list(enumerate(full)))
-    ]
-    del blocks, ranks, places  # the stubs keep theirs; the others go once read
-    tagged = _read(reading, config, warnings, errors)
+    groups = _by_year(blocks) if recent else [(list(range(len(blocks))), blocks)]
+    del blocks  # the stubs keep theirs; the others go once read
+    groups.reverse()
+    stubs: dict[int, Item] = {}
+    full: list[int] = []
+    tagged: list[Item] = []
+    days: set[dt.date] = set()
+    tagger = Tagger(config.topics)
+    records: dict[dt.date, list[Entry]] = defaultdict(list)
+    for entry in previous.entries if salt else ():
+        records[entry.day].append(entry)
+    counts: Counter[str] = Counter()  # items read by feed key, "": the main feed
+    while groups:
+        positions, part = groups.pop()
+        digests = [block_digest(b, salt) for b in part] if salt else []
+        found = _stubs(part, digests, records, config.base_url, places)
+        stubs.update((positions[k], stub) for k, stub in found.items())
+        unread = [k for k in range(len(part)) if k not in found]
+        full += [positions[k] for k in unread]
+        days.update(part[k].day for k in unread)
+        ranks = day_positions([part[k].day for k in unread])
+        reading = [
+            (part[k], ranks[n], digests[k] if salt else "", places(part[k]))
+            for n, k in reversed(list(enumerate(unread)))
+        ]
+        kept = list(found.values())
+        del part, found, ranks
+        new = _read(reading, config, warnings, errors, tagger)
+        tagged += new
+        if recent and _reached(counts, [*kept, *new], config):
+            break
+    del groups, places, records
     if errors:
         raise SourceError(
             sorted(errors, key=lambda d: (order.get(d.source, -1), d.line))
@@ -230,7 +264,8 @@ def _compile(
     )
     del tagged  # now the same list as identified
     # The records of unchanged days: those of stubs at the stubs' places
-    # (a day of unchanged items may have moved), the others at none.
+    # (a day of unchanged items may have moved), the others at none (the
+    # days of items gone, and with ``recent`` those of years not read).
     placed = {stub.id: stub.at for stub in stubs.values()}
     entries += [
         e if e.at == placed.get(e.id, 0) else evolve(e, at=placed.get(e.id, 0))
@@ -250,6 +285,31 @@ def _compile(
         summary=summarise(items, entries, config, salt, len(warnings), sources),
     )
     return items, warnings, next_state
+
+
+def _by_year(blocks: list[Block]) -> list[tuple[list[int], list[Block]]]:
+    """The blocks of each year with their places in ``blocks``, newest first."""
+    years: dict[int, tuple[list[int], list[Block]]] = defaultdict(lambda: ([], []))
+    for index, block in enumerate(blocks):
+        positions, part = years[block.day.year]
+        positions.append(index)
+        part.append(block)
+    return [years[year] for year in sorted(years, reverse=True)]
+
+
+def _reached(counts: Counter[str], items: Iterable[Item], config: Config) -> bool:
+    """Count ``items``, those of the next year read, into ``counts`` (by feed
+    key; "" is the main feed); whether the years read now reach as far as
+    every subscription feed does: the main feed and each topic's hold their
+    newest ``config.limit`` items and one more (the first their index pages
+    link to as older), so every item they show and link to is among them."""
+    for item in items:
+        counts[""] += 1
+        counts.update(item.topics)
+    wanted = config.limit + 1
+    return counts[""] >= wanted and all(
+        counts[topic.slug] >= wanted for topic in config.topics
+    )
 
 
 def summarise(
@@ -291,11 +351,12 @@ def _read(
     config: Config,
     warnings: list[Diagnostic],
     errors: list[Diagnostic],
+    tagger: Tagger | None = None,
 ) -> list[Item]:
     """Read, normalise and tag the blocks of ``reading`` (block, (rank, count)
     on its day, digest), taking them from its end: each block goes once read,
     and its document with the last block that points into it."""
-    tagger = Tagger(config.topics)
+    tagger = tagger or Tagger(config.topics)
     tagged: list[Item] = []
     while reading:  # one item at a time: no stage holds every item's lines
         block, (rank, count), digest, at = reading.pop()
@@ -470,11 +531,12 @@ class Places:
 def _stubs(
     blocks: Sequence[Block],
     digests: Sequence[str],
-    entries: Sequence[Entry],
+    records: Mapping[dt.date, Sequence[Entry]],
     base_url: str,
     places: Callable[[Block], int],
 ) -> dict[int, Item]:
-    """Stubs for the blocks of every day that is as the state recorded it.
+    """Stubs for the blocks of every day that is as the state recorded it
+    (``records``: the state's records by day).
 
     A day qualifies when each of its blocks has the digest of a distinct
     record of that day and no two records of the day share a fingerprint:
@@ -483,9 +545,6 @@ def _stubs(
     """
     if not digests:
         return {}
-    records: dict[dt.date, list[Entry]] = defaultdict(list)
-    for entry in entries:
-        records[entry.day].append(entry)
     by_day: dict[dt.date, list[int]] = defaultdict(list)
     for index, block in enumerate(blocks):
         by_day[block.day].append(index)
@@ -593,7 +652,8 @@ def compile_site(
             a document stays while a stub of an unchanged day needs it).
 
     Raises:
-        ConfigError: the config has no ``base_url`` to make absolute URLs with.
+        ConfigError: the config has no ``base_url`` to make absolute URLs with,
+            or asks for archive documents of a recent history only.
         SourceError: a document is invalid or there are no items at all.
         ValidationError: a rendered file fails the checks (nothing is returned,
             and no later file is emitted).
@@ -605,10 +665,15 @@ def compile_site(
                 " a build needs feed.base_url"
             )
         raise ConfigError(f"{config.path}: feed.base_url is required to build feeds")
+    if config.history == "recent" and config.archives:
+        # Archive documents of the newest years alone would not be complete.
+        raise ConfigError('feed.history = "recent" publishes no archive documents')
     reuse = reuse or {}
     # Named before _compile, which may empty ``documents`` (``release``).
     names = ", ".join(name for name, _ in documents) or "no documents"
-    items, warnings, next_state = _compile(documents, config, state, now, salt, release)
+    items, warnings, next_state = _compile(
+        documents, config, state, now, salt, release, recent=config.history == "recent"
+    )
     if not items:
         raise SourceError(
             [
@@ -742,10 +807,12 @@ def _fits(
 ) -> bool:
     """Whether the last build can be built on without reading it all: the
     same code and config, no warning, no twins, the same sources and
-    topics, every file it published in place."""
+    topics, every file it published in place. Not with ``feed.history =
+    "recent"``, whose whole way reads only the newest years already."""
     summary = tail.summary
     return (
         bool(salt)
+        and config.history == "complete"
         and summary.salt == salt
         and not summary.warnings
         and not summary.twins
@@ -1363,7 +1430,8 @@ def _jobs(
         jobs.append(_Job(page.path, ("embed", page), later(render_embed_page, page)))
     jobs.append(_Job(EMBED_SCRIPT, "embed.js", embed_script))
     # The OPML lists the current topics' feeds (not the retired ones), dated
-    # by the oldest item: it changes with the config, not with every new item.
+    # by the oldest item: it changes with the config, not with every new item
+    # (with feed.history = "recent", when the oldest year read changes).
     current = {""} | {t.slug for t in config.topics}
     feeds = tuple(listing(feed) for _, feed in plan.feeds if feed.key in current)
     jobs.append(

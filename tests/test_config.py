@@ -210,3 +210,35 @@ def test_archive_size_fits_in_the_feed(
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert str(caught.value).splitlines()[1:] == [f"  - {problem}"]
+
+
+def test_history_is_complete_or_recent_and_recent_has_no_archives(
+    tmp_path: Path,
+) -> None:
+    complete = load_config(_write(tmp_path, MINIMAL))
+    assert (complete.history, complete.archives) == ("complete", True)
+    recent = load_config(_write(tmp_path, MINIMAL + 'history = "recent"\n'))
+    assert (recent.history, recent.archives) == ("recent", False)
+    both = 'history = "recent"\narchives = false\n'
+    assert load_config(_write(tmp_path, MINIMAL + both)).archives is False
+
+
+@pytest.mark.parametrize(
+    ("lines", "problem"),
+    [
+        (
+            'history = "all"\n',
+            'feed.history: expected "complete" or "recent", found \'all\'',
+        ),
+        (
+            'history = "recent"\narchives = true\n',
+            'feed.archives: feed.history = "recent" publishes no archive'
+            " documents; remove feed.archives = true",
+        ),
+    ],
+)
+def test_history_is_checked(tmp_path: Path, lines: str, problem: str) -> None:
+    path = _write(tmp_path, MINIMAL + lines)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).splitlines()[1:] == [f"  - {problem}"]
