@@ -244,11 +244,15 @@ def _compile(
         ]
         kept = list(found.values())
         del part, found, ranks
-        new = _read(reading, config, warnings, errors, tagger)
-        tagged += new
-        if recent and _reached(counts, [*kept, *new], config):
+        start = len(tagged)
+        # Only ``tagged`` may hold the items read: reconcile replaces each
+        # in place, and the one it replaced goes.
+        tagged += _read(reading, config, warnings, errors, tagger)
+        reached = recent and _reached(counts, [*kept, *tagged[start:]], config)
+        del kept
+        if reached:
             break
-    del groups, places, records
+    del groups, places, records, tagger
     if errors:
         raise SourceError(
             sorted(errors, key=lambda d: (order.get(d.source, -1), d.line))
