@@ -8,6 +8,7 @@ import datetime as dt
 import difflib
 import re
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -577,46 +578,146 @@ def test_an_archive_document_is_its_frame_with_its_checked_fragments() -> None:
         check_fragments(where, batch)
 
 
-def test_a_bad_fragment_or_frame_is_refused() -> None:
-    item = b"<item><title>T</title><guid>tag:x,2020:%d</guid></item>\n"
-    good = [item % 1, item % 2]
-    ids = ["tag:x,2020:1", "tag:x,2020:2"]
-    assert fragment_problems("rss", good, ids) == []
-    assert fragment_problems("rss", good, ["tag:x,2020:1", "tag:x,2020:3"]) == [
-        "tag:x,2020:3: expected that id once, found ['tag:x,2020:2']"
+def _real_fragments() -> tuple[list[str], list[bytes], list[bytes]]:
+    """Ids, RSS and Atom fragments of real items: with and without text,
+    byline and categories."""
+    chosen = _build(_config()).items
+    zone = ZoneInfo("Europe/Berlin")
+    cache = FragmentCache()
+    return (
+        [i.id for i in chosen],
+        [cache.rss(i, zone) for i in chosen],
+        [cache.atom(i, zone) for i in chosen],
+    )
+
+
+def test_real_fragments_have_their_form() -> None:
+    ids, rss, atom = _real_fragments()
+    assert any(b"<dc:creator>" in f for f in rss)  # every branch is there
+    assert any(b"<category>" in f for f in rss)
+    assert fragment_problems("rss", rss, ids) == []
+    assert fragment_problems("atom", atom, ids) == []
+    assert fragment_problems("rss", rss[:2], [ids[0], ids[0]]) == [
+        f"{ids[0]}: expected that id, found {ids[1]!r}"
     ]
-    # One fragment holds both ids, the other none: right in sum, wrong each.
-    moved = [
-        good[0].replace(b"</item>", b"<guid>tag:x,2020:2</guid></item>"),
-        b"<item><title>T</title></item>",
-    ]
-    assert fragment_problems("rss", moved, ids) == [
-        "tag:x,2020:1: expected that id once, found ['tag:x,2020:1', 'tag:x,2020:2']",
-        "tag:x,2020:2: expected that id once, found []",
-    ]
-    # Well-formed together, not each on its own.
-    for torn in (
-        [good[0] + b"<x>", b"</x>" + good[1]],  # the first leaves <x> open
-        [  # a comment runs from one into the other
-            b"<item><title>a</title><guid>tag:x,2020:1</guid></item ><!--</item>",
-            b"<item>--><item ><title>b</title><guid>tag:x,2020:2</guid></item>",
-        ],
-        [good[0] + b"<![CDATA[", b"]]>" + good[1]],
+
+
+def test_a_fragment_out_of_its_form_is_refused() -> None:
+    ids, rss, atom = _real_fragments()
+    rss_item, atom_entry, item_id = rss[0], atom[0], ids[0]
+    assert b"</title>" in rss_item
+    assert b"</title>" in atom_entry
+    shape = "not an <item> element as archive documents carry it"
+    for broken, why in (
+        (rss_item.replace(b"</title>", b"<b></title>", 1), "not well-formed XML"),
+        (rss_item.replace(b"</title>", b"&</title>", 1), "not well-formed XML"),
+        (rss_item.replace(b"</title>", b"&#0;</title>", 1), "not well-formed XML"),
+        (rss_item.replace(b"</title>", b"\x01</title>", 1), "not well-formed XML"),
+        (rss_item.replace(b"</title>", b"\xef\xbf\xbe</title>", 1), "XML"),
+        (rss_item.replace(b"</title>", b"\xff</title>", 1), "not UTF-8"),
+        (rss_item.replace(b"</title>", b"]]></title>", 1), "not well-formed XML"),
+        (rss_item.replace(b"</title>", b"<!-- --></title>", 1), shape),
+        (rss_item.replace(b"</title>", b"<![CDATA[x]]></title>", 1), shape),
+        (rss_item.replace(b"</title>", b"<b/></title>", 1), shape),
+        (rss_item.replace(b"<title>", b"<?x y?><title>", 1), shape),
+        (re.sub(rb"<pubDate>[^<]*", b"<pubDate>29.03.2020", rss_item), "RFC 822"),
+        (re.sub(rb"\n *<guid[^\n]*", b"", rss_item), "has no <guid>"),
+        (rss_item + b"<x>", "not well-formed XML"),
+        (rss_item.rstrip(), shape),
     ):
-        assert fragment_problems("rss", torn, ids)[:2] == [
-            "tag:x,2020:1: not one item element",
-            "tag:x,2020:2: not one item element",
-        ]
-    # A processing instruction, or a tag named like the item's: refused too.
-    for odd in (b"<?x y?><title>", b"<items/><title>"):
-        found = fragment_problems("rss", [good[0].replace(b"<title>", odd)], ids[:1])
-        assert found[0] == "tag:x,2020:1: not one item element"
-    assert fragment_problems("rss", [b"<item><title>T</title>"], ["x"])[-1].startswith(
-        "not well-formed XML"
+        assert broken != rss_item
+        found = fragment_problems("rss", [broken], [item_id])
+        assert len(found) == 1, found
+        assert found[0].startswith(f"{item_id}: {shape}"), found
+        assert why in found[0], found
+    # Well-formed together, not each on its own: each is refused.
+    torn = [rss[0] + b"<x>", b"</x>" + rss[1]]
+    found = fragment_problems("rss", torn, ids[:2])
+    assert [
+        p.startswith(f"{i}: {shape}") for p, i in zip(found, ids, strict=False)
+    ] == [
+        True,
+        True,
+    ]
+    # An RSS item needs a title or a description.
+    untitled = re.sub(rb"<title>[^<]*</title>", b"<title> </title>", rss_item)
+    untitled = re.sub(rb"\n *<description>[^<]*</description>", b"", untitled)
+    assert fragment_problems("rss", [untitled], [item_id]) == [
+        f"{item_id}: neither title nor description"
+    ]
+    found = fragment_problems(
+        "atom", [re.sub(rb"<updated>[^<]*", b"<updated>gestern", atom_entry)], ids[:1]
     )
-    assert "entry 1: <updated> missing or not RFC 3339" in fragment_problems(
-        "atom", [b"<entry><id>x</id><title>T</title></entry>"], ["x"]
+    assert "entry 1: <updated> missing or not RFC 3339" in found[0]
+    escaped = atom_entry.replace(b"<id>", b"<id>&amp;", 1)
+    assert fragment_problems("atom", [escaped], [item_id]) == [
+        f"{item_id}: expected that id, found {'&' + item_id!r}"
+    ]
+
+
+HOSTILE = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1)
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    items(),
+    HOSTILE,
+    HOSTILE,
+    st.sampled_from([b"", b"<", b">", b"&", b"&amp;", b"&#1;", b"]]>", b"<x/>"]),
+)
+def test_a_fragment_of_its_form_is_a_well_formed_valid_item(
+    chosen: list[Item], title: str, text: str, inserted: bytes
+) -> None:
+    """Whatever the text (controls, noncharacters, markup) and whatever bytes
+    are slipped into it: a fragment that has its form parses, in a document,
+    as an item that meets every rule; text without characters XML forbids
+    always gives fragments of their form."""
+    chosen[0] = dataclasses.replace(
+        chosen[0], given_title=title, paragraphs=(text, *chosen[0].paragraphs)
     )
+    zone = ZoneInfo("Europe/Berlin")
+    cache = FragmentCache()
+    acceptable = all(map(_xml_char, title + text)) and inserted in (b"", b"&amp;")
+    kinds: tuple[tuple[Literal["rss", "atom"], bytes, bytes], ...] = (
+        (
+            "rss",
+            b'<rss xmlns:dc="http://purl.org/dc/elements/1.1/" version="2.0">'
+            b"<channel><title>t</title><link>l</link><description>d</description>"
+            b'<atom:link xmlns:atom="http://www.w3.org/2005/Atom" href="h" rel="self"/>',
+            b"</channel></rss>",
+        ),
+        (
+            "atom",
+            b'<feed xmlns="http://www.w3.org/2005/Atom"><id>f</id><title>t</title>'
+            b"<updated>2000-01-01T00:00:00Z</updated><author><name>a</name></author>"
+            b'<link href="h" rel="self"/>',
+            b"</feed>",
+        ),
+    )
+    for kind, head, tail in kinds:
+        take = cache.rss if kind == "rss" else cache.atom
+        for item in chosen:
+            fragment = take(item, zone)
+            if item is chosen[0]:
+                fragment = fragment.replace(b"</title>", inserted + b"</title>", 1)
+            if fragment_problems(kind, [fragment], [item.id]) == []:
+                assert xml_problems(head + fragment + tail) == []
+            else:
+                assert item is chosen[0]
+                assert not acceptable
+
+
+def _xml_char(c: str) -> bool:
+    code = ord(c)
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or code >= 0x10000
+    )
+
+
+def test_other_frame_problems_are_refused() -> None:
     spec = plan_feeds(_build(_config()).items, _config()).archives[0].spec
     assert spec.kind == "rss"
     frame = b"".join(archive_frame(spec))
@@ -645,7 +746,7 @@ def test_a_build_refuses_an_archive_fragment_that_fails(
     monkeypatch.setattr(archive, "_fragments", broken)
     with pytest.raises(
         ValidationError,
-        match=r"archive/atom-0001.xml: RSS fragments: tag:.* not one item",
+        match=r"archive/atom-0001.xml: RSS fragments: tag:.* not an <item> element",
     ):
         _build(_config())
 
