@@ -122,6 +122,7 @@ class Publication:
         self._last = last
         self._mode = _file_mode()
         self._staged: list[tuple[str, str]] = []  # (temporary, output name)
+        self._folders: set[Path] = set()  # made, and found inside the root
         self.written: list[str] = []
         self.unchanged: list[str] = []
 
@@ -153,9 +154,7 @@ class Publication:
         path = output_path(self._out_dir, name)
         if not isinstance(data, bytes):
             digest = hashlib.sha256()
-            _stage(
-                path, _hashed(data, digest), self._mode, self._root, self._staged, name
-            )
+            _stage(path, _hashed(data, digest), self._mode, self, name)
             if same_as is None:
                 same_as = _file_sha256(path)
             if digest.hexdigest() == same_as:  # written for nothing: drop it
@@ -181,7 +180,7 @@ class Publication:
         if unchanged:
             self.unchanged.append(name)
             return False
-        _stage(path, data, self._mode, self._root, self._staged, name)
+        _stage(path, data, self._mode, self, name)
         self.written.append(name)
         return True
 
@@ -259,25 +258,30 @@ def _stage(
     path: Path,
     data: bytes | Iterable[bytes],
     mode: int,
-    root: Path,
-    staged: list[tuple[str, str]],
+    publication: Publication,
     name: str,
 ) -> None:
     """Write ``data`` (bytes, or bytes in pieces) to a new temporary file
     beside ``path``.
 
-    The temporary is listed in ``staged`` (with the output ``name``) before it
-    is created, so wherever a signal stops this, the publication's exit
-    removes it; an error leaves it listed for the same removal.
+    The temporary is listed in the publication's staged files (with the
+    output ``name``) before it is created, so wherever a signal stops this,
+    the publication's exit removes it; an error leaves it listed for the same
+    removal. Each folder is made and checked once per publication: a build
+    writes thousands of files into a few folders, and holds the output's lock.
     """
+    staged = publication._staged
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _inside(path, root)
+        folder = path.parent
+        if folder not in publication._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            _inside(path, publication._root)
+            publication._folders.add(folder)
         if path.is_symlink():
             raise PublishError(f"{path}: refusing to replace a symbolic link")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
         while True:
-            temp = str(path.parent / f".{path.name}.{os.urandom(4).hex()}.tmp")
+            temp = str(folder / f".{path.name}.{os.urandom(4).hex()}.tmp")
             staged.append((temp, name))
             try:
                 fd = os.open(temp, flags, 0o600)
@@ -285,11 +289,11 @@ def _stage(
             except FileExistsError:
                 staged.pop()  # another file's name: leave that file alone
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(fd, mode)
             if isinstance(data, bytes):
                 handle.write(data)
             else:
                 handle.writelines(data)
-        os.chmod(temp, mode)
     except OSError as e:
         raise PublishError(f"{path}: cannot write: {e.strerror or e}") from e
 
