@@ -44,19 +44,23 @@ def read_sources(paths: Iterable[Path]) -> list[tuple[str, bytes]]:
     """Read source documents; a folder contributes its ``*.txt`` files by name.
 
     Hidden files and folders below a source folder (editor lock files such as
-    ``.#news.txt``) and links that lead nowhere are passed over.
+    ``.#news.txt``, which are often links that lead nowhere) are passed over,
+    and so are links to folders, as ``Path.rglob`` does.
 
     Returns:
         ``(name, bytes)`` pairs in build order; the name is the path as given.
 
     Raises:
-        SourceError: a source is missing, unreadable, or a folder has no ``*.txt``.
+        SourceError: a source is missing or unreadable, a folder below a
+            source cannot be listed, a ``*.txt`` is a link that leads nowhere,
+            or a folder has no ``*.txt``.
     """
     documents: list[tuple[str, bytes]] = []
     problems: list[Diagnostic] = []
     for path in paths:
-        files = _text_files(path) if path.is_dir() else [path]
-        if not files:
+        files, unreachable = _text_files(path) if path.is_dir() else ([path], [])
+        problems.extend(unreachable)
+        if not files and not unreachable:
             problems.append(
                 _problem(path, "expected *.txt source documents, found none")
             )
@@ -72,13 +76,43 @@ def read_sources(paths: Iterable[Path]) -> list[tuple[str, bytes]]:
     return documents
 
 
-def _text_files(folder: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.rglob("*.txt")
-        if p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+def _text_files(folder: Path) -> tuple[list[Path], list[Diagnostic]]:
+    """The ``*.txt`` files below ``folder`` in build order (sorted by path),
+    and a problem for each folder that cannot be listed and each ``*.txt``
+    that is a link leading nowhere.
+
+    ``Path.rglob`` passes over both without a word, so a cron build would
+    publish feeds with items missing and succeed; here they stop the build.
+    Hidden names are passed over before anything else, so an editor's lock
+    file or an unreadable ``.git`` never stops a build.
+    """
+    files: list[Path] = []
+    problems: list[Diagnostic] = []
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            with os.scandir(current) as listing:
+                entries = [e for e in listing if not e.name.startswith(".")]
+        except OSError as e:
+            problems.append(_problem(current, f"cannot read folder: {e.strerror or e}"))
+            continue
+        for entry in entries:
+            path = current / entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(path)
+                elif entry.name.endswith(".txt") and entry.is_file():
+                    files.append(path)
+                elif entry.name.endswith(".txt") and entry.is_symlink():
+                    path.stat()  # a link to no file: raises if it leads nowhere
+            except FileNotFoundError:
+                problems.append(_problem(path, "a link to a file that does not exist"))
+            except OSError as e:  # a link in a loop, or into a folder closed to us
+                problems.append(
+                    _problem(path, f"cannot read source: {e.strerror or e}")
+                )
+    return sorted(files), sorted(problems, key=lambda d: Path(d.source))
 
 
 def output_path(out_dir: Path, name: str) -> Path:

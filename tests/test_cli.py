@@ -98,6 +98,22 @@ def test_missing_source_and_missing_config(project: Path) -> None:
     )
 
 
+def test_a_source_that_cannot_be_reached_stops_the_build(project: Path) -> None:
+    """A dangling link in place of a document: exit 1 naming it, nothing published."""
+    assert run("build", "-q")[0] == 0
+    before = read_tree(project / "feeds")
+    (project / "seeds" / "a.txt").write_text("10.01.21\n\nNeu.\n")
+    (project / "seeds" / "sub").mkdir()
+    gone = project / "c.txt"
+    gone.write_text("07.01.21\n\nWeg.\n")
+    (project / "seeds" / "sub" / "c.txt").symlink_to(gone)
+    gone.unlink()
+    error = "seeds/sub/c.txt: a link to a file that does not exist\n"
+    assert run("build") == (1, "", error)
+    assert run("check") == (1, "", error)
+    assert read_tree(project / "feeds") == before
+
+
 def test_check_reports_warnings_with_file_and_line(project: Path) -> None:
     (project / "seeds" / "warn.txt").write_text(
         "Vorspann ohne Datum.\n\n02.03.20\n\n01.03.20\n\nText\x07 mit Klingel.\n"

@@ -336,6 +336,25 @@ def test_missing_source(tmp_path: Path) -> None:
     assert digests(out) == before
 
 
+def test_a_folder_that_cannot_be_listed_stops_the_build(tmp_path: Path) -> None:
+    """A real refusal (root's power to list any folder is dropped)."""
+    config, out, before = _published(tmp_path)
+    seeds = tmp_path / "seeds"
+    (seeds / "sub").mkdir()
+    (seeds / "sub" / "new.txt").write_text("01.01.25\n\nNeu.\n")
+    for closed in (seeds / "sub", seeds):
+        closed.chmod(0o000)
+        try:
+            code, stdout, stderr = run(
+                "build", "-q", "-c", config, prefix=without_privileges()
+            )
+        finally:
+            closed.chmod(0o755)
+        assert (code, stdout) == (1, "")
+        assert _one_line(stderr) == f"{closed}: cannot read folder: Permission denied"
+    assert digests(out) == before
+
+
 def test_unreadable_and_invalid_config(tmp_path: Path) -> None:
     config, out, before = _published(tmp_path)
     config.chmod(0o000)

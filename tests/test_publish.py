@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,12 +24,72 @@ def test_folders_give_their_text_files_by_name_without_hidden_ones(
     (tmp_path / ".git" / "x.txt").write_text("x")
     (tmp_path / "notes.md").write_text("m")
     os.symlink(tmp_path / "gone.txt", tmp_path / ".#a.txt")  # an editor's lock file
-    os.symlink(tmp_path / "gone.txt", tmp_path / "dangling.txt")
+    os.symlink(tmp_path / "gone", tmp_path / ".cache")  # hidden: never looked into
+    (tmp_path / "folder.txt").mkdir()  # a folder is no source, whatever its name
+    os.symlink(tmp_path / "sub", tmp_path / "link")  # links to folders: not followed
+    os.symlink(tmp_path / "a.txt", tmp_path / "sub" / "linked.txt")
     names = [
         Path(name).relative_to(tmp_path).as_posix()
         for name, _ in read_sources([tmp_path])
     ]
-    assert names == ["a.txt", "b.txt", "sub/c.txt"]
+    assert names == ["a.txt", "b.txt", "sub/c.txt", "sub/linked.txt"]
+
+
+def test_a_link_to_a_file_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    """Passed over, its items would be missing from feeds of a build that succeeds."""
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "sub").mkdir()
+    os.symlink(tmp_path / "gone.txt", tmp_path / "sub" / "c.txt")
+    os.symlink("loop.txt", tmp_path / "loop.txt")
+    with pytest.raises(SourceError) as caught:
+        read_sources([tmp_path])
+    assert str(caught.value).splitlines() == [
+        f"{tmp_path / 'loop.txt'}: cannot read source: Too many levels of symbolic links",
+        f"{tmp_path / 'sub' / 'c.txt'}: a link to a file that does not exist",
+    ]
+
+
+@pytest.fixture
+def closed(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """Folders whose listing ``os.scandir`` refuses as the kernel does.
+
+    Root may list any folder whatever its mode, so a folder is closed here by
+    its path; tests/test_cron.py has the real refusal, without root's power.
+    """
+    paths: set[str] = set()
+    scandir = os.scandir
+
+    def refusing(path: str | os.PathLike[str]) -> Any:
+        if os.fspath(path) in paths:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    return paths
+
+
+def test_a_folder_that_cannot_be_listed_is_an_error(
+    tmp_path: Path, closed: set[str]
+) -> None:
+    """A closed folder below a source stops the build, and a closed source
+    folder is reported as closed, not as a folder without documents."""
+    source = tmp_path / "src"
+    for folder in (source / "sub", source / ".git", tmp_path / "top"):
+        folder.mkdir(parents=True)
+        (folder / "c.txt").write_text("c")
+        closed.add(str(folder))
+    (source / "a.txt").write_text("a")
+    with pytest.raises(SourceError) as caught:
+        read_sources([source, tmp_path / "top"])
+    assert str(caught.value).splitlines() == [
+        f"{source / 'sub'}: cannot read folder: Permission denied",
+        f"{tmp_path / 'top'}: cannot read folder: Permission denied",
+    ]
+    closed.remove(str(source / "sub"))
+    assert [name for name, _ in read_sources([source])] == [
+        str(source / "a.txt"),
+        str(source / "sub" / "c.txt"),
+    ]  # the closed .git is hidden: never listed
 
 
 def test_missing_sources_and_empty_folders_are_listed(tmp_path: Path) -> None:
