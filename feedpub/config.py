@@ -223,22 +223,24 @@ def _topics(raw: Any, check: _Checker) -> tuple[Topic, ...]:
             table.pop("description", ""), f"{where}.description", allow_empty=True
         )
         check.unknown(table, f"{where}.")
+        # Topic puts its name and rules in NFC, as the source text is: compare
+        # names once they are, so "Förderung" typed twice, in two forms, is
+        # found used twice.
+        topic = Topic(
+            name=name,
+            slug=slug,
+            keywords=keywords,
+            exclude=exclude,
+            description=description,
+        )
         for other in topics:
             if other.slug == slug:
                 check.problems.append(
                     f"{where}: slug {slug!r} is already used by topic {other.name!r}"
                 )
-            if other.name.casefold() == name.casefold():
+            if other.name.casefold() == topic.name.casefold():
                 check.problems.append(f"{where}: name is already used by another topic")
-        topics.append(
-            Topic(
-                name=name,
-                slug=slug,
-                keywords=keywords,
-                exclude=exclude,
-                description=description,
-            )
-        )
+        topics.append(topic)
     return tuple(topics)
 
 

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -153,6 +154,24 @@ def test_items_table_json_and_topic(project: Path) -> None:
     assert code == 2
     assert out == ""
     assert "no topic 'nope' (topics: integration, ehrenamt" in err
+
+
+def test_a_config_written_in_decomposed_unicode_matches(project: Path) -> None:
+    """NFD topic names and keywords, as some editors save them, match the NFC text."""
+    config = project / "feedpub.toml"
+    config.write_text(unicodedata.normalize("NFD", config.read_text("utf-8")), "utf-8")
+    assert "Förderung" not in config.read_text("utf-8")
+    (project / "seeds" / "tags.txt").write_text(
+        "01.01.21\n@tags: Förderung\n\nKein Stichwort.\n", "utf-8"
+    )
+    assert run("check", "seeds/tags.txt") == (0, "1 items, 0 warnings\n", "")
+    code, out, _ = run("items", "--topic", "foerderung")
+    assert code == 0
+    assert [line[:12] for line in out.splitlines()] == [
+        "2020-01-20  ",  # "*förder" in the text
+        "2019-12-01  ",
+        "2021-01-01  ",  # "@tags: Förderung"
+    ]
 
 
 def test_version_and_help() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,46 @@ def test_topics_and_slugs(tmp_path: Path) -> None:
         ("Förderung", "foerderung", ("*förder",), ()),
         ("Ältere Menschen & Straße", "aeltere-menschen-strasse", (), ()),
         ("Jugend", "jugend-2", (), ("Jugendstil",)),
+    ]
+
+
+def _nfd(text: str) -> str:
+    return unicodedata.normalize("NFD", text)
+
+
+def test_topic_names_and_rules_are_put_in_nfc_as_the_text_is(tmp_path: Path) -> None:
+    """Typed decomposed (o and U+0308), they would never match the text's ö."""
+    config = load_config(
+        _write(
+            tmp_path,
+            MINIMAL
+            + f'[[topic]]\nname = "{_nfd("Förderung")}"\n'
+            + f'keywords = ["{_nfd("*förder")}", "{_nfd("Zuschüsse")}"]\n'
+            + f'exclude = ["{_nfd("Rückforderung")}"]\n'
+            + f'description = "{_nfd("Förderung")}"\n',
+        )
+    )
+    (topic,) = config.topics
+    assert (topic.name, topic.slug, topic.keywords, topic.exclude) == (
+        "Förderung",
+        "foerderung",
+        ("*förder", "Zuschüsse"),
+        ("Rückforderung",),
+    )
+    assert topic.description == _nfd("Förderung")  # shown, never matched: as given
+
+
+def test_a_name_typed_twice_in_two_forms_is_used_twice(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        MINIMAL
+        + '[[topic]]\nname = "Förderung"\nslug = "a"\n'
+        + f'[[topic]]\nname = "{_nfd("förderung")}"\nslug = "b"\n',
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).splitlines()[1:] == [
+        f"  - topic {_nfd('förderung')!r}: name is already used by another topic"
     ]
 
 

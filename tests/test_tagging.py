@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
@@ -95,6 +97,37 @@ def test_topics_in_config_order_with_exclusions_and_explicit_tags() -> None:
         "doc.txt:3: warning: tag 'Unbekannt' names no topic"
         " (topics: Kommunen, Förderung, Leer); kept as a category"
     ]
+
+
+def test_topics_made_in_code_with_decomposed_letters_match_the_text() -> None:
+    """Source text is NFC (normalise.clean_text); so are a Topic's name and rules."""
+    nfd = functools.partial(unicodedata.normalize, "NFD")
+    topics = (
+        Topic(
+            name=nfd("Förderung"),
+            slug="foerderung",
+            keywords=(nfd("*förder"),),
+            exclude=(nfd("Rückforderung"),),
+        ),
+        Topic(name="Jugend", slug="jugend", keywords=(nfd("Jugend ohne Grenzen"),)),
+    )
+    assert (topics[0].name, topics[0].keywords, topics[0].exclude) == (
+        "Förderung",
+        ("*förder",),
+        ("Rückforderung",),
+    )
+    items = [
+        _item("Gefördert wird Jugend ohne Grenzen."),
+        _item("Die Rückforderung der Förderung."),
+        _item("Nichts davon.", tags=("Förderung",)),
+    ]
+    tagged, warnings = tag_items(items, topics)
+    assert [i.topics for i in tagged] == [
+        ("foerderung", "jugend"),
+        (),
+        ("foerderung",),
+    ]
+    assert warnings == []
 
 
 def test_a_tagger_remembers_a_bounded_number_of_tokens(
