@@ -314,11 +314,13 @@ class _ProgressBar:
 
 
 def _item_json(item: Item, config: Config) -> dict[str, Any]:
+    from feedpub.dates import local_time  # as the feeds show the times
+
     return {
         "id": item.id,
         "date": item.day.isoformat(),
-        "published": item.published.astimezone(config.timezone).isoformat(),
-        "updated": item.modified.astimezone(config.timezone).isoformat(),
+        "published": local_time(item.published, config.timezone).isoformat(),
+        "updated": local_time(item.modified, config.timezone).isoformat(),
         "title": item.title,
         "author": item.author,
         "link": item.link,

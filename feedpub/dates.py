@@ -3,6 +3,8 @@
 Accepted: ``16.09.20``, ``16.09.2020``, ``3.9.2020``, ``16. September 2020``,
 ``3. März 2020``, ``3. Okt. 2020``, ``2020-09-16``. Two-digit years follow the
 POSIX rule also used by ``strptime("%y")``: 69-99 are 1969-1999, 00-68 are 2000-2068.
+
+Also how the outputs show a moment in the configured zone (``local_time``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dateutil.parser import parserinfo
+
+_MINUTE = dt.timedelta(minutes=1)
+# RSS dates have four-digit years; feedgen writes year 1 as "1", which readers
+# take for 2001, so a header dated earlier is an error.
+FIRST_YEAR = 1000
 
 # dateutil's stubs allow two or three names per month; the table needs more.
 _GERMAN_MONTHS: Any = [
@@ -110,3 +117,20 @@ def match_date(line: str) -> tuple[DateToken, str] | None:
             match.group(), int(match["iy"]), int(match["im"]), int(match["id"])
         )
     return token, line[match.end() :]
+
+
+def local_time(moment: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """``moment`` as every output shows it in ``zone``: at the zone's offset,
+    rounded to the nearest whole minute.
+
+    RFC 822 (``+HHMM``), RFC 3339 and HTML (``+HH:MM``) have no seconds in an
+    offset, but the local mean time of a zone before standard time has them
+    (Europe/Berlin before April 1893: +00:53:28). Such a moment is shown at a
+    fixed offset of whole minutes (+00:53): the instant stays the same in
+    every output, and its local date and time move by less than 30 seconds.
+    """
+    local = moment.astimezone(zone)
+    offset = local.utcoffset()
+    if offset is None or not offset % _MINUTE:
+        return local
+    return moment.astimezone(dt.timezone(round(offset / _MINUTE) * _MINUTE))

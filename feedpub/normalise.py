@@ -5,8 +5,9 @@ Date-only items (the source gives no time of day) get this policy:
 * The first-listed item of a day is placed at 12:00 UTC on that date. 12:00 UTC
   falls on the same calendar date everywhere from UTC-11 to UTC+11, and is
   13:00 (winter) or 14:00 (summer time) in Europe/Berlin. Feeds show it in the
-  configured zone. For a zone further than 11 hours from UTC, local noon is used
-  instead, so the publisher's own date always holds.
+  configured zone (``dates.local_time``). For a zone further than 11 hours
+  from UTC, local noon is used instead, so the publisher's own date always
+  holds.
 * Items of the same day keep their source order: the source lists newest first,
   so each later-listed item of that day is one minute older (one second older
   when a day has more than 60 items), which keeps every timestamp distinct.
@@ -25,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from feedpub.config import Config
+from feedpub.dates import local_time
 from feedpub.errors import SourceError
 from feedpub.model import Diagnostic, Item, RawItem, SourceLine
 from feedpub.text import collapse_space, cut_point, strip_illegal, title_span, to_uri
@@ -34,11 +36,18 @@ _NOON = dt.time(12)
 
 
 def item_time(day: dt.date, index: int, count: int, zone: dt.tzinfo) -> dt.datetime:
-    """Timestamp of the ``index``-th listed of ``count`` date-only items of a day."""
+    """Timestamp of the ``index``-th listed of ``count`` date-only items of a day.
+
+    The first-listed is at 12:00 UTC, unless that is shown on another date in
+    ``zone``: then at 12:00 local time, as ``local_time`` shows it (so
+    12:00:00 also where the zone's offset has seconds). The others follow one
+    step older each.
+    """
     step = dt.timedelta(seconds=60 if count <= 60 else max(1, 3600 // count))
     moment = dt.datetime.combine(day, _NOON, tzinfo=UTC)
-    if moment.astimezone(zone).date() != day:
-        moment = dt.datetime.combine(day, _NOON, tzinfo=zone).astimezone(UTC)
+    if local_time(moment, zone).date() != day:
+        noon = dt.datetime.combine(day, _NOON, tzinfo=zone)
+        moment = noon.replace(tzinfo=local_time(noon, zone).tzinfo).astimezone(UTC)
     return moment - index * step
 
 
@@ -156,6 +165,19 @@ def normalise_item(
         tag = part.strip()
         if tag and tag.casefold() not in {t.casefold() for t in tags}:
             tags.append(tag)
+    try:
+        published = item_time(raw.day, rank, count, config.timezone)
+    except OverflowError:  # 31.12.9999 far from UTC: a time in the year 10000
+        published = dt.datetime.combine(raw.day, _NOON, tzinfo=UTC)
+        errors.append(
+            Diagnostic(
+                source=raw.source,
+                line=raw.line,
+                message="expected a date whose items fit before the year 10000"
+                f" in time zone {config.timezone}, found {raw.date_text!r}",
+                severity="error",
+            )
+        )
     byline = None
     if raw.byline is not None:
         byline = clean_text(
@@ -166,7 +188,7 @@ def normalise_item(
         given_title=title,
         paragraphs=paragraphs,
         day=raw.day,
-        published=item_time(raw.day, rank, count, config.timezone),
+        published=published,
         link=link,
         author=values.get("author") or byline or None,
         tags=tuple(tags),

@@ -20,7 +20,7 @@ import dataclasses
 import itertools
 import re
 
-from feedpub.dates import DATE_PREFIX, DateToken, match_date
+from feedpub.dates import DATE_PREFIX, FIRST_YEAR, DateToken, match_date
 from feedpub.errors import SourceError
 from feedpub.model import Block, Diagnostic, Field, RawItem, SourceLine
 from feedpub.text import DOTTED
@@ -258,6 +258,16 @@ class _Splitter:
                         f"expected a real calendar date, found {token.text!r}"
                         f" ({token.day:02d}.{token.month:02d}.{token.year:04d}"
                         " does not exist)",
+                    )
+                )
+                continue
+            if day.year < FIRST_YEAR:
+                self.errors.append(
+                    _error(
+                        source,
+                        line,
+                        f"expected a year from {FIRST_YEAR} on, found {token.text!r}"
+                        " (feeds write dates with four-digit years)",
                     )
                 )
                 continue

@@ -1,12 +1,14 @@
-"""Tests for feedpub.dates: German day-first header dates."""
+"""Tests for feedpub.dates: German day-first header dates, and how a moment is
+shown in the configured zone."""
 
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from feedpub.dates import DateToken, expand_year, match_date
+from feedpub.dates import DateToken, expand_year, local_time, match_date
 
 
 @pytest.mark.parametrize(
@@ -194,3 +196,40 @@ def test_to_date(line: str, day: dt.date) -> None:
 )
 def test_non_dates_return_none(line: str) -> None:
     assert match_date(line) is None
+
+
+def _fixed(hours: int, minutes: int, seconds: int) -> dt.timezone:
+    sign = -1 if hours < 0 else 1
+    return dt.timezone(
+        sign * dt.timedelta(hours=abs(hours), minutes=minutes, seconds=seconds)
+    )
+
+
+@pytest.mark.parametrize(
+    ("zone", "shown"),
+    [
+        (ZoneInfo("Europe/Berlin"), "1885-05-03T12:53:00+00:53"),  # LMT +00:53:28
+        (ZoneInfo("Pacific/Kiritimati"), "1885-05-03T01:31:00-10:29"),  # -10:29:20
+        (_fixed(0, 53, 31), "1885-05-03T12:54:00+00:54"),
+        (_fixed(-10, 29, 40), "1885-05-03T01:30:00-10:30"),
+        (ZoneInfo("UTC"), "1885-05-03T12:00:00+00:00"),
+    ],
+)
+def test_local_time_rounds_an_offset_with_seconds_to_whole_minutes(
+    zone: dt.tzinfo, shown: str
+) -> None:
+    moment = dt.datetime(1885, 5, 3, 12, tzinfo=dt.UTC)
+    local = local_time(moment, zone)
+    assert local.isoformat() == shown
+    assert local == moment  # the same instant
+    assert local.strftime("%z") == shown[-6:].replace(":", "")  # RFC 822 +HHMM
+
+
+def test_local_time_keeps_the_zone_where_its_offset_is_whole_minutes() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    for moment in (
+        dt.datetime(2020, 9, 16, 12, tzinfo=dt.UTC),
+        dt.datetime(1893, 4, 1, 12, tzinfo=dt.UTC),  # the first day of CET
+    ):
+        assert local_time(moment, berlin) == moment
+        assert local_time(moment, berlin).tzinfo is berlin

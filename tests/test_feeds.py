@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import locale
+import re
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+import feedparser
 import pytest
 
+from feedpub.build import build
 from feedpub.config import Config
+from feedpub.dates import match_date
 from feedpub.publish import read_sources, write_outputs
 from feedpub.site import compile_site
 from tests.conftest import DATA, ROOT, load_config
@@ -161,3 +167,87 @@ def test_every_link_in_the_pages_resolves(tmp_path: Path) -> None:
                 assert target.is_file(), (name, element.tag, url)
                 if anchor:
                     assert f'id="{anchor}"' in target.read_text("utf-8"), (name, url)
+
+
+OLD_AND_FAR = [
+    pytest.param(
+        # Local mean time, +00:53:28, before 1 April 1893: shown at +00:53.
+        "Europe/Berlin",
+        "01.04.1893\n\nDie Uhren gehen nach MEZ.\n\n"
+        "03.05.1885\n\nErste Sitzung.\n\n03.05.1885\n\nGründung des Vereins.\n",
+        [
+            "Sat, 01 Apr 1893 13:00:00 +0100",
+            "Sun, 03 May 1885 12:53:00 +0053",
+            "Sun, 03 May 1885 12:52:00 +0053",
+        ],
+        id="berlin-1885",
+    ),
+    pytest.param(
+        "America/Sitka",  # local mean time +14:58:47 before 1867: local noon
+        "05.07.1860\n\nNoch einer.\n\n04.07.1860\n\nZweite.\n\n04.07.1860\n\nErste.\n",
+        [
+            "Thu, 05 Jul 1860 12:00:00 +1459",
+            "Wed, 04 Jul 1860 12:00:00 +1459",
+            "Wed, 04 Jul 1860 11:59:00 +1459",
+        ],
+        id="sitka-1860",
+    ),
+]
+
+
+@pytest.mark.parametrize(("zone", "text", "dates"), OLD_AND_FAR)
+def test_old_dates_and_far_zones_publish_each_item_on_its_day(
+    zone: str, text: str, dates: list[str], tmp_path: Path
+) -> None:
+    """RSS, Atom (feeds and archive documents), JSON Feed and the pages agree
+    on each item's moment, and show it on its source date."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "chronik.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "feedpub.toml").write_text(
+        'sources = ["src"]\noutput = "out"\n[feed]\nbase_url = "https://x.org/f/"\n'
+        f'timezone = "{zone}"\nlimit = 2\narchive_size = 1\n',
+        encoding="utf-8",
+    )
+    config = load_config(tmp_path / "feedpub.toml")
+    build(config)
+    out = tmp_path / "out"
+    moments = [parsedate_to_datetime(d) for d in dates]
+    days = [m.strftime("%d.%m.%Y") for m in moments]
+    headers = [match_date(line) for line in text.split("\n\n")[::2]]
+    assert days == [h[0].to_date().strftime("%d.%m.%Y") for h in headers if h]
+
+    rss = check_rss(out / "rss.xml", "https://x.org/f/rss.xml")
+    ids = [str(i["id"]) for i in rss]
+    archived = check_rss(
+        out / "archive" / "rss-0001.xml", "https://x.org/f/archive/rss-0001.xml"
+    )
+    ids += [str(i["id"]) for i in archived]
+    assert len(ids) == len(dates)
+    expected = dict(zip(ids, moments, strict=True))
+    rss_files = (out / "rss.xml", out / "archive" / "rss-0001.xml")
+    raw = b"".join(path.read_bytes() for path in rss_files).decode()
+    assert re.findall(r"<item>.*?<pubDate>(.*?)</pubDate>", raw, re.DOTALL) == dates
+
+    documents = ["rss.xml", "atom.xml", "archive/rss-0001.xml", "archive/atom-0001.xml"]
+    for name in documents:
+        parsed = feedparser.parse((out / name).read_bytes())
+        assert not parsed.bozo, (name, parsed.get("bozo_exception"))
+        assert parsed.entries, name
+        for entry in parsed.entries:
+            moment = expected[entry.id]
+            assert entry.published_parsed[:6] == moment.utctimetuple()[:6], name
+    atom = check_atom(out / "atom.xml", "https://x.org/f/atom.xml", "de")
+    assert [e["published"] for e in atom] == moments[:2]
+    feed = json.loads((out / "feed.json").read_text("utf-8"))
+    assert [
+        dt.datetime.fromisoformat(i["date_published"]) for i in feed["items"]
+    ] == moments[:2]
+    shown = set()
+    for page in sorted((out / "archive").glob("*.html")):
+        shown |= set(
+            re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', page.read_text())
+        )
+    assert {(dt.datetime.fromisoformat(s), day) for s, day in shown} == set(
+        zip(moments, days, strict=True)
+    )
+    assert {s[:10] for s, _ in shown} == {m.isoformat()[:10] for m in moments}

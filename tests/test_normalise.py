@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from feedpub.config import Config
+from feedpub.dates import local_time
 from feedpub.errors import SourceError
 from feedpub.model import Diagnostic, evolve
 from feedpub.normalise import item_time, normalise_items
@@ -72,6 +73,36 @@ def test_far_zones_keep_the_publishers_date(zone: str) -> None:
     for day in (dt.date(2020, 1, 1), dt.date(2020, 7, 1)):
         assert item_time(day, 0, 2, tz).astimezone(tz).date() == day
         assert item_time(day, 1, 2, tz).astimezone(tz).date() == day
+
+
+def test_local_mean_time_gives_whole_minutes_on_the_day() -> None:
+    # Europe/Berlin is at +00:53:28 before April 1893: 12:00 UTC is shown at
+    # +00:53. America/Sitka is at +14:58:47 before 1867: local noon, at +14:59.
+    sitka = ZoneInfo("America/Sitka")
+    assert [
+        local_time(item_time(dt.date(1885, 5, 3), i, 2, BERLIN), BERLIN).isoformat()
+        for i in range(2)
+    ] == ["1885-05-03T12:53:00+00:53", "1885-05-03T12:52:00+00:53"]
+    assert [
+        local_time(item_time(dt.date(1860, 7, 4), i, 2, sitka), sitka).isoformat()
+        for i in range(2)
+    ] == ["1860-07-04T12:00:00+14:59", "1860-07-04T11:59:00+14:59"]
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati"])
+def test_a_day_whose_times_pass_the_year_9999_is_an_error_at_its_line(
+    zone: str,
+) -> None:
+    far = dataclasses.replace(CONFIG, timezone=ZoneInfo(zone))
+    text = "01.02.21\n\nGut.\n\n31.12.9999\n\nTippfehler.\n"
+    with pytest.raises(SourceError) as caught:
+        _normalise(text, far)
+    assert str(caught.value) == (
+        "doc.txt:5: expected a date whose items fit before the year 10000"
+        f" in time zone {zone}, found '31.12.9999'"
+    )
+    items, _ = _normalise(text)  # 13:00 in Berlin
+    assert items[1].published == dt.datetime(9999, 12, 31, 12, tzinfo=dt.UTC)
 
 
 DOC = """16.09.20

@@ -724,6 +724,34 @@ ERRORS: list[tuple[str, str, list[Diagnostic]]] = [
         ],
     ),
     (
+        "year-before-1000",  # feeds write four-digit years; 01.01.0001 is a typo
+        doc(
+            "01.01.0001",
+            "",
+            "Tippfehler.",
+            "",
+            "0999-12-31",
+            "",
+            "Auch.",
+            "",
+            "1. Januar 1000",
+            "",
+            "Gut.",
+        ),
+        [
+            error(
+                1,
+                "expected a year from 1000 on, found '01.01.0001'"
+                " (feeds write dates with four-digit years)",
+            ),
+            error(
+                5,
+                "expected a year from 1000 on, found '0999-12-31'"
+                " (feeds write dates with four-digit years)",
+            ),
+        ],
+    ),
+    (
         "no-header-at-all",
         doc("Nur Text ohne Datum.", "", "17.05.2017, 10:10 Uhr."),
         [error(1, "expected a date header such as 16.09.20, found none")],

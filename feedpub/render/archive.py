@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from xml.sax.saxutils import escape
 
+from feedpub.dates import local_time
 from feedpub.model import ArchiveSpec, Item
 from feedpub.render.markup import html_body
 from feedpub.render.rss_atom import GENERATOR
@@ -125,7 +126,7 @@ def _fragments(item: Item, zone: dt.tzinfo) -> tuple[bytes, bytes]:
     title = _text(item.title)
     body = _text(html_body(item)) if item.paragraphs else ""
     author = _text(item.author) if item.author else ""
-    published = item.published.astimezone(zone)
+    published = local_time(item.published, zone)
     # The element order of feedgen 1.0's rss_entry(), extensions last.
     rss = [
         f"    <item>\n      <title>{title}</title>\n"
@@ -142,7 +143,7 @@ def _fragments(item: Item, zone: dt.tzinfo) -> tuple[bytes, bytes]:
     # The element order of feedgen 1.0's atom_entry().
     atom = [
         f"  <entry>\n    <id>{_text(item.id)}</id>\n    <title>{title}</title>\n"
-        f"    <updated>{item.modified.astimezone(zone).isoformat()}</updated>"
+        f"    <updated>{local_time(item.modified, zone).isoformat()}</updated>"
     ]
     if author:
         atom.append(f"    <author>\n      <name>{author}</name>\n    </author>")
@@ -199,7 +200,7 @@ def archive_frame(spec: ArchiveSpec) -> tuple[bytes, bytes]:
     them: ``render_archive`` puts the items' fragments, one after the other,
     between the two."""
     zone = spec.timezone
-    updated = spec.updated.astimezone(zone)
+    updated = local_time(spec.updated, zone)
     if spec.kind == "rss":
         head = [
             _DECLARATION

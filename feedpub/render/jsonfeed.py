@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from feedpub.dates import local_time
 from feedpub.model import FeedSpec, Item
 from feedpub.render.markup import html_body
 
@@ -69,9 +70,9 @@ def _item(item: Item, zone: dt.tzinfo) -> dict[str, Any]:
     else:  # the spec requires content_html or content_text
         data["content_text"] = item.title
     # isoformat() as feedgen writes Atom dates: the same instant, same text.
-    data["date_published"] = item.published.astimezone(zone).isoformat()
+    data["date_published"] = local_time(item.published, zone).isoformat()
     if item.updated is not None:  # only after an edit, as Atom's <updated> moves
-        data["date_modified"] = item.updated.astimezone(zone).isoformat()
+        data["date_modified"] = local_time(item.updated, zone).isoformat()
     if item.author:
         data["authors"] = [{"name": item.author}]
     if item.categories:  # as RSS <category>: the display names

@@ -9,6 +9,7 @@ import posixpath
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from feedpub.dates import local_time
 from feedpub.model import Item, PageSpec
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ def render_embed_page(page: PageSpec) -> bytes:
             page=page,
             feed=page.feed,
             words=_words(page.language),
-            local=lambda moment: moment.astimezone(page.timezone),
+            local=lambda moment: local_time(moment, page.timezone),
         )
     )
     return text.encode("utf-8")
@@ -149,7 +150,7 @@ def _row(
 ) -> tuple[Item, str, str, str, str]:
     """What the page shows of an item beyond its fields, made in Python rather
     than with calls from the template, which cost more for every item."""
-    moment = item.published.astimezone(zone)
+    moment = local_time(item.published, zone)
     labels = ", ".join(c.label for c in item.categories)
     return (
         item,

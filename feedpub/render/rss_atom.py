@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from feedpub.dates import local_time
 from feedpub.errors import RenderError
 from feedpub.model import FeedSpec
 from feedpub.render.markup import html_body
@@ -72,7 +73,7 @@ def _feed(spec: FeedSpec, self_url: str, self_type: str) -> Any:
     fg.language(spec.language)
     fg.author({"name": spec.author})
     fg.generator(GENERATOR)
-    fg.updated(spec.updated.astimezone(spec.timezone))
+    fg.updated(local_time(spec.updated, spec.timezone))
     # The RSS channel <link> is taken from the last link() call: self first.
     fg.link(href=self_url, rel="self", type=self_type)
     fg.link(href=spec.home_url, rel="alternate", type="text/html")
@@ -88,13 +89,13 @@ def render_rss(spec: FeedSpec) -> bytes:
     try:
         fg = _feed(spec, spec.rss_url, "application/rss+xml")
         fg.load_extension("dc", atom=False, rss=True)
-        fg.pubDate(spec.updated.astimezone(spec.timezone))
+        fg.pubDate(local_time(spec.updated, spec.timezone))
         for item in spec.items:
             entry = fg.add_entry(order="append")
             entry.title(item.title)
             entry.link(href=item.link)
             entry.guid(item.id, permalink=False)
-            entry.pubDate(item.published.astimezone(spec.timezone))
+            entry.pubDate(local_time(item.published, spec.timezone))
             if item.paragraphs:
                 entry.description(html_body(item))
             if item.author:
@@ -124,13 +125,13 @@ def render_atom(spec: FeedSpec) -> bytes:
                 type="application/atom+xml",
             )
         for item in spec.items:
-            moment = item.published.astimezone(spec.timezone)
+            moment = local_time(item.published, spec.timezone)
             entry = fg.add_entry(order="append")
             entry.id(item.id)
             entry.title(item.title)
             entry.link(href=item.link, rel="alternate", type="text/html")
             entry.published(moment)
-            entry.updated(item.modified.astimezone(spec.timezone))
+            entry.updated(local_time(item.modified, spec.timezone))
             if item.paragraphs:
                 entry.summary(item.summary, type="text")
                 entry.content(html_body(item), type="html")
