@@ -5,12 +5,14 @@ Date-only items (the source gives no time of day) get this policy:
 * The first-listed item of a day is placed at 12:00 UTC on that date. 12:00 UTC
   falls on the same calendar date everywhere from UTC-11 to UTC+11, and is
   13:00 (winter) or 14:00 (summer time) in Europe/Berlin. Feeds show it in the
-  configured zone (``dates.local_time``). For a zone further than 11 hours
-  from UTC, local noon is used instead, so the publisher's own date always
-  holds.
+  configured zone (``dates.local_time``). Where 12:00 UTC or the hour before
+  it, which the day's items take, is on another date (a zone more than 11
+  hours from UTC), the first is placed at local noon instead, so the
+  publisher's own date holds for every item of the day.
 * Items of the same day keep their source order: the source lists newest first,
-  so each later-listed item of that day is one minute older (one second older
-  when a day has more than 60 items), which keeps every timestamp distinct.
+  so each later-listed item of that day is one minute older (3600 / count
+  seconds older, at least one, when a day has more than 60 items), which keeps
+  every timestamp distinct.
 
 Ids are RFC 4151 ``tag:`` URIs: ``tag:AUTHORITY,YYYY-MM-DD:N``, where N counts
 the items of that day from the oldest (the last-listed) up. They do not depend
@@ -33,19 +35,24 @@ from feedpub.text import collapse_space, cut_point, strip_illegal, title_span, t
 
 UTC = dt.UTC
 _NOON = dt.time(12)
+_HOUR = dt.timedelta(hours=1)
 
 
 def item_time(day: dt.date, index: int, count: int, zone: dt.tzinfo) -> dt.datetime:
     """Timestamp of the ``index``-th listed of ``count`` date-only items of a day.
 
-    The first-listed is at 12:00 UTC, unless that is shown on another date in
-    ``zone``: then at 12:00 local time, as ``local_time`` shows it (so
-    12:00:00 also where the zone's offset has seconds). The others follow one
-    step older each.
+    The first-listed is at 12:00 UTC, unless 12:00 UTC or the hour before it,
+    where the day's items go (further back on a day of more than 3601 items),
+    is shown on another date in ``zone``: then at 12:00 local time, as
+    ``local_time`` shows it (so 12:00:00 also where the zone's offset has
+    seconds). The others follow one step older each. Up to 3601 items, the
+    window does not depend on their number: a day's first item keeps its
+    time when another is added.
     """
     step = dt.timedelta(seconds=60 if count <= 60 else max(1, 3600 // count))
     moment = dt.datetime.combine(day, _NOON, tzinfo=UTC)
-    if local_time(moment, zone).date() != day:
+    oldest = moment - max(_HOUR, (count - 1) * step)
+    if local_time(moment, zone).date() != day or local_time(oldest, zone).date() != day:
         noon = dt.datetime.combine(day, _NOON, tzinfo=zone)
         moment = noon.replace(tzinfo=local_time(noon, zone).tzinfo).astimezone(UTC)
     return moment - index * step

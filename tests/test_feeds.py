@@ -183,6 +183,16 @@ OLD_AND_FAR = [
         id="berlin-1885",
     ),
     pytest.param(
+        "Etc/GMT+12",  # UTC-12: local noon, every item of the day on it
+        "06.05.21\n\nTags darauf.\n\n05.05.21\n\nZweite.\n\n05.05.21\n\nErste.\n",
+        [
+            "Thu, 06 May 2021 12:00:00 -1200",
+            "Wed, 05 May 2021 12:00:00 -1200",
+            "Wed, 05 May 2021 11:59:00 -1200",
+        ],
+        id="utc-minus-12",
+    ),
+    pytest.param(
         "America/Sitka",  # local mean time +14:58:47 before 1867: local noon
         "05.07.1860\n\nNoch einer.\n\n04.07.1860\n\nZweite.\n\n04.07.1860\n\nErste.\n",
         [

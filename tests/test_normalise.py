@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from feedpub.config import Config
-from feedpub.dates import local_time
+from feedpub.dates import FIRST_YEAR, local_time
 from feedpub.errors import SourceError
 from feedpub.model import Diagnostic, evolve
 from feedpub.normalise import item_time, normalise_items
@@ -89,7 +89,69 @@ def test_local_mean_time_gives_whole_minutes_on_the_day() -> None:
     ] == ["1860-07-04T12:00:00+14:59", "1860-07-04T11:59:00+14:59"]
 
 
-@pytest.mark.parametrize("zone", ["Pacific/Kiritimati"])
+def test_twelve_hours_behind_utc_a_day_starts_at_local_noon() -> None:
+    zone = ZoneInfo("Etc/GMT+12")  # UTC-12: 12:00 UTC is local midnight
+    day = dt.date(2021, 5, 5)
+    assert [
+        local_time(item_time(day, i, 2, zone), zone).isoformat() for i in (0, 1)
+    ] == [
+        "2021-05-05T12:00:00-12:00",
+        "2021-05-05T11:59:00-12:00",
+    ]
+    assert item_time(day, 0, 1, zone) == item_time(day, 0, 2, zone)
+
+
+@pytest.mark.parametrize("count", [1, 2, 60, 61, 3600, 3602])
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "Etc/GMT+12",
+        "Etc/GMT+11",
+        "Etc/GMT-11",
+        "Etc/GMT-12",
+        "Etc/GMT-14",
+        "Pacific/Chatham",
+        "America/St_Johns",
+        "Europe/Berlin",
+    ],
+)
+def test_every_item_of_a_day_stays_on_its_local_day(zone: str, count: int) -> None:
+    tz = ZoneInfo(zone)
+    for day in (dt.date(2021, 1, 5), dt.date(2021, 7, 5)):
+        times = [item_time(day, i, count, tz) for i in range(count)]
+        assert times == sorted(set(times), reverse=True)
+        assert {local_time(t, tz).date() for t in times} == {day}
+
+
+def _day_exists(day: dt.date, zone: dt.tzinfo) -> bool:
+    """Whether local noon of ``day`` is a real time in ``zone``: Samoa skipped
+    30.12.2011 when it moved west of the date line, and nothing is shown on it."""
+    noon = dt.datetime.combine(day, dt.time(12), tzinfo=zone)
+    return noon.astimezone(dt.UTC).astimezone(zone).date() == day
+
+
+@given(
+    zone=st.sampled_from(sorted(available_timezones())),
+    day=st.dates(min_value=dt.date(FIRST_YEAR, 1, 1), max_value=dt.date(9999, 12, 30)),
+    count=st.integers(min_value=1, max_value=90),
+)
+def test_items_are_on_their_day_at_whole_minutes_in_every_zone(
+    zone: str, day: dt.date, count: int
+) -> None:
+    tz = ZoneInfo(zone)
+    assume(_day_exists(day, tz))
+    times = [item_time(day, i, count, tz) for i in range(count)]
+    assert times == sorted(set(times), reverse=True)
+    shown = [local_time(t, tz) for t in times]
+    assert {s.date() for s in shown} == {day}
+    assert [s.utcoffset() % dt.timedelta(minutes=1) for s in shown] == [
+        dt.timedelta(0)
+    ] * count
+    if count <= 60:
+        assert {s.second for s in shown} == {0}
+
+
+@pytest.mark.parametrize("zone", ["Etc/GMT+12", "Pacific/Kiritimati"])
 def test_a_day_whose_times_pass_the_year_9999_is_an_error_at_its_line(
     zone: str,
 ) -> None:
