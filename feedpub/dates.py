@@ -10,6 +10,7 @@ Also how the outputs show a moment in the configured zone (``local_time``).
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 import re
 from dataclasses import dataclass
@@ -55,12 +56,25 @@ def _months() -> parserinfo:
     return _GermanMonths()
 
 
+# Month names in other languages and their abbreviations: a header with one
+# (``3. October 2020``) is reported, not read.
+_FOREIGN_MONTHS = (
+    "january february march april may june july august september october"
+    " november december jan feb mar apr jun jul aug sep oct nov dec"
+).split()
+# How alike (difflib's ratio) a word must be to a month name to be taken for a
+# mistyped one: "Oktobr" is 0.92, "Mörz" 0.75, "Jahr" 0.6, "Quartal" 0.5.
+_MONTH_LIKENESS = 0.75
+
 _NUMERIC = r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4}|\d{2})"
 _NAMED = r"(?P<nd>\d{1,2})\.\s*(?P<mon>[^\W\d_]{3,9})\.?\s*(?P<ny>\d{4})"
 _ISO = r"(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})"
 DATE_AT_START = re.compile(rf"(?:{_NUMERIC}|{_NAMED}|{_ISO})(?=\s|$)")
 # A numeric date at the start of a line, whatever follows it (``15.09.20:``).
 DATE_PREFIX = re.compile(rf"(?:{_NUMERIC}|{_ISO})")
+# A day, a word and a year at the start of a line, whatever the word is and
+# whatever follows (``3. Oktobr 2020``, ``16. September 2020:``).
+NAMED_PREFIX = re.compile(_NAMED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +93,22 @@ class DateToken:
             ValueError: the date does not exist (``31.02.20``).
         """
         return dt.date(self.year, self.month, self.day)
+
+
+def is_month(word: str) -> bool:
+    """Whether ``word`` is a German month name or abbreviation (``Okt``)."""
+    return _months().month(word) is not None
+
+
+def looks_like_month(word: str) -> bool:
+    """Whether ``word`` is no German month name but reads like one: a foreign
+    name (``October``) or a close misspelling (``Oktobr``, ``Septmber``)."""
+    word = word.casefold()
+    names = [name.casefold() for names in _GERMAN_MONTHS for name in names]
+    return any(
+        difflib.SequenceMatcher(None, word, name).ratio() >= _MONTH_LIKENESS
+        for name in [*names, *_FOREIGN_MONTHS]
+    )
 
 
 def expand_year(digits: str) -> int:

@@ -11,7 +11,10 @@ A line is an item **header** when all of these hold:
    or the end of the document.
 
 Anything else that starts with a date (``17.05.2017, 10:10 Uhr. Mit dabei …``,
-a date in the middle of a hard-wrapped paragraph) is body text.
+a date in the middle of a hard-wrapped paragraph) is body text. Such a line is
+reported when it starts a paragraph (``15.09.20:``, ``3. Oktobr 2020``) or is
+right below a header and would be one itself, so a mistyped header never
+vanishes into the item above it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,15 @@ import dataclasses
 import itertools
 import re
 
-from feedpub.dates import DATE_PREFIX, FIRST_YEAR, DateToken, match_date
+from feedpub.dates import (
+    DATE_PREFIX,
+    FIRST_YEAR,
+    NAMED_PREFIX,
+    DateToken,
+    is_month,
+    looks_like_month,
+    match_date,
+)
 from feedpub.errors import SourceError
 from feedpub.model import Block, Diagnostic, Field, RawItem, SourceLine
 from feedpub.text import DOTTED
@@ -191,7 +202,9 @@ class _Splitter:
 
     Only a line after a blank line (or the first line) whose trimmed text
     starts with a digit can be a header; one regular expression finds those,
-    so the lines in between are never looked at one by one.
+    so the lines in between are never looked at one by one. Of the lines
+    below them, only the one right below a header is looked at
+    (``_header_below``).
     """
 
     def __init__(self, source: str, document: str | bytes) -> None:
@@ -222,21 +235,12 @@ class _Splitter:
             verdict = _header(_trim(text[start:end]), below)
             if isinstance(verdict, tuple):
                 heads.append((start, end, number, verdict))
+                if below and _header_below(text, below, below_end):
+                    reason = "a header needs a blank line above it"
+                    self.warnings.append(_near(source, number + 1, reason, number))
             elif verdict is not None:
                 owner = heads[-1][2] if heads else self.owner
-                self.warnings.append(
-                    Diagnostic(
-                        source=source,
-                        line=number,
-                        message=f"line starts with a date but is not an item header"
-                        f" ({verdict}); kept as part of "
-                        + (
-                            f"the item at line {owner}"
-                            if owner
-                            else "the text before the first header"
-                        ),
-                    )
-                )
+                self.warnings.append(_near(source, number, verdict, owner))
         lead = text[: heads[0][0] if heads else len(text)]
         offset = _Offsets(text, base, isinstance(self.document, bytes))
         if self.open:
@@ -362,10 +366,7 @@ def _header(line: str, below: str) -> tuple[DateToken, str] | str | None:
     """
     found = match_date(line)
     if found is None:
-        loose = DATE_PREFIX.match(line)
-        if loose is None:
-            return None
-        return f"{line[loose.end() :][:1]!r} follows the date"
+        return _not_a_date(line)
     rest = found[1].strip()
     if not rest:
         return found
@@ -374,6 +375,51 @@ def _header(line: str, below: str) -> tuple[DateToken, str] | str | None:
     if below and _FIELD.fullmatch(below) is None:
         return "a header with a byline needs a blank line below it"
     return found
+
+
+def _not_a_date(line: str) -> str | None:
+    """Why a trimmed line that is no header still reads as one that starts
+    with a date (``15.09.20:``, ``3. Oktobr 2020``); ``None`` for text."""
+    loose = DATE_PREFIX.match(line)
+    if loose is None:
+        loose = NAMED_PREFIX.match(line)
+        if loose is None:
+            return None
+        month = loose["mon"]
+        if not is_month(month):
+            # "13. Gäste 2020" is text; a foreign or misspelt month is a
+            # header that would vanish into the item above.
+            if looks_like_month(month):
+                return f"{month!r} is not a German month name"
+            return None
+    return f"{line[loose.end() :][:1]!r} follows the date"
+
+
+def _header_below(text: str, below: str, end: int) -> bool:
+    """Whether ``below``, the trimmed line right below a header, ending at
+    ``end`` of ``text`` (-1: at its end), would be a header itself if a blank
+    line were above it: a header typed twice, or a blank line forgotten."""
+    if not below[0].isdigit():
+        return False  # most items: text right below the header, or a blank line
+    after = ""
+    if end >= 0:
+        after_end = text.find("\n", end + 1)
+        after = _trim(text[end + 1 : len(text) if after_end < 0 else after_end])
+    return isinstance(_header(below, after), tuple)
+
+
+def _near(source: str, line: int, reason: str, owner: int) -> Diagnostic:
+    """The warning for a line that reads as a header but is not one, kept as
+    text of the item with its header at line ``owner`` (0: no item yet)."""
+    return Diagnostic(
+        source=source,
+        line=line,
+        message=f"line starts with a date but is not an item header ({reason});"
+        " kept as part of "
+        + (
+            f"the item at line {owner}" if owner else "the text before the first header"
+        ),
+    )
 
 
 def _shorten(text: str, limit: int = 30) -> str:

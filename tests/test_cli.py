@@ -133,6 +133,36 @@ def test_check_reports_warnings_with_file_and_line(project: Path) -> None:
     assert not (project / "feeds").exists()
 
 
+def test_mistyped_headers_are_warnings_not_lost(project: Path) -> None:
+    (project / "seeds" / "near.txt").write_text(
+        "17.12.2020\n\nErster Förderbescheid.\n\n"
+        "3. Oktobr 2020\n\nZweiter Förderbescheid.\n\n"
+        "30.09.2020\n\nDritter Förderbescheid.\n\n"
+        "17.09.20\n16.09.20\n\nVierter Förderbescheid.\n"
+    )
+    near = "line starts with a date but is not an item header"
+    warnings = [
+        f"seeds/near.txt:5: warning: {near} ('Oktobr' is not a German month name);"
+        " kept as part of the item at line 1",
+        f"seeds/near.txt:14: warning: {near} (a header needs a blank line above"
+        " it); kept as part of the item at line 13",
+    ]
+    code, out, err = run("check", "seeds/near.txt")
+    assert (code, out) == (0, "3 items, 2 warnings\n"), err
+    assert err.splitlines() == warnings
+    assert run("check", "--strict", "seeds/near.txt")[0] == 1
+    code, out, err = run("items", "--json", "seeds/near.txt")
+    assert code == 0, err
+    assert [(i["line"], i["date"]) for i in json.loads(out)] == [
+        (1, "2020-12-17"),
+        (9, "2020-09-30"),
+        (13, "2020-09-17"),
+    ]
+    code, out, err = run("build")  # warnings do not stop a build
+    assert (code, out) == (0, "wrote 41 of 41 files to feeds (12 items, 6 topics)\n")
+    assert err.splitlines() == warnings
+
+
 def test_items_table_json_and_topic(project: Path) -> None:
     code, out, _ = run("items", "--topic", "ehrenamt")
     assert code == 0

@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from feedpub.dates import DateToken, expand_year, local_time, match_date
+from feedpub.dates import (
+    DateToken,
+    expand_year,
+    is_month,
+    local_time,
+    looks_like_month,
+    match_date,
+)
 
 
 @pytest.mark.parametrize(
@@ -233,3 +240,26 @@ def test_local_time_keeps_the_zone_where_its_offset_is_whole_minutes() -> None:
     ):
         assert local_time(moment, berlin) == moment
         assert local_time(moment, berlin).tzinfo is berlin
+
+
+# --- month names that are none ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("Oktobr", True),
+        ("Septmber", True),
+        ("October", True),
+        ("Dec", True),
+        ("Mörz", True),
+        ("Quartal", False),
+        ("Halbjahr", False),
+        ("Advent", False),
+        ("Jahr", False),
+        ("Gäste", False),
+    ],
+)
+def test_looks_like_month(word: str, expected: bool) -> None:
+    assert looks_like_month(word) is expected
+    assert not is_month(word)

@@ -61,6 +61,7 @@ HOSTILE = st.sampled_from(
         "16.09.",
         "2020-13-45",
         "3. Mörz 2020",
+        "3. October 2020",
         "@title: nicht hier",
         "x" * 3000,
         "Förderprogramm Raumfahrt",

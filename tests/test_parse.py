@@ -10,7 +10,14 @@ import pytest
 
 from feedpub.errors import SourceError
 from feedpub.model import Diagnostic, Field, RawItem, SourceLine
-from feedpub.parse import decode_source, is_byline, parse_document, split_source
+from feedpub.parse import (
+    block_at,
+    decode_source,
+    is_byline,
+    parse_document,
+    split_blocks,
+    split_source,
+)
 
 SRC = "news.txt"
 SEED = (
@@ -843,6 +850,11 @@ def test_seed_document_parses_into_nine_items() -> None:
             "10.09.20 – Pressemitteilung",
             "'– Pressemitteilung' after the date is not a byline",
         ),
+        ("3. Oktobr 2020", "'Oktobr' is not a German month name"),
+        ("2. Septmber 2020", "'Septmber' is not a German month name"),
+        ("3. October 2020", "'October' is not a German month name"),
+        ("3. Oct. 2020 Elke Ricken", "'Oct' is not a German month name"),
+        ("16. September 2020:", "':' follows the date"),
     ],
 )
 def test_near_headers_are_reported_not_swallowed(line: str, reason: str) -> None:
@@ -862,6 +874,53 @@ def test_near_headers_are_reported_not_swallowed(line: str, reason: str) -> None
             " kept as part of the item at line 1",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["1. Quartal 2020", "2. Halbjahr 2020", "3. Advent 2020", "13. Gäste 2020"],
+)
+def test_a_word_that_is_no_month_is_text(line: str) -> None:
+    items, warnings = parse_document(
+        doc("16.09.20", "", "Erstes.", "", line, "", "Text."), SRC
+    )
+    assert [[s.text for s in p] for p in items[0].paragraphs] == [
+        ["Erstes."],
+        [line],
+        ["Text."],
+    ]
+    assert warnings == []
+
+
+@pytest.mark.parametrize(
+    "below",
+    ["16.09.20", "16.09.20 Elke Ricken", "17.09.20"],
+)
+def test_a_header_right_below_a_header_is_reported(below: str) -> None:
+    items, warnings = parse_document(doc("17.09.20", below, "", "Text."), SRC)
+    assert items == [raw(1, SEP17, "17.09.20", [[(2, below)], [(4, "Text.")]])]
+    assert warnings == [
+        warning(
+            2,
+            "line starts with a date but is not an item header (a header needs"
+            " a blank line above it); kept as part of the item at line 1",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["17.05.2017, 10:10 Uhr. Mit dabei ist die Stadt."],
+        ["16.09.20 Elke Ricken", "war auch da."],
+        ["16.09.20 war ein Mittwoch."],
+        ["16.09.20: Sitzung"],
+        ["3. Oktobr 2020 war ein Samstag."],
+    ],
+)
+def test_text_right_below_a_header_is_not_reported(lines: list[str]) -> None:
+    items, warnings = parse_document(doc("17.09.20", *lines, "", "Text."), SRC)
+    assert (len(items), warnings) == (1, [])
 
 
 def test_hard_wrapped_date_lines_are_not_reported() -> None:
@@ -948,3 +1007,56 @@ def test_split_source_in_pieces_names_the_offset_in_the_file(
     assert pieces.value.diagnostics == whole.value.diagnostics
     offset = data.index(b"\xff")
     assert f"(byte offset {offset})" in str(whole.value)
+
+
+NEAR_HEADERS = doc(
+    "16.09.20",
+    "",
+    "Eins.",
+    "",
+    "3. Oktobr 2020",
+    "",
+    "Zwei.",
+    "",
+    "16. September 2020 Elke Ricken",
+    "@title: Drei",
+    "",
+    "15.09.20",
+    "14.09.20",
+    "",
+    "Vier.",
+    "",
+    "31.02.20",
+    "",
+    "Fünf.",
+    "",
+    "14.09.2020:",
+    "",
+)
+
+
+@pytest.mark.parametrize("piece", [1, 5, 17, 1 << 22])
+def test_split_source_in_pieces_finds_near_headers_like_the_whole(
+    piece: int,
+) -> None:
+    blocks, warnings, errors = split_blocks(NEAR_HEADERS, SRC)
+    in_pieces = split_source(NEAR_HEADERS.encode(), SRC, piece=piece)
+    assert [(b.line, b.day, b.byline, b.body) for b in in_pieces[0]] == [
+        (b.line, b.day, b.byline, b.body) for b in blocks
+    ]
+    assert (in_pieces[1], in_pieces[2]) == (warnings, errors)
+    for b in in_pieces[0]:  # a later build finds a block again by its place
+        assert block_at(b.document, SRC, b.head, b.end, b.line) == b
+    assert [(b.line, b.day, b.byline) for b in blocks] == [
+        (1, SEP16, None),
+        (9, SEP16, "Elke Ricken"),
+        (12, dt.date(2020, 9, 15), None),
+    ]
+    assert [w.line for w in warnings] == [5, 13, 21]
+    assert errors == [
+        error(
+            17,
+            "expected a real calendar date, found '31.02.20'"
+            " (31.02.2020 does not exist)",
+        )
+    ]
