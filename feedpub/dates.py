@@ -1,7 +1,8 @@
 """German calendar dates as they appear on header lines: always day first.
 
 Accepted: ``16.09.20``, ``16.09.2020``, ``3.9.2020``, ``16. September 2020``,
-``3. März 2020``, ``3. Okt. 2020``, ``2020-09-16``. Two-digit years follow the
+``3. März 2020``, ``3. Okt. 2020``, ``2020-09-16``, each optionally after a German
+weekday (``Mittwoch, 16.09.2020``, ``Mi., 16.09.20``). Two-digit years follow the
 POSIX rule also used by ``strptime("%y")``: 69-99 are 1969-1999, 00-68 are 2000-2068.
 
 Also how the outputs show a moment in the configured zone (``local_time``).
@@ -66,15 +67,51 @@ _FOREIGN_MONTHS = (
 # mistyped one: "Oktobr" is 0.92, "Mörz" 0.75, "Jahr" 0.6, "Quartal" 0.5.
 _MONTH_LIKENESS = 0.75
 
+# German weekdays, the full name or the usual two letters; Monday is 0, as in
+# ``date.weekday()``.
+_WEEKDAYS = {
+    "Montag": 0,
+    "Dienstag": 1,
+    "Mittwoch": 2,
+    "Donnerstag": 3,
+    "Freitag": 4,
+    "Samstag": 5,
+    "Sonnabend": 5,
+    "Sonntag": 6,
+    "Mo": 0,
+    "Di": 1,
+    "Mi": 2,
+    "Do": 3,
+    "Fr": 4,
+    "Sa": 5,
+    "So": 6,
+}
+_WEEKDAY_NAMES = (
+    "Montag",
+    "Dienstag",
+    "Mittwoch",
+    "Donnerstag",
+    "Freitag",
+    "Samstag",
+    "Sonntag",
+)
+_WEEKDAY_NAME = "|".join(_WEEKDAYS)  # full names first: "Mo" would match "Montag"
+# A weekday before the date: its name, then a full stop, a comma or white
+# space, and maybe "den" (``Mittwoch, 16.09.2020``, ``Mi., 16.09.20``,
+# ``Mittwoch, den 16. September 2020``). Without a group: the splitter looks
+# for it in its search for lines that may be headers.
+_AFTER_WEEKDAY = r"(?:\.?,\s*|\.\s*|\s+)(?:den\s+)?"
+WEEKDAY = rf"(?:{_WEEKDAY_NAME}){_AFTER_WEEKDAY}"
+_WEEKDAY = rf"(?:(?P<wd>{_WEEKDAY_NAME}){_AFTER_WEEKDAY})?"
 _NUMERIC = r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4}|\d{2})"
 _NAMED = r"(?P<nd>\d{1,2})\.\s*(?P<mon>[^\W\d_]{3,9})\.?\s*(?P<ny>\d{4})"
 _ISO = r"(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})"
-DATE_AT_START = re.compile(rf"(?:{_NUMERIC}|{_NAMED}|{_ISO})(?=\s|$)")
+DATE_AT_START = re.compile(rf"{_WEEKDAY}(?P<date>{_NUMERIC}|{_NAMED}|{_ISO})(?=\s|$)")
 # A numeric date at the start of a line, whatever follows it (``15.09.20:``).
-DATE_PREFIX = re.compile(rf"(?:{_NUMERIC}|{_ISO})")
+DATE_PREFIX = re.compile(rf"{_WEEKDAY}(?:{_NUMERIC}|{_ISO})")
 # A day, a word and a year at the start of a line, whatever the word is and
 # whatever follows (``3. Oktobr 2020``, ``16. September 2020:``).
-NAMED_PREFIX = re.compile(_NAMED)
+NAMED_PREFIX = re.compile(rf"{_WEEKDAY}{_NAMED}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +122,7 @@ class DateToken:
     year: int
     month: int
     day: int
+    weekday: str = ""  # the weekday written before the date ("Mi"), if any
 
     def to_date(self) -> dt.date:
         """Return the calendar date.
@@ -93,6 +131,13 @@ class DateToken:
             ValueError: the date does not exist (``31.02.20``).
         """
         return dt.date(self.year, self.month, self.day)
+
+    def wrong_weekday(self, day: dt.date) -> str | None:
+        """The name of ``day``'s weekday when the one written before the date
+        is another; ``None`` when it is that one or none is written."""
+        if not self.weekday or _WEEKDAYS[self.weekday] == day.weekday():
+            return None
+        return _WEEKDAY_NAMES[day.weekday()]
 
 
 def is_month(word: str) -> bool:
@@ -128,25 +173,24 @@ def match_date(line: str) -> tuple[DateToken, str] | None:
     Returns:
         The date token and the rest of the line after it, or ``None`` when the
         line does not start with a date in one of the accepted forms. A named
-        month must be a German month name for the line to count.
+        month must be a German month name for the line to count. A weekday
+        before the date is kept in the token, not checked against the date
+        (``DateToken.wrong_weekday``).
     """
     match = DATE_AT_START.match(line)
     if match is None:
         return None
+    text, weekday = match["date"], match["wd"] or ""
     if match["d"] is not None:
-        token = DateToken(
-            match.group(), expand_year(match["y"]), int(match["m"]), int(match["d"])
-        )
+        year, month, day = expand_year(match["y"]), int(match["m"]), int(match["d"])
     elif match["nd"] is not None:
-        month = _months().month(match["mon"])
-        if month is None:
+        named = _months().month(match["mon"])
+        if named is None:
             return None
-        token = DateToken(match.group(), int(match["ny"]), month, int(match["nd"]))
+        year, month, day = int(match["ny"]), named, int(match["nd"])
     else:
-        token = DateToken(
-            match.group(), int(match["iy"]), int(match["im"]), int(match["id"])
-        )
-    return token, line[match.end() :]
+        year, month, day = int(match["iy"]), int(match["im"]), int(match["id"])
+    return DateToken(text, year, month, day, weekday), line[match.end() :]
 
 
 def local_time(moment: dt.datetime, zone: dt.tzinfo) -> dt.datetime:

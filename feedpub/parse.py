@@ -3,8 +3,8 @@
 A line is an item **header** when all of these hold:
 
 1. it is the first non-blank line of the document, or the line above it is blank;
-2. after trimming, it is a date (see :mod:`feedpub.dates`), optionally followed
-   by white space and a byline;
+2. after trimming, it is a date (see :mod:`feedpub.dates`; a weekday before it
+   must be the date's), optionally followed by white space and a byline;
 3. a byline looks like a name: 1-8 words, each starting with a capital letter
    (or a name particle such as ``von``), no digits, no sentence punctuation at
    its end; and the line below a header with a byline is blank, a field line
@@ -27,6 +27,7 @@ from feedpub.dates import (
     DATE_PREFIX,
     FIRST_YEAR,
     NAMED_PREFIX,
+    WEEKDAY,
     DateToken,
     is_month,
     looks_like_month,
@@ -201,10 +202,10 @@ class _Splitter:
     that follows a blank line (or starts the document).
 
     Only a line after a blank line (or the first line) whose trimmed text
-    starts with a digit can be a header; one regular expression finds those,
-    so the lines in between are never looked at one by one. Of the lines
-    below them, only the one right below a header is looked at
-    (``_header_below``).
+    starts with a digit, or with a weekday and a digit, can be a header; one
+    regular expression finds those, so the lines in between are never looked
+    at one by one. Of the lines below them, only the one right below a header
+    is looked at (``_header_below``).
     """
 
     def __init__(self, source: str, document: str | bytes) -> None:
@@ -275,6 +276,17 @@ class _Splitter:
                     )
                 )
                 continue
+            weekday = token.wrong_weekday(day)
+            if weekday is not None:
+                self.errors.append(
+                    _error(
+                        source,
+                        line,
+                        f"expected {weekday}, the weekday of {token.text!r},"
+                        f" found {token.weekday!r}",
+                    )
+                )
+                continue
             # The body runs to the start of the next header line, so cutting
             # the document into pieces elsewhere gives the same blocks.
             self.blocks.append(
@@ -322,17 +334,19 @@ class _Splitter:
 
 
 # A line that follows a blank line (white space and invisible characters only)
-# and starts, after those, with a digit: every date form does. The first line
-# has no line above; _FIRST finds the line below blank lines at the very start.
+# and starts, after those, with a digit, or a weekday and a digit: every date
+# form does. The first line has no line above; _FIRST finds the line below
+# blank lines at the very start. _DATE_START is the same test on a trimmed line.
 _INVISIBLE_CLASS = "\ufeff\u200b\u200c\u200d\u2060"
-_STARTS_WITH_DIGIT = rf"(?=(?:[^\S\n]|[{_INVISIBLE_CLASS}])*\d)"
-_CANDIDATE = re.compile(rf"\n[\s{_INVISIBLE_CLASS}]*\n{_STARTS_WITH_DIGIT}")
-_FIRST = re.compile(rf"[\s{_INVISIBLE_CLASS}]*\n{_STARTS_WITH_DIGIT}")
+_DATE_START = re.compile(rf"(?:{WEEKDAY})?\d")
+_STARTS_LIKE_A_DATE = rf"(?=(?:[^\S\n]|[{_INVISIBLE_CLASS}])*(?:{WEEKDAY})?\d)"
+_CANDIDATE = re.compile(rf"\n[\s{_INVISIBLE_CLASS}]*\n{_STARTS_LIKE_A_DATE}")
+_FIRST = re.compile(rf"[\s{_INVISIBLE_CLASS}]*\n{_STARTS_LIKE_A_DATE}")
 
 
 def _candidates(text: str) -> list[int]:
     """Offsets of the lines that may be headers: the first line, and every line
-    after a blank one that starts with a digit."""
+    after a blank one that starts with a digit (or a weekday and a digit)."""
     found = [0]
     first = _FIRST.match(text)
     matches = itertools.chain(
@@ -399,7 +413,7 @@ def _header_below(text: str, below: str, end: int) -> bool:
     """Whether ``below``, the trimmed line right below a header, ending at
     ``end`` of ``text`` (-1: at its end), would be a header itself if a blank
     line were above it: a header typed twice, or a blank line forgotten."""
-    if not below[0].isdigit():
+    if _DATE_START.match(below) is None:
         return False  # most items: text right below the header, or a blank line
     after = ""
     if end >= 0:

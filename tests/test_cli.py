@@ -133,11 +133,13 @@ def test_check_reports_warnings_with_file_and_line(project: Path) -> None:
     assert not (project / "feeds").exists()
 
 
-def test_mistyped_headers_are_warnings_not_lost(project: Path) -> None:
+def test_mistyped_headers_are_warnings_and_a_wrong_weekday_an_error(
+    project: Path,
+) -> None:
     (project / "seeds" / "near.txt").write_text(
-        "17.12.2020\n\nErster Förderbescheid.\n\n"
+        "Do., 17.12.2020\n\nErster Förderbescheid.\n\n"
         "3. Oktobr 2020\n\nZweiter Förderbescheid.\n\n"
-        "30.09.2020\n\nDritter Förderbescheid.\n\n"
+        "Mittwoch, 30.09.2020\n\nDritter Förderbescheid.\n\n"
         "17.09.20\n16.09.20\n\nVierter Förderbescheid.\n"
     )
     near = "line starts with a date but is not an item header"
@@ -161,6 +163,17 @@ def test_mistyped_headers_are_warnings_not_lost(project: Path) -> None:
     code, out, err = run("build")  # warnings do not stop a build
     assert (code, out) == (0, "wrote 41 of 41 files to feeds (12 items, 6 topics)\n")
     assert err.splitlines() == warnings
+    before = read_tree(project / "feeds")
+    (project / "seeds" / "near.txt").write_text(
+        "Dienstag, 30.12.2020\n\nFörderbescheid.\n"
+    )
+    assert run("build") == (
+        1,
+        "",
+        "seeds/near.txt:1: expected Mittwoch, the weekday of '30.12.2020',"
+        " found 'Dienstag'\n",
+    )
+    assert read_tree(project / "feeds") == before
 
 
 def test_items_table_json_and_topic(project: Path) -> None:

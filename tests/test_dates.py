@@ -242,7 +242,78 @@ def test_local_time_keeps_the_zone_where_its_offset_is_whole_minutes() -> None:
         assert local_time(moment, berlin).tzinfo is berlin
 
 
-# --- month names that are none ----------------------------------------------
+# --- a weekday before the date, month names that are none --------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "token"),
+    [
+        ("Mittwoch, 30.12.2020", DateToken("30.12.2020", 2020, 12, 30, "Mittwoch")),
+        ("Mi., 16.09.2020", DateToken("16.09.2020", 2020, 9, 16, "Mi")),
+        ("Mi, 16.09.20", DateToken("16.09.20", 2020, 9, 16, "Mi")),
+        ("Mi. 16.09.20", DateToken("16.09.20", 2020, 9, 16, "Mi")),
+        ("Mi 16.09.20", DateToken("16.09.20", 2020, 9, 16, "Mi")),
+        ("Mittwoch,16.09.2020", DateToken("16.09.2020", 2020, 9, 16, "Mittwoch")),
+        (
+            "Mittwoch, den 16. September 2020",
+            DateToken("16. September 2020", 2020, 9, 16, "Mittwoch"),
+        ),
+        ("Sonnabend, 19.09.20", DateToken("19.09.20", 2020, 9, 19, "Sonnabend")),
+        ("So., 2020-09-20", DateToken("2020-09-20", 2020, 9, 20, "So")),
+        ("Mi., 1.1.69", DateToken("1.1.69", 1969, 1, 1, "Mi")),
+        ("So., 1.1.68", DateToken("1.1.68", 2068, 1, 1, "So")),
+    ],
+    ids=[
+        "full-name-comma",
+        "two-letters-stop-comma",
+        "two-letters-comma",
+        "two-letters-stop",
+        "two-letters-space",
+        "comma-no-space",
+        "den-named-month",
+        "sonnabend",
+        "iso",
+        "two-digit-69-is-1969",
+        "two-digit-68-is-2068",
+    ],
+)
+def test_match_date_after_a_weekday(line: str, token: DateToken) -> None:
+    assert match_date(line) == (token, "")
+    assert token.wrong_weekday(token.to_date()) is None
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Dienstag, 16.09.2020", "Mittwoch"),
+        ("Di., 16.09.20", "Mittwoch"),
+        ("Mi., 01.01.70", "Donnerstag"),  # 1970, not 2070 (a Wednesday)
+        ("Sa., 20.09.2020", "Sonntag"),
+        ("16.09.2020", None),
+    ],
+    ids=["full-name", "two-letters", "two-digit-year", "sonntag", "no-weekday"],
+)
+def test_wrong_weekday_names_the_right_one(line: str, expected: str | None) -> None:
+    found = match_date(line)
+    assert found is not None
+    assert found[0].wrong_weekday(found[0].to_date()) == expected
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Die 16.09.20",
+        "Mittwoch16.09.2020",
+        "Mittwoch, 16.09",
+        "Mittwoch, den",
+        "mittwoch, 16.09.2020",
+        "Wednesday, 16.09.2020",
+        "Mittwoch, 3. Oktobr 2020",
+        "Am Mittwoch, 16.09.2020",
+    ],
+)
+def test_not_dates_after_a_weekday(line: str) -> None:
+    assert match_date(line) is None
 
 
 @pytest.mark.parametrize(

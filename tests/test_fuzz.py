@@ -24,6 +24,7 @@ from lxml import etree
 
 from feedpub.cli import cli
 from feedpub.config import Config
+from feedpub.dates import WEEKDAY
 from feedpub.errors import SourceError
 from feedpub.model import Block, Topic
 from feedpub.parse import decode_source, split_blocks, split_source
@@ -62,6 +63,9 @@ HOSTILE = st.sampled_from(
         "2020-13-45",
         "3. Mörz 2020",
         "3. October 2020",
+        "Mi., 16.09.20",
+        "Di., 16.09.20",
+        "Mittwoch, den 3. Oktobr 2020",
         "@title: nicht hier",
         "x" * 3000,
         "Förderprogramm Raumfahrt",
@@ -82,7 +86,10 @@ DAYS = st.dates(min_value=dt.date(1970, 1, 1), max_value=dt.date(2068, 12, 31))
 MONTHS = (
     "Januar Februar März April Mai Juni Juli August September Oktober November Dezember"
 )
-FORMS = st.sampled_from(["%d.%m.%y", "%d.%m.%Y", "%Y-%m-%d", "%-d.%-m.%Y", "named"])
+WEEKDAYS = "Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag"
+FORMS = st.sampled_from(
+    ["%d.%m.%y", "%d.%m.%Y", "%Y-%m-%d", "%-d.%-m.%Y", "named", "weekday", "wd"]
+)
 BYLINES = st.sampled_from(
     ["", " Elke Ricken-Melchert", " Dr. Anna von der Heide", " Redaktion (dpa)"]
 )
@@ -97,6 +104,11 @@ ITEM = st.tuples(
 def _date(day: dt.date, form: str) -> str:
     if form == "named":
         return f"{day.day}. {MONTHS.split()[day.month - 1]} {day.year}"
+    weekday = WEEKDAYS.split()[day.weekday()]
+    if form == "weekday":
+        return f"{weekday}, den {day.day}. {MONTHS.split()[day.month - 1]} {day.year}"
+    if form == "wd":
+        return f"{weekday[:2]}., {day:%d.%m.%y}"
     return day.strftime(form)
 
 
@@ -158,12 +170,13 @@ def _assert_located(error: SourceError) -> None:
 
 
 def _header_lines(data: bytes) -> set[int]:
-    """1-based numbers of the lines that start with a digit (after invisibles)."""
+    """1-based numbers of the lines that start with a digit, or a weekday and
+    a digit (after invisibles)."""
     text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     return {
         number
         for number, line in enumerate(text.split("\n"), start=1)
-        if re.match(r"[\s\ufeff\u200b\u200c\u200d\u2060]*\d", line)
+        if re.match(rf"[\s\ufeff\u200b\u200c\u200d\u2060]*(?:{WEEKDAY})?\d", line)
     }
 
 

@@ -855,6 +855,16 @@ def test_seed_document_parses_into_nine_items() -> None:
         ("3. October 2020", "'October' is not a German month name"),
         ("3. Oct. 2020 Elke Ricken", "'Oct' is not a German month name"),
         ("16. September 2020:", "':' follows the date"),
+        ("Mittwoch, 16.09.2020:", "':' follows the date"),
+        ("Mi., 3. Oktobr 2020", "'Oktobr' is not a German month name"),
+        (
+            "Mi., 16.09.2020, 18 Uhr: Sitzung",
+            "',' follows the date",
+        ),
+        (
+            "Mittwoch, 16.09.2020 fand die Sitzung statt.",
+            "'fand die Sitzung statt.' after the date is not a byline",
+        ),
     ],
 )
 def test_near_headers_are_reported_not_swallowed(line: str, reason: str) -> None:
@@ -893,8 +903,58 @@ def test_a_word_that_is_no_month_is_text(line: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("header", "day", "date_text", "byline"),
+    [
+        ("Mittwoch, 30.12.2020", dt.date(2020, 12, 30), "30.12.2020", None),
+        ("Mi., 16.09.2020", SEP16, "16.09.2020", None),
+        ("Mi, 16.09.20", SEP16, "16.09.20", None),
+        ("Mittwoch, den 16. September 2020", SEP16, "16. September 2020", None),
+        ("Mi., 16.09.20 Elke Ricken", SEP16, "16.09.20", "Elke Ricken"),
+        ("Do., 1.1.70", dt.date(1970, 1, 1), "1.1.70", None),
+        ("\u200bSa., 01.01.00", dt.date(2000, 1, 1), "01.01.00", None),
+    ],
+)
+def test_a_weekday_before_the_date_is_a_header(
+    header: str, day: dt.date, date_text: str, byline: str | None
+) -> None:
+    text = doc("17.12.20", "", "Erstes.", "", header, "", "Zweites.")
+    items, warnings = parse_document(text, SRC)
+    assert items[1:] == [
+        raw(5, day, date_text, [[(7, "Zweites.")]], byline=byline),
+    ]
+    assert warnings == []
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (
+            "Dienstag, 16.09.2020",
+            "expected Mittwoch, the weekday of '16.09.2020', found 'Dienstag'",
+        ),
+        ("Di., 16.09.20", "expected Mittwoch, the weekday of '16.09.20', found 'Di'"),
+        ("Mi., 01.01.70", "expected Donnerstag, the weekday of '01.01.70', found 'Mi'"),
+        (
+            "Mo., 31.02.20",
+            "expected a real calendar date, found '31.02.20'"
+            " (31.02.2020 does not exist)",
+        ),
+    ],
+    ids=["full-name", "two-letters", "two-digit-year", "no-such-date"],
+)
+def test_a_weekday_that_contradicts_the_date_is_an_error(
+    header: str, message: str
+) -> None:
+    text = doc("17.12.20", "", "Erstes.", "", header, "", "Zweites.")
+    with pytest.raises(SourceError) as info:
+        parse_document(text, SRC)
+    assert info.value.diagnostics == (error(5, message),)
+    assert str(info.value) == f"news.txt:5: {message}"
+
+
+@pytest.mark.parametrize(
     "below",
-    ["16.09.20", "16.09.20 Elke Ricken", "17.09.20"],
+    ["16.09.20", "16.09.20 Elke Ricken", "Mittwoch, 16.09.2020", "17.09.20"],
 )
 def test_a_header_right_below_a_header_is_reported(below: str) -> None:
     items, warnings = parse_document(doc("17.09.20", below, "", "Text."), SRC)
@@ -914,7 +974,7 @@ def test_a_header_right_below_a_header_is_reported(below: str) -> None:
         ["17.05.2017, 10:10 Uhr. Mit dabei ist die Stadt."],
         ["16.09.20 Elke Ricken", "war auch da."],
         ["16.09.20 war ein Mittwoch."],
-        ["16.09.20: Sitzung"],
+        ["Mi., 16.09.20: Sitzung"],
         ["3. Oktobr 2020 war ein Samstag."],
     ],
 )
@@ -1010,7 +1070,7 @@ def test_split_source_in_pieces_names_the_offset_in_the_file(
 
 
 NEAR_HEADERS = doc(
-    "16.09.20",
+    "Mi., 16.09.20",
     "",
     "Eins.",
     "",
@@ -1018,7 +1078,7 @@ NEAR_HEADERS = doc(
     "",
     "Zwei.",
     "",
-    "16. September 2020 Elke Ricken",
+    "Mittwoch, den 16. September 2020 Elke Ricken",
     "@title: Drei",
     "",
     "15.09.20",
@@ -1026,17 +1086,17 @@ NEAR_HEADERS = doc(
     "",
     "Vier.",
     "",
-    "31.02.20",
+    "Di., 14.09.20",
     "",
     "Fünf.",
     "",
-    "14.09.2020:",
+    "Mo, 14.09.2020:",
     "",
 )
 
 
 @pytest.mark.parametrize("piece", [1, 5, 17, 1 << 22])
-def test_split_source_in_pieces_finds_near_headers_like_the_whole(
+def test_split_source_in_pieces_finds_weekday_and_near_headers_like_the_whole(
     piece: int,
 ) -> None:
     blocks, warnings, errors = split_blocks(NEAR_HEADERS, SRC)
@@ -1054,9 +1114,5 @@ def test_split_source_in_pieces_finds_near_headers_like_the_whole(
     ]
     assert [w.line for w in warnings] == [5, 13, 21]
     assert errors == [
-        error(
-            17,
-            "expected a real calendar date, found '31.02.20'"
-            " (31.02.2020 does not exist)",
-        )
+        error(17, "expected Montag, the weekday of '14.09.20', found 'Di'")
     ]
