@@ -397,12 +397,115 @@ def check_fragments(where: str, fragments: Sequence[tuple[str, bytes, bytes]]) -
     )
 
 
+def _neighbours(indent: bytes, tag: bytes, media_type: bytes) -> bytes:
+    """RFC 5005's links of an archive document after self: current, then the
+    previous and the next archive, each where there is one."""
+    return b"".join(
+        b"(?:"
+        + indent
+        + b"<"
+        + tag
+        + b" href="
+        + _VALUE
+        + b' rel="'
+        + rel
+        + b'" type="'
+        + media_type
+        + b'"/>\n)?'
+        for rel in (b"current", b"prev-archive", b"next-archive")
+    )
+
+
+# The form of an archive document's frame as render/archive.py writes it (its
+# head and tail, without items), as _FORMS is for its fragments: the same
+# text and values, so a frame of that form is a well-formed feed that
+# declares the namespaces its fragments use, with the channel's or feed's
+# elements in their order.
+_DECLARATION = rb"<\?xml version='1\.0' encoding='UTF-8'\?>\n"
+_HISTORY = rb'xmlns:fh="http://purl\.org/syndication/history/1\.0"'
+_RSS_TYPE = rb"application/rss\+xml"
+_ATOM_TYPE = rb"application/atom\+xml"
+_FRAME_FORMS = {
+    "rss": re.compile(
+        _DECLARATION + rb'<rss xmlns:dc="http://purl\.org/dc/elements/1\.1/"'
+        rb' xmlns:atom="http://www\.w3\.org/2005/Atom" '
+        + _HISTORY
+        + rb' version="2\.0">\n'
+        rb"  <channel>\n"
+        rb"    <title>(?P<title>" + _TEXT + rb")</title>\n"
+        rb"    <link>(?P<link>" + _TEXT + rb")</link>\n"
+        rb"    <description>(?P<description>" + _TEXT + rb")</description>\n"
+        rb"    <atom:link href=(?P<self>"
+        + _VALUE
+        + rb') rel="self" type="'
+        + _RSS_TYPE
+        + rb'"/>\n'
+        + _neighbours(b"    ", b"atom:link", _RSS_TYPE)
+        + rb"    <fh:archive/>\n"
+        rb"    <docs>" + _TEXT + rb"</docs>\n"
+        rb"    <generator>" + _TEXT + rb"</generator>\n"
+        rb"    <language>" + _TEXT + rb"</language>\n"
+        rb"    <lastBuildDate>" + _RFC822_BYTES + rb"</lastBuildDate>\n"
+        rb"    <pubDate>" + _RFC822_BYTES + rb"</pubDate>\n"
+        rb"  </channel>\n</rss>\n"
+    ),
+    "atom": re.compile(
+        _DECLARATION
+        + rb'<feed xmlns="http://www\.w3\.org/2005/Atom" '
+        + _HISTORY
+        + rb" xml:lang="
+        + _VALUE
+        + rb">\n"
+        rb"  <id>(?P<id>" + _TEXT + rb")</id>\n"
+        rb"  <title>(?P<title>" + _TEXT + rb")</title>\n"
+        rb"  <updated>" + _RFC3339_BYTES + rb"</updated>\n"
+        rb"  <author>\n    <name>" + _TEXT + rb"</name>\n  </author>\n"
+        rb"  <link href=(?P<self>"
+        + _VALUE
+        + rb') rel="self" type="'
+        + _ATOM_TYPE
+        + rb'"/>\n'
+        rb"  <link href="
+        + _VALUE
+        + rb' rel="alternate" type="text/html"/>\n'
+        + _neighbours(b"  ", b"link", _ATOM_TYPE)
+        + rb"  <fh:archive/>\n"
+        rb"  <generator>" + _TEXT + rb"</generator>\n"
+        rb"  <subtitle>" + _TEXT + rb"</subtitle>\n"
+        rb"</feed>\n"
+    ),
+}
+
+
 def archive_problems(
     kind: Literal["rss", "atom"], frame: bytes, item_ids: Sequence[str]
 ) -> list[str]:
     """Problems of an archive document made of checked fragments: those of its
-    ``frame`` (the document without items), namespaces its fragments use that
-    it does not declare, and repeated item ids."""
+    ``frame`` (the document without items), which must have the form feedpub
+    writes (``_FRAME_FORMS``), and repeated item ids. A frame out of its form
+    is parsed, for the message: what a parse finds, such as a namespace its
+    fragments use that it does not declare."""
+    found = _FRAME_FORMS[kind].fullmatch(frame)
+    if found is None or (not frame.isascii() and not _utf8(frame)):
+        problems = _parsed_frame_problems(kind, frame) or [
+            "not an archive document's frame as feedpub writes it"
+        ]
+    else:
+        parent = "channel" if kind == "rss" else "feed"
+        problems = [
+            f"{parent} has no <{name}>"
+            for name, value in found.groupdict().items()
+            if name != "self" and not value.decode().strip()
+        ]
+        if found["self"] == b'""':
+            problems.append("the self link has no href")
+    if len(set(item_ids)) != len(item_ids):
+        twice = sorted(i for i, n in Counter(item_ids).items() if n > 1)
+        problems.append(f"duplicate item id(s) {', '.join(map(repr, twice))}")
+    return problems
+
+
+def _parsed_frame_problems(kind: Literal["rss", "atom"], frame: bytes) -> list[str]:
     try:
         root = etree.fromstring(frame, _PARSER)
     except etree.XMLSyntaxError as e:
@@ -413,9 +516,6 @@ def archive_problems(
         if declared.get(prefix) != uri:
             shown = f"xmlns:{prefix}" if prefix else "xmlns"
             problems.append(f'the root does not declare {shown}="{uri}"')
-    if len(set(item_ids)) != len(item_ids):
-        twice = sorted(i for i, n in Counter(item_ids).items() if n > 1)
-        problems.append(f"duplicate item id(s) {', '.join(map(repr, twice))}")
     return problems
 
 

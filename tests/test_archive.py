@@ -658,6 +658,50 @@ def test_a_fragment_out_of_its_form_is_refused() -> None:
 HOSTILE = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1)
 
 
+@settings(deadline=None, max_examples=200)
+@given(HOSTILE, HOSTILE, HOSTILE, st.sampled_from(["rss", "atom"]))
+def test_a_frame_of_its_form_is_a_well_formed_valid_feed(
+    title: str, description: str, author: str, kind: Literal["rss", "atom"]
+) -> None:
+    """Whatever the channel's text: a frame that has its form parses as a
+    feed that meets every rule, declaring the namespaces fragments use; text
+    XML allows always gives that form."""
+    spec = _FRAME_SPEC
+    spec = dataclasses.replace(
+        spec, kind=kind, title=title, description=description, author=author
+    )
+    frame = b"".join(archive_frame(spec))
+    acceptable = all(map(_xml_char, title + description + author))
+    if archive_problems(kind, frame, []) == []:
+        assert xml_problems(frame) == []
+        declared = etree.fromstring(frame).nsmap
+        assert {
+            "rss": {"dc": "http://purl.org/dc/elements/1.1/", "atom": ATOM_NS},
+            "atom": {None: ATOM_NS},
+        }[kind].items() <= declared.items()
+    else:
+        assert not acceptable or not title.strip() or not description.strip()
+
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+_FRAME_SPEC = ArchiveSpec(
+    kind="rss",
+    number=2,
+    feed_id="https://example.org/atom.xml",
+    title="T",
+    description="D",
+    language="de",
+    author="A",
+    home_url="https://example.org/",
+    timezone=ZoneInfo("Europe/Berlin"),
+    self_url="https://example.org/archive/rss-0002.xml",
+    current_url="https://example.org/rss.xml",
+    prev_url="https://example.org/archive/rss-0001.xml",
+    updated=START,
+    items=(),
+)
+
+
 @settings(deadline=None, max_examples=300)
 @given(
     items(),
@@ -717,14 +761,37 @@ def _xml_char(c: str) -> bool:
     )
 
 
-def test_other_frame_problems_are_refused() -> None:
-    spec = plan_feeds(_build(_config()).items, _config()).archives[0].spec
+def test_frames_out_of_their_form_are_refused() -> None:
+    archives = plan_feeds(_build(_config()).items, _config()).archives
+    kinds = {page.spec.kind for page in archives}
+    assert kinds == {"rss", "atom"}
+    for page in archives:  # first, middle and newest pages, every feed
+        assert not archive_problems(
+            page.spec.kind, b"".join(archive_frame(page.spec)), []
+        )
+    spec = archives[0].spec
     assert spec.kind == "rss"
     frame = b"".join(archive_frame(spec))
     assert archive_problems("rss", frame, ["a", "b", "a"]) == [
         "duplicate item id(s) 'a'"
     ]
     assert archive_problems("rss", frame.replace(b"<title>", b"<title/><x>", 1), [])
+    shape = "not an archive document's frame as feedpub writes it"
+    untitled = re.sub(rb"<title>[^<]*</title>", b"<title> </title>", frame, count=1)
+    assert archive_problems("rss", untitled, []) == ["channel has no <title>"]
+    for broken, found in (
+        (frame.replace(b"</title>", b"\x01</title>", 1), "not well-formed XML"),
+        (frame.replace(b"</title>", b"&</title>", 1), "not well-formed XML"),
+        (frame.replace(b"</title>", b"\xff</title>", 1), "not well-formed XML"),
+        (re.sub(rb"<pubDate>[^<]*", b"<pubDate>gestern", frame), shape),
+        (frame.replace(b"<fh:archive/>", b"<fh:archive/><x/>", 1), shape),
+        (re.sub(rb' *<atom:link [^>]*rel="self"[^>]*>\n', b"", frame), "self"),
+        (frame.replace(b"</channel>", b"<x/></channel>", 1), shape),
+    ):
+        assert broken != frame
+        problems = archive_problems("rss", broken, [])
+        assert len(problems) == 1, problems
+        assert found in problems[0], problems
     # Fragments may use dc:creator: a frame that does not declare dc fails.
     undeclared = frame.replace(b' xmlns:dc="http://purl.org/dc/elements/1.1/"', b"")
     assert archive_problems("rss", undeclared, []) == [
