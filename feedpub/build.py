@@ -116,7 +116,7 @@ def build(
             an output fails validation.
     """
     out_dir = output or config.output
-    documents = read_sources(sources or config.sources)
+    documents = read_sources(sources or config.sources, out_dir)
     inputs = inputs_digest(documents, config)
     with locked_output(out_dir, wait=options.wait):
         present, leftovers = scan_output(out_dir)

@@ -203,7 +203,8 @@ def check(
     from feedpub.lint import lint_items
     from feedpub.site import compile_items
 
-    items, warnings = compile_items(read_sources(sources or config.sources), config)
+    documents = read_sources(sources or config.sources, config.output)
+    items, warnings = compile_items(documents, config)
     today = build_clock().astimezone(config.timezone).date()
     order = {
         name: index for index, name in enumerate(dict.fromkeys(i.source for i in items))
@@ -243,7 +244,10 @@ def items(
     from feedpub.site import compile_items
 
     found, _ = compile_items(
-        read_sources(sources or config.sources), config, state, build_clock()
+        read_sources(sources or config.sources, config.output),
+        config,
+        state,
+        build_clock(),
     )
     chosen = [i for i in found if slug is None or slug in i.topics]
     if as_json:

@@ -40,12 +40,16 @@ class PublishReport:
     unchanged: tuple[str, ...]
 
 
-def read_sources(paths: Iterable[Path]) -> list[tuple[str, bytes]]:
+def read_sources(
+    paths: Iterable[Path], output: Path | None = None
+) -> list[tuple[str, bytes]]:
     """Read source documents; a folder contributes its ``*.txt`` files by name.
 
     Hidden files and folders below a source folder (editor lock files such as
     ``.#news.txt``, which are often links that lead nowhere) are passed over,
-    and so are links to folders, as ``Path.rglob`` does.
+    and so are links to folders, as ``Path.rglob`` does, and the ``output``
+    folder wherever it lies below one: a ``robots.txt`` published beside the
+    feeds is no source.
 
     Returns:
         ``(name, bytes)`` pairs in build order; the name is the path as given.
@@ -57,8 +61,9 @@ def read_sources(paths: Iterable[Path]) -> list[tuple[str, bytes]]:
     """
     documents: list[tuple[str, bytes]] = []
     problems: list[Diagnostic] = []
+    skip = _folder_identity(output)
     for path in paths:
-        files, unreachable = _text_files(path) if path.is_dir() else ([path], [])
+        files, unreachable = _text_files(path, skip) if path.is_dir() else ([path], [])
         problems.extend(unreachable)
         if not files and not unreachable:
             problems.append(
@@ -76,10 +81,22 @@ def read_sources(paths: Iterable[Path]) -> list[tuple[str, bytes]]:
     return documents
 
 
-def _text_files(folder: Path) -> tuple[list[Path], list[Diagnostic]]:
+def _folder_identity(folder: Path | None) -> tuple[int, int] | None:
+    """The device and inode of a folder, None when there is none (yet)."""
+    try:
+        found = folder.stat() if folder is not None else None
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino) if found is not None else None
+
+
+def _text_files(
+    folder: Path, skip: tuple[int, int] | None = None
+) -> tuple[list[Path], list[Diagnostic]]:
     """The ``*.txt`` files below ``folder`` in build order (sorted by path),
     and a problem for each folder that cannot be listed and each ``*.txt``
-    that is a link leading nowhere.
+    that is a link leading nowhere. The folder whose device and inode are
+    ``skip`` (the output's) is passed over.
 
     ``Path.rglob`` passes over both without a word, so a cron build would
     publish feeds with items missing and succeed; here they stop the build.
@@ -101,7 +118,12 @@ def _text_files(folder: Path) -> tuple[list[Path], list[Diagnostic]]:
             path = current / entry.name
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    pending.append(path)
+                    if (
+                        skip is None
+                        or skip[1] != entry.inode()
+                        or (skip[0] != entry.stat(follow_symlinks=False).st_dev)
+                    ):
+                        pending.append(path)
                 elif entry.name.endswith(".txt") and entry.is_file():
                     files.append(path)
                 elif entry.name.endswith(".txt") and entry.is_symlink():

@@ -115,6 +115,32 @@ def test_a_source_that_cannot_be_reached_stops_the_build(project: Path) -> None:
     assert read_tree(project / "feeds") == before
 
 
+def test_an_output_folder_below_the_sources_is_no_source(project: Path) -> None:
+    """A robots.txt published beside the feeds, in an output folder inside the
+    source folder, is neither read nor an error."""
+    config = project / "feedpub.toml"
+    config.write_text(
+        config.read_text()
+        .replace('sources = ["seeds"]', 'sources = ["."]')
+        .replace('output = "feeds"', 'output = "seeds/pub"')
+    )
+    assert run("build", "-q") == (0, "", "")
+    (project / "seeds" / "pub" / "robots.txt").write_text("User-agent: *\n")
+    (project / "seeds" / "pub" / "sub").mkdir()
+    (project / "seeds" / "pub" / "sub" / "old.txt").write_text("kein Datum\n")
+    before = read_tree(project / "seeds" / "pub")
+    assert run("build", "-q") == (0, "", "")
+    assert run("check")[0] == 0
+    assert run("items")[0] == 0
+    assert read_tree(project / "seeds" / "pub") == before
+    # Another folder with such a file is still a source, and still an error.
+    (project / "seeds" / "notes").mkdir()
+    (project / "seeds" / "notes" / "robots.txt").write_text("User-agent: *\n")
+    code, _, err = run("build", "-q")
+    assert code == 1
+    assert err.startswith("seeds/notes/robots.txt:1: expected a date header"), err
+
+
 def test_check_reports_warnings_with_file_and_line(project: Path) -> None:
     (project / "seeds" / "warn.txt").write_text(
         "Vorspann ohne Datum.\n\n02.03.20\n\n01.03.20\n\nText\x07 mit Klingel.\n"
