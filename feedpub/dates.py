@@ -145,15 +145,29 @@ def is_month(word: str) -> bool:
     return _months().month(word) is not None
 
 
+# A news archive starts many paragraphs with the same few such words
+# ("1. Halbjahr 2020", "3. Spieltag"): each is compared once.
+@functools.lru_cache(maxsize=1 << 10)
 def looks_like_month(word: str) -> bool:
     """Whether ``word`` is no German month name but reads like one: a foreign
     name (``October``) or a close misspelling (``Oktobr``, ``Septmber``)."""
-    word = word.casefold()
-    names = [name.casefold() for names in _GERMAN_MONTHS for name in names]
-    return any(
-        difflib.SequenceMatcher(None, word, name).ratio() >= _MONTH_LIKENESS
-        for name in [*names, *_FOREIGN_MONTHS]
-    )
+    matcher = difflib.SequenceMatcher(None, word.casefold())
+    for name in _month_names():
+        matcher.set_seq2(name)
+        if (  # each bound is cheaper than the next, and no less
+            matcher.real_quick_ratio() >= _MONTH_LIKENESS
+            and matcher.quick_ratio() >= _MONTH_LIKENESS
+            and matcher.ratio() >= _MONTH_LIKENESS
+        ):
+            return True
+    return False
+
+
+@functools.cache
+def _month_names() -> tuple[str, ...]:
+    """German month names and abbreviations, and foreign ones, casefolded."""
+    german = [name.casefold() for names in _GERMAN_MONTHS for name in names]
+    return (*german, *_FOREIGN_MONTHS)
 
 
 def expand_year(digits: str) -> int:

@@ -340,7 +340,10 @@ class _Splitter:
 _INVISIBLE_CLASS = "\ufeff\u200b\u200c\u200d\u2060"
 _DATE_START = re.compile(rf"(?:{WEEKDAY})?\d")
 _STARTS_LIKE_A_DATE = rf"(?=(?:[^\S\n]|[{_INVISIBLE_CLASS}])*(?:{WEEKDAY})?\d)"
-_CANDIDATE = re.compile(rf"\n[\s{_INVISIBLE_CLASS}]*\n{_STARTS_LIKE_A_DATE}")
+# One blank line (no line feed in between), not a run of them: a pattern
+# that spans several would try each line of a run as its start, and scan the
+# rest of the run from each (quadratic in the run's length).
+_CANDIDATE = re.compile(rf"\n(?:[^\S\n]|[{_INVISIBLE_CLASS}])*\n{_STARTS_LIKE_A_DATE}")
 _FIRST = re.compile(rf"[\s{_INVISIBLE_CLASS}]*\n{_STARTS_LIKE_A_DATE}")
 
 

@@ -348,6 +348,8 @@ def fragment_problems(
             text = unescape(text, _ENTITIES)
         if text.strip() != item_id:
             problems.append(f"{item_id}: expected that id, found {text!r}")
+        elif "\r" in text:  # XML reads it as a line feed: another item's id
+            problems.append(f"{item_id}: a carriage return in an id")
         if kind == "rss" and not (
             found["title"].strip() or (found["description"] or b"").strip()
         ):

@@ -649,6 +649,11 @@ def test_a_fragment_out_of_its_form_is_refused() -> None:
         "atom", [re.sub(rb"<updated>[^<]*", b"<updated>gestern", atom_entry)], ids[:1]
     )
     assert "entry 1: <updated> missing or not RFC 3339" in found[0]
+    # Parsers read a carriage return as a line feed: x\ry would be x\ny.
+    returned = item_id[:-1] + "\r" + item_id[-1]
+    assert fragment_problems(
+        "atom", [atom_entry.replace(item_id.encode(), returned.encode())], [returned]
+    ) == [f"{returned}: a carriage return in an id"]
     escaped = atom_entry.replace(b"<id>", b"<id>&amp;", 1)
     assert fragment_problems("atom", [escaped], [item_id]) == [
         f"{item_id}: expected that id, found {'&' + item_id!r}"

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from feedpub import parse
 from feedpub.errors import SourceError
 from feedpub.model import Diagnostic, Field, RawItem, SourceLine
 from feedpub.parse import (
@@ -1116,3 +1121,41 @@ def test_split_source_in_pieces_finds_weekday_and_near_headers_like_the_whole(
     assert errors == [
         error(17, "expected Montag, the weekday of '14.09.20', found 'Di'")
     ]
+
+
+# One blank line per candidate match, as the same candidates as before ---------
+
+_RUN_OF_BLANKS = re.compile(  # the pattern before: quadratic on a run of blanks
+    rf"\n[\s{parse._INVISIBLE_CLASS}]*\n{parse._STARTS_LIKE_A_DATE}"
+)
+
+
+@settings(deadline=None, max_examples=400)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "",
+                " ",
+                "\t \u00a0",
+                "\u200b",
+                "\ufeff ",
+                "\r",
+                "Text.",
+                "16.09.20",
+                " 3. Oktober 2020",
+                "Mi., 16.09.20",
+                "Mittwoch, 1.1.21",
+                "1 Satz.",
+            ]
+        ),
+        max_size=30,
+    )
+)
+def test_candidates_are_those_of_a_pattern_over_runs_of_blank_lines(
+    pieces: list[str],
+) -> None:
+    text = "\n".join(pieces)
+    found = parse._candidates(text)
+    with mock.patch.object(parse, "_CANDIDATE", _RUN_OF_BLANKS):
+        assert parse._candidates(text) == found
