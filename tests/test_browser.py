@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urldefrag
@@ -373,3 +374,184 @@ def test_a_feed_opened_in_the_browser_is_shown_as_a_page(
     assert field.input_value() == config.base_url + name
     assert page.locator("article script, article img, article b").count() == 0
     assert not watched.pwned()
+
+
+# The iframe is transparent on the host's background, in either OS mode ------
+
+LIGHT_HOST = (250, 240, 200)
+DARK_HOST = (20, 40, 60)
+SCHEMES = {  # name: host page's color-scheme, iframe's, fragment, background
+    "plain": ("", "", "", LIGHT_HOST),
+    "dark-site": ("color-scheme: dark", "", "#dark", DARK_HOST),
+    "dark-frame": ("", "color-scheme: dark", "#dark", DARK_HOST),
+    "auto-site": ("color-scheme: light dark", "", "#auto", None),
+}
+BLACK, WHITE = "rgb(0, 0, 0)", "rgb(255, 255, 255)"
+
+
+@pytest.fixture(scope="module")
+def kit_host(
+    tmp_path_factory: pytest.TempPathFactory, feeds: Server
+) -> Iterator[Server]:
+    """A second host site: iframes on light and dark pages, and embed.js with
+    feeds that are empty or are no JSON Feed."""
+    folder = tmp_path_factory.mktemp("kit-host")
+    for name, (root, frame, fragment, background) in SCHEMES.items():
+        colour = "" if background is None else f"background: rgb{background};"
+        (folder / f"{name}.html").write_text(
+            f"""<!DOCTYPE html>
+<html lang="de" style="{root}">
+<head><meta charset="utf-8"><title>Partnerseite</title></head>
+<body style="margin: 0; {colour}">
+<iframe title="Meldungen" src="{feeds.url}embed/all.html{fragment}"
+        width="320" height="600" style="border: 0; {frame}"></iframe>
+</body>
+</html>
+""",
+            "utf-8",
+        )
+    version = "https://jsonfeed.org/version/1.1"
+    documents = {
+        "empty-en.json": {"version": version, "language": "en", "items": []},
+        "object.json": {},
+        "array.json": [],
+        "null.json": None,
+        "no-version.json": {"items": [{"title": "T", "url": "https://example.org/"}]},
+        "items-object.json": {"version": version, "items": {}},
+    }
+    for name, document in documents.items():
+        (folder / name).write_text(json.dumps(document), "utf-8")
+    invalid = "".join(
+        f'<div class="invalid" data-feedpub-feed="{name}"><p>Ersatz</p></div>\n'
+        for name in documents
+        if name != "empty-en.json"
+    )
+    (folder / "index.html").write_text(
+        f"""<!DOCTYPE html>
+<html lang="de">
+<head><meta charset="utf-8"><title>Partnerseite</title></head>
+<body>
+<div id="empty" data-feedpub-feed="{feeds.url}topics/leer/feed.json"><p>Ersatz</p></div>
+<div id="empty-en" data-feedpub-feed="empty-en.json"><p>Ersatz</p></div>
+{invalid}<iframe id="empty-frame" title="Leer" src="{feeds.url}embed/leer.html"></iframe>
+<script src="{feeds.url}embed.js" defer></script>
+</body>
+</html>
+""",
+        "utf-8",
+    )
+    server = Server(folder)
+    yield server
+    server.close()
+
+
+def _pixel(page: Page, x: float, y: float) -> tuple[int, int, int]:
+    """The colour of one pixel of the page as shown."""
+    png = page.screenshot(clip={"x": x, "y": y, "width": 1, "height": 1})
+    data, at = b"", 8
+    while at < len(png):  # PNG chunks: length, type, data, CRC
+        size = int.from_bytes(png[at : at + 4], "big")
+        if png[at + 4 : at + 8] == b"IDAT":
+            data += png[at + 8 : at + 8 + size]
+        at += 12 + size
+    # One pixel: a filter byte, then its samples, which every filter keeps as
+    # they are (there are no neighbours to predict from).
+    raw = zlib.decompress(data)
+    return raw[1], raw[2], raw[3]
+
+
+@pytest.mark.parametrize("os_scheme", ["light", "dark"])
+@pytest.mark.parametrize("case", list(SCHEMES))
+def test_the_embed_frame_shows_the_host_background_in_either_os_mode(
+    browser: Browser, kit_host: Server, os_scheme: str, case: str
+) -> None:
+    background = SCHEMES[case][3]
+    dark = case != "plain" and (case != "auto-site" or os_scheme == "dark")
+    if background is None:  # the browser's own canvas of the host page
+        background = (18, 18, 18) if dark else (255, 255, 255)
+    context = browser.new_context(color_scheme=os_scheme)
+    try:
+        page = context.new_page()
+        page.goto(f"{kit_host.url}{case}.html")
+        child = next(f for f in page.frames if "/embed/all.html" in f.url)
+        child.wait_for_load_state()
+        box = page.locator("iframe").bounding_box()
+        assert box is not None
+        assert child.evaluate("() => document.body.scrollHeight") < box["height"] - 10
+        # below the frame's content, where only its canvas can be
+        for x in (box["x"] + 2, box["x"] + box["width"] - 3):
+            assert _pixel(page, x, box["y"] + box["height"] - 3) == background
+        text = child.evaluate("() => getComputedStyle(document.body).color")
+        assert text == (WHITE if dark else BLACK)
+    finally:
+        context.close()
+
+
+# embed.js: an empty feed says so; something that is no JSON Feed is an error --
+
+
+def test_embed_script_says_a_feed_is_empty_and_keeps_the_fallback_on_junk(
+    watched: Watched, kit_host: Server, site: Path
+) -> None:
+    assert _json(site, "topics/leer/feed.json")["items"] == []
+    page = watched.page
+    page.goto(kit_host.url)
+    page.wait_for_selector("#empty[data-feedpub-state=ready]", state="attached")
+    page.wait_for_selector("#empty-en[data-feedpub-state=ready]", state="attached")
+    frame_text = page.frame_locator("#empty-frame").locator("main > p").first
+    assert frame_text.text_content() == "Noch keine Meldungen."
+    assert page.locator("#empty").inner_html() == (
+        '<p class="feedpub-empty">Noch keine Meldungen.</p>'
+    )
+    assert page.locator("#empty-en").inner_html() == (
+        '<p class="feedpub-empty">No news yet.</p>'
+    )
+    invalid = page.locator(".invalid")
+    assert invalid.count() == 5
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.invalid')]"
+        ".every(e => e.dataset.feedpubState === 'error')"
+    )
+    assert (
+        invalid.evaluate_all("es => es.map(e => e.innerHTML)") == ["<p>Ersatz</p>"] * 5
+    )
+    assert watched.errors == []
+
+
+# A long unbroken title does not widen the pages on a phone ------------------
+
+LONG_TITLE = "https://www.example.org/" + "a" * 176
+
+
+@pytest.fixture(scope="module")
+def long_site(
+    tmp_path_factory: pytest.TempPathFactory, config: Config
+) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("long")
+    source = folder / "sources" / "lang.txt"
+    source.parent.mkdir()
+    source.write_text(
+        f"03.01.24\n@title: {LONG_TITLE}\n\nMehr unter {LONG_TITLE} im Netz.\n",
+        "utf-8",
+    )
+    out = folder / "out"
+    write_outputs(compile_site(read_sources([source.parent]), config).outputs, out)
+    server = Server(out)
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize(
+    "path", ["index.html", "archive/2024.html", "rss.xml", "embed/all.html"]
+)
+def test_a_long_unbroken_title_fits_a_phone(
+    browser: Browser, long_site: Server, path: str
+) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 640})
+    try:
+        page = context.new_page()
+        page.goto(long_site.url + path)
+        assert LONG_TITLE in page.locator("body").inner_text().replace("\n", "")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    finally:
+        context.close()

@@ -27,6 +27,7 @@ from feedpub.plan import embed_path
 from feedpub.publish import read_sources, write_outputs
 from feedpub.render.assets import embed_script
 from feedpub.render.jsonfeed import VERSION, json_feed_problems
+from feedpub.render.pages import _WORDS
 from feedpub.site import compile_site
 from tests.conftest import DATA, ROOT, load_config
 from tests.feedcheck import ATOM, check_atom, check_rss
@@ -452,6 +453,9 @@ def test_embed_script_is_published_and_builds_no_html_from_text(
     assert "textContent" in script
     assert "createElement" in script
     assert 'credentials: "omit"' in script
+    # an empty feed: the embed pages' words
+    for language, words in _WORDS.items():
+        assert f'{language}: "{words["empty"]}"' in script, language
 
 
 def test_embed_script_is_package_data() -> None:

@@ -20,7 +20,7 @@
 <title><xsl:value-of select="$title"/></title>
 <style>
 :root { --fp-text: #1b1b1b; --fp-muted: #595959; --fp-accent: #0b5394; --fp-bg: #fff; --fp-rule: #ddd; }
-body { font: 1rem/1.55 system-ui, sans-serif; color: var(--fp-text); background: var(--fp-bg); max-width: 46rem; margin: 0 auto; padding: 1rem; }
+body { font: 1rem/1.55 system-ui, sans-serif; color: var(--fp-text); background: var(--fp-bg); max-width: 46rem; margin: 0 auto; padding: 1rem; overflow-wrap: anywhere; }
 a { color: var(--fp-accent); }
 a:focus-visible, input:focus-visible { outline: 3px solid var(--fp-accent); outline-offset: 2px; }
 header p, .meta { color: var(--fp-muted); }

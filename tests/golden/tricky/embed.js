@@ -5,15 +5,19 @@
  *   <script src="https://example.org/feeds/embed.js" defer></script>
  *
  * Every element with data-feedpub-feed gets a list of links (ul.feedpub-list,
- * li.feedpub-item, a.feedpub-link, time.feedpub-date); until the feed has
- * loaded, and if it cannot be loaded, the element keeps what it had. All feed
- * text is inserted as text (createElement, textContent), never as HTML, and
- * only http(s) links are kept. No dependencies, no cookies sent.
+ * li.feedpub-item, a.feedpub-link, time.feedpub-date), or p.feedpub-empty
+ * ("Noch keine Meldungen.", as on the embed pages) for a feed without items;
+ * until the feed has loaded, and if it cannot be loaded or is no JSON Feed,
+ * the element keeps what it had. All feed text is inserted as text
+ * (createElement, textContent), never as HTML, and only http(s) links are
+ * kept. No dependencies, no cookies sent.
  */
 (function () {
   "use strict";
 
   var DEFAULT_LIMIT = 5;
+  // The embed pages' words (feedpub/render/pages.py); English for other languages.
+  var EMPTY = { de: "Noch keine Meldungen.", en: "No news yet." };
 
   function safeUrl(value, base) {
     if (typeof value !== "string") {
@@ -51,15 +55,28 @@
     }
   }
 
+  function isJsonFeed(feed) {
+    return Boolean(feed) && typeof feed === "object" && !Array.isArray(feed) &&
+      /^https:\/\/jsonfeed\.org\/version\//.test(text(feed.version)) &&
+      Array.isArray(feed.items);
+  }
+
+  function emptyLabel(language) {
+    var words = EMPTY[language.split("-")[0].toLowerCase()] || EMPTY.en;
+    var empty = document.createElement("p");
+    empty.className = "feedpub-empty";
+    empty.textContent = words;
+    return empty;
+  }
+
   function render(target, feed, feedUrl, limit) {
-    var items = feed && Array.isArray(feed.items) ? feed.items.slice(0, limit) : [];
-    var language = text(feed && feed.language) || document.documentElement.lang;
+    var items = feed.items.filter(function (item) {
+      return item && typeof item === "object";
+    }).slice(0, limit);
+    var language = text(feed.language) || document.documentElement.lang;
     var list = document.createElement("ul");
     list.className = "feedpub-list";
     items.forEach(function (item) {
-      if (!item || typeof item !== "object") {
-        return;
-      }
       var entry = document.createElement("li");
       entry.className = "feedpub-item";
       var title = text(item.title) || text(item.summary) || text(item.content_text);
@@ -87,7 +104,7 @@
     while (target.firstChild) {
       target.removeChild(target.firstChild);
     }
-    target.appendChild(list);
+    target.appendChild(items.length ? list : emptyLabel(language));
     target.setAttribute("data-feedpub-state", "ready");
   }
 
@@ -113,6 +130,9 @@
         return response.json();
       })
       .then(function (feed) {
+        if (!isJsonFeed(feed)) {
+          throw new Error("not a JSON Feed");
+        }
         render(target, feed, feedUrl, limit);
       })
       .catch(function () {
