@@ -25,8 +25,8 @@ from feedpub.state import (
     read_inputs,
 )
 
-# _stage() names a temporary ".NAME.RANDOM.tmp", RANDOM 8 hexadecimal digits;
-# builds before it used tempfile.mkstemp (8 of [A-Za-z0-9_]): both are found
+# Publication._stage() names a temporary ".NAME.RANDOM.tmp", RANDOM 8 hex
+# digits; builds before it used tempfile.mkstemp (8 of [A-Za-z0-9_]): both are found
 _TEMPORARY = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")
 _PACKAGE = Path(__file__).resolve().parent
 _OUTPUT_LINE = re.compile(rb'\{"output": "([^"\\]+)", "size": (\d+),')
@@ -210,7 +210,7 @@ class Publication:
         path = output_path(self._out_dir, name)
         if not isinstance(data, bytes):
             digest = hashlib.sha256()
-            _stage(path, _hashed(data, digest), self._mode, self, name)
+            self._stage(path, _hashed(data, digest), name)
             if same_as is None:
                 same_as = _file_sha256(path)
             if digest.hexdigest() == same_as:  # written for nothing: drop it
@@ -236,9 +236,45 @@ class Publication:
         if unchanged:
             self.unchanged.append(name)
             return False
-        _stage(path, data, self._mode, self, name)
+        self._stage(path, data, name)
         self.written.append(name)
         return True
+
+    def _stage(self, path: Path, data: bytes | Iterable[bytes], name: str) -> None:
+        """Write ``data`` (bytes, or bytes in pieces) to a new temporary file
+        beside ``path``.
+
+        The temporary is listed in the staged files (with the output
+        ``name``) before it is created, so wherever a signal stops this, the
+        exit removes it; an error leaves it listed for the same removal. Each
+        folder is made and checked once: a build writes thousands of files
+        into a few folders, and holds the output's lock.
+        """
+        try:
+            folder = path.parent
+            if folder not in self._folders:
+                folder.mkdir(parents=True, exist_ok=True)
+                _inside(path, self._root)
+                self._folders.add(folder)
+            if path.is_symlink():
+                raise PublishError(f"{path}: refusing to replace a symbolic link")
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+            while True:
+                temp = str(folder / f".{path.name}.{os.urandom(4).hex()}.tmp")
+                self._staged.append((temp, name))
+                try:
+                    fd = os.open(temp, flags, 0o600)
+                    break
+                except FileExistsError:
+                    self._staged.pop()  # another file's name: leave that file alone
+            with os.fdopen(fd, "wb") as handle:
+                os.fchmod(fd, self._mode)
+                if isinstance(data, bytes):
+                    handle.write(data)
+                else:
+                    handle.writelines(data)
+        except OSError as e:
+            raise PublishError(f"{path}: cannot write: {e.strerror or e}") from e
 
     def commit(self) -> PublishReport:
         """Rename every staged file into place, the ``last`` one last.
@@ -308,50 +344,6 @@ def _file_sha256(path: Path) -> str | None:
             return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError:
         return None  # missing or unreadable: overwrite it
-
-
-def _stage(
-    path: Path,
-    data: bytes | Iterable[bytes],
-    mode: int,
-    publication: Publication,
-    name: str,
-) -> None:
-    """Write ``data`` (bytes, or bytes in pieces) to a new temporary file
-    beside ``path``.
-
-    The temporary is listed in the publication's staged files (with the
-    output ``name``) before it is created, so wherever a signal stops this,
-    the publication's exit removes it; an error leaves it listed for the same
-    removal. Each folder is made and checked once per publication: a build
-    writes thousands of files into a few folders, and holds the output's lock.
-    """
-    staged = publication._staged
-    try:
-        folder = path.parent
-        if folder not in publication._folders:
-            folder.mkdir(parents=True, exist_ok=True)
-            _inside(path, publication._root)
-            publication._folders.add(folder)
-        if path.is_symlink():
-            raise PublishError(f"{path}: refusing to replace a symbolic link")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-        while True:
-            temp = str(folder / f".{path.name}.{os.urandom(4).hex()}.tmp")
-            staged.append((temp, name))
-            try:
-                fd = os.open(temp, flags, 0o600)
-                break
-            except FileExistsError:
-                staged.pop()  # another file's name: leave that file alone
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(fd, mode)
-            if isinstance(data, bytes):
-                handle.write(data)
-            else:
-                handle.writelines(data)
-    except OSError as e:
-        raise PublishError(f"{path}: cannot write: {e.strerror or e}") from e
 
 
 # Up to this many staged files are flushed one by one, more with one syncfs.

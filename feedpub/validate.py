@@ -339,8 +339,8 @@ def fragment_problems(
     form = _FORMS[kind]
     problems: list[str] = []
     for item_id, fragment in zip(item_ids, fragments, strict=True):
-        found = form.fullmatch(fragment)
-        if found is None or (not fragment.isascii() and not _utf8(fragment)):
+        found = _in_form(form, fragment)
+        if found is None:
             problems.append(f"{item_id}: {_misfit(kind, fragment)}")
             continue
         text = found["id"].decode()
@@ -355,6 +355,15 @@ def fragment_problems(
         ):
             problems.append(f"{item_id}: neither title nor description")
     return problems
+
+
+def _in_form(form: re.Pattern[bytes], data: bytes) -> re.Match[bytes] | None:
+    """The match of UTF-8 ``data`` with the whole of ``form``; None when it
+    does not match or is not UTF-8 (the pattern reads bytes)."""
+    found = form.fullmatch(data)
+    if found is None or (not data.isascii() and not _utf8(data)):
+        return None
+    return found
 
 
 def _utf8(data: bytes) -> bool:
@@ -424,13 +433,14 @@ def _neighbours(indent: bytes, tag: bytes, media_type: bytes) -> bytes:
 # declares the namespaces its fragments use, with the channel's or feed's
 # elements in their order.
 _DECLARATION = rb"<\?xml version='1\.0' encoding='UTF-8'\?>\n"
-_HISTORY = rb'xmlns:fh="http://purl\.org/syndication/history/1\.0"'
+_HISTORY = rb' xmlns:fh="http://purl\.org/syndication/history/1\.0"'
 _RSS_TYPE = rb"application/rss\+xml"
 _ATOM_TYPE = rb"application/atom\+xml"
 _FRAME_FORMS = {
     "rss": re.compile(
-        _DECLARATION + rb'<rss xmlns:dc="http://purl\.org/dc/elements/1\.1/"'
-        rb' xmlns:atom="http://www\.w3\.org/2005/Atom" '
+        _DECLARATION
+        + b"<rss"
+        + re.escape(_declarations("rss"))
         + _HISTORY
         + rb' version="2\.0">\n'
         rb"  <channel>\n"
@@ -453,7 +463,8 @@ _FRAME_FORMS = {
     ),
     "atom": re.compile(
         _DECLARATION
-        + rb'<feed xmlns="http://www\.w3\.org/2005/Atom" '
+        + b"<feed"
+        + re.escape(_declarations("atom"))
         + _HISTORY
         + rb" xml:lang="
         + _VALUE
@@ -487,8 +498,8 @@ def archive_problems(
     writes (``_FRAME_FORMS``), and repeated item ids. A frame out of its form
     is parsed, for the message: what a parse finds, such as a namespace its
     fragments use that it does not declare."""
-    found = _FRAME_FORMS[kind].fullmatch(frame)
-    if found is None or (not frame.isascii() and not _utf8(frame)):
+    found = _in_form(_FRAME_FORMS[kind], frame)
+    if found is None:
         problems = _parsed_frame_problems(kind, frame) or [
             "not an archive document's frame as feedpub writes it"
         ]
