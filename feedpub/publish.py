@@ -9,6 +9,7 @@ import functools
 import hashlib
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -167,7 +168,10 @@ class Publication:
     disk and renames every staged file over its target (each rename is
     atomic: a reader sees the old or the new file, never a part), the
     ``last`` one (the state file) after the others are in place and their
-    folders synced. Leaving the ``with`` block without ``commit()``
+    folders synced. Once ``last`` is staged after more than a few files
+    (a large build's state, written last), a thread has the disk flush those
+    while it is written, and ``commit()`` waits for that and flushes the rest.
+    Leaving the ``with`` block without ``commit()``
     (a full disk, a read-only folder, a failed check, a signal) removes the
     temporaries, so no published file has changed.
     """
@@ -181,11 +185,16 @@ class Publication:
         self._folders: set[Path] = set()  # made, and found inside the root
         self.written: list[str] = []
         self.unchanged: list[str] = []
+        # Flushing what was staged before the ``last`` file, while that one
+        # is written (see ``stage``); None: not begun.
+        self._flush: _Flush | None = None
 
     def __enter__(self) -> Publication:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._flush is not None:
+            self._flush.join()
         for temp, _ in self._staged:
             if temp:
                 Path(temp).unlink(missing_ok=True)
@@ -208,6 +217,10 @@ class Publication:
             PublishError: naming the path that could not be written.
         """
         path = output_path(self._out_dir, name)
+        if name == self._last and len(self._staged) > _FSYNC_FILES:
+            # The last file (a large build's state) is written last: the
+            # disk can take the others meanwhile.
+            self._flush = self._flush or _Flush(self._root, self._staged)
         if not isinstance(data, bytes):
             digest = hashlib.sha256()
             self._stage(path, _hashed(data, digest), name)
@@ -284,8 +297,14 @@ class Publication:
         """
         staged = self._staged
         staged.sort(key=lambda pair: pair[1] == self._last)  # stable: last last
-        if staged:  # every temporary on disk before any rename
-            _sync_staged(self._root, [temp for temp, _ in staged])
+        # Every temporary on disk before any rename.
+        flushed: set[str] = set()
+        if self._flush is not None:
+            self._flush.join()
+            self._flush.check()
+            flushed = self._flush.temporaries
+        if rest := [temp for temp, _ in staged if temp not in flushed]:
+            _sync_staged(self._root, rest)
         folders: set[Path] = set()
         for index, (temp, name) in enumerate(staged):
             path = output_path(self._out_dir, name)
@@ -348,6 +367,29 @@ def _file_sha256(path: Path) -> str | None:
 
 # Up to this many staged files are flushed one by one, more with one syncfs.
 _FSYNC_FILES = 64
+
+
+class _Flush(threading.Thread):
+    """``_sync_staged`` of the temporaries staged so far, in a thread: the
+    system call waits for the disk, not for this process."""
+
+    def __init__(self, root: Path, staged: Iterable[tuple[str, str]]) -> None:
+        super().__init__(name="feedpub-flush", daemon=True)
+        self._root = root
+        self.temporaries = {temp for temp, _ in staged}
+        self._error: PublishError | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            _sync_staged(self._root, list(self.temporaries))
+        except PublishError as e:
+            self._error = e
+
+    def check(self) -> None:
+        """Raise the error of the flush, once it is done."""
+        if self._error is not None:
+            raise self._error
 
 
 def _sync_staged(root: Path, temporaries: list[str]) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from feedpub import publish
 from feedpub.errors import PublishError, SourceError
 from feedpub.publish import Publication, output_path, read_sources, write_outputs
 
@@ -185,3 +187,70 @@ def test_a_file_given_in_pieces_is_written_whole_and_compared_once_written(
         publication.stage("state.jsonl", pieces(b"four\n"))
     assert (out / "state.jsonl").read_bytes() == b"three\n"
     assert sorted(p.name for p in out.iterdir()) == ["state.jsonl"]
+
+
+def _stage_many_then_last(publication: Publication, count: int) -> None:
+    for number in range(count):
+        publication.stage(f"archive/rss-{number:04d}.xml", b"<rss/>")
+    publication.stage("state.jsonl", iter([b"state\n"]))
+
+
+def test_the_disk_takes_the_files_while_the_last_one_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flushes: list[tuple[str, list[str]]] = []
+    real_sync = publish._sync_staged
+
+    def sync(root: Path, temporaries: list[str]) -> None:
+        flushes.append((threading.current_thread().name, sorted(temporaries)))
+        real_sync(root, temporaries)
+
+    monkeypatch.setattr(publish, "_sync_staged", sync)
+    out = tmp_path / "out"
+    count = publish._FSYNC_FILES + 1
+    with Publication(out, last="state.jsonl") as publication:
+        _stage_many_then_last(publication, count)
+        temporaries = sorted(t for t, _ in publication._staged)
+        report = publication.commit()
+    # The files before the last: in a thread, once the last was begun; the
+    # last one (only) when publishing, before anything is renamed.
+    (thread, early), (main, late) = flushes
+    assert thread == "feedpub-flush"
+    assert main == threading.current_thread().name
+    assert [name.split(".")[1] for name in early] == [
+        f"rss-{n:04d}" for n in range(count)
+    ]
+    assert [name.split(".")[1] for name in late] == ["state"]
+    assert sorted(early + late) == temporaries
+    assert len(report.written) == count + 1
+    assert (out / "state.jsonl").read_bytes() == b"state\n"
+
+    # A few files are flushed one by one when publishing, as before.
+    flushes.clear()
+    with Publication(tmp_path / "few", last="state.jsonl") as publication:
+        _stage_many_then_last(publication, 3)
+        publication.commit()
+    assert [thread for thread, _ in flushes] == [main]
+
+
+def test_a_failed_flush_publishes_nothing_and_names_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_sync = publish._sync_staged
+
+    def failing_in_the_thread(root: Path, temporaries: list[str]) -> None:
+        if threading.current_thread().name == "feedpub-flush":
+            raise PublishError(f"{root}: cannot write: No space left on device")
+        real_sync(root, temporaries)
+
+    monkeypatch.setattr(publish, "_sync_staged", failing_in_the_thread)
+    out = tmp_path / "out"
+
+    def publish_many() -> None:
+        with Publication(out, last="state.jsonl") as publication:
+            _stage_many_then_last(publication, publish._FSYNC_FILES + 1)
+            publication.commit()
+
+    with pytest.raises(PublishError, match="No space left on device"):
+        publish_many()
+    assert [p for p in out.rglob("*") if p.is_file()] == []
