@@ -174,7 +174,7 @@ def build(
         f"wrote {len(report.written)} of"
         f" {len(report.written) + len(report.unchanged) + len(result.kept)}"
         f" files to {out}"
-        f" ({result.count} items, {len(config.topics)} topics)"
+        f" ({_count(result.count, 'item')}, {_count(len(config.topics), 'topic')})"
     )
 
 
@@ -215,7 +215,7 @@ def check(
     )
     _warn(found)
     count = len(found)
-    click.echo(f"{len(items)} items, {count} warning{'' if count == 1 else 's'}")
+    click.echo(f"{_count(len(items), 'item')}, {_count(count, 'warning')}")
     if strict and found:
         ctx.exit(1)
 
@@ -340,3 +340,8 @@ def _item_json(item: Item, config: Config) -> dict[str, Any]:
 def _warn(warnings: Iterable[Diagnostic]) -> None:
     for warning in warnings:
         click.echo(str(warning), err=True)
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 item``, ``2 items``: an English count."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"

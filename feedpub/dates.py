@@ -96,6 +96,14 @@ _WEEKDAY_NAMES = (
     "Sonntag",
 )
 _WEEKDAY_NAME = "|".join(_WEEKDAYS)  # full names first: "Mo" would match "Montag"
+# Weekdays in English, for the same report as foreign months.
+_FOREIGN_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+# How alike (difflib's ratio) a word must be to a weekday's full name to be
+# taken for a mistyped one: "Mitwoch" is 0.93, "Dienstags" 0.94, "Freitg"
+# 0.92 ("Montage" too, at 0.92: before a date, most likely a weekday); words
+# such as "Sitzung" or "Woche" are far from any. Only words of five letters
+# or more are compared: two letters ("Am", "Ab") say too little.
+_WEEKDAY_LIKENESS = 0.8
 # A weekday before the date: its name, then a full stop, a comma or white
 # space, and maybe "den" (``Mittwoch, 16.09.2020``, ``Mi., 16.09.20``,
 # ``Mittwoch, den 16. September 2020``). Without a group: the splitter looks
@@ -112,6 +120,14 @@ DATE_PREFIX = re.compile(rf"{_WEEKDAY}(?:{_NUMERIC}|{_ISO})")
 # A day, a word and a year at the start of a line, whatever the word is and
 # whatever follows (``3. Oktobr 2020``, ``16. September 2020:``).
 NAMED_PREFIX = re.compile(rf"{_WEEKDAY}{_NAMED}")
+# A word in the place of a weekday and a date (``Mitwoch, 16.09.2020``): a
+# header if the word were a weekday. WORD_BEFORE_DATE is its start, for the
+# splitter's search, without groups.
+_WORD = r"[^\W\d_]{5,12}"
+WORD_BEFORE_DATE = rf"{_WORD}{_AFTER_WEEKDAY}\d"
+WORD_AND_DATE = re.compile(
+    rf"(?P<word>{_WORD}){_AFTER_WEEKDAY}(?:{_NUMERIC}|{_NAMED}|{_ISO})(?=\s|$)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +184,27 @@ def _month_names() -> tuple[str, ...]:
     """German month names and abbreviations, and foreign ones, casefolded."""
     german = [name.casefold() for names in _GERMAN_MONTHS for name in names]
     return (*german, *_FOREIGN_MONTHS)
+
+
+@functools.lru_cache(maxsize=1 << 10)
+def looks_like_weekday(word: str) -> bool:
+    """Whether ``word`` is no German weekday but reads like the full name of
+    one: a close misspelling (``Mitwoch``) or an English name."""
+    folded = word.casefold()
+    if folded in _FOREIGN_WEEKDAYS:
+        return True
+    if word in _WEEKDAYS:
+        return False
+    matcher = difflib.SequenceMatcher(None, folded)
+    for name in _WEEKDAY_NAMES:
+        matcher.set_seq2(name.casefold())
+        if (  # as in looks_like_month
+            matcher.real_quick_ratio() >= _WEEKDAY_LIKENESS
+            and matcher.quick_ratio() >= _WEEKDAY_LIKENESS
+            and matcher.ratio() >= _WEEKDAY_LIKENESS
+        ):
+            return True
+    return False
 
 
 def expand_year(digits: str) -> int:

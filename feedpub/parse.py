@@ -28,9 +28,12 @@ from feedpub.dates import (
     FIRST_YEAR,
     NAMED_PREFIX,
     WEEKDAY,
+    WORD_AND_DATE,
+    WORD_BEFORE_DATE,
     DateToken,
     is_month,
     looks_like_month,
+    looks_like_weekday,
     match_date,
 )
 from feedpub.errors import SourceError
@@ -335,11 +338,15 @@ class _Splitter:
 
 # A line that follows a blank line (white space and invisible characters only)
 # and starts, after those, with a digit, or a weekday and a digit: every date
-# form does. The first line has no line above; _FIRST finds the line below
-# blank lines at the very start. _DATE_START is the same test on a trimmed line.
+# form does; or with a word of five letters or more and a digit, which may
+# be a misspelt weekday (reported, see _not_a_date). The first line has no
+# line above; _FIRST finds the line below blank lines at the very start.
+# _DATE_START is the test for a date on a trimmed line.
 _INVISIBLE_CLASS = "\ufeff\u200b\u200c\u200d\u2060"
 _DATE_START = re.compile(rf"(?:{WEEKDAY})?\d")
-_STARTS_LIKE_A_DATE = rf"(?=(?:[^\S\n]|[{_INVISIBLE_CLASS}])*(?:{WEEKDAY})?\d)"
+_STARTS_LIKE_A_DATE = (
+    rf"(?=(?:[^\S\n]|[{_INVISIBLE_CLASS}])*(?:(?:{WEEKDAY})?\d|{WORD_BEFORE_DATE}))"
+)
 # One blank line (no line feed in between), not a run of them: a pattern
 # that spans several would try each line of a run as its start, and scan the
 # rest of the run from each (quadratic in the run's length).
@@ -396,11 +403,17 @@ def _header(line: str, below: str) -> tuple[DateToken, str] | str | None:
 
 def _not_a_date(line: str) -> str | None:
     """Why a trimmed line that is no header still reads as one that starts
-    with a date (``15.09.20:``, ``3. Oktobr 2020``); ``None`` for text."""
+    with a date (``15.09.20:``, ``3. Oktobr 2020``, ``Mitwoch, 16.09.2020``);
+    ``None`` for text."""
     loose = DATE_PREFIX.match(line)
     if loose is None:
         loose = NAMED_PREFIX.match(line)
         if loose is None:
+            # "Insgesamt 120 Gäste" is text; a misspelt or foreign weekday
+            # is a header that would vanish into the item above.
+            word = WORD_AND_DATE.match(line)
+            if word is not None and looks_like_weekday(word["word"]):
+                return f"{word['word']!r} is not a German weekday"
             return None
         month = loose["mon"]
         if not is_month(month):

@@ -159,6 +159,21 @@ def test_check_reports_warnings_with_file_and_line(project: Path) -> None:
     assert not (project / "feeds").exists()
 
 
+def test_a_misspelt_weekday_is_a_warning_naming_file_and_line(project: Path) -> None:
+    (project / "seeds" / "day.txt").write_text(
+        "17.09.2020\n\nErster Förderbescheid.\n\n"
+        "Mitwoch, 16.09.2020\n\nZweiter Förderbescheid.\n"
+    )
+    code, out, err = run("check", "seeds/day.txt")
+    assert (code, out) == (0, "1 item, 1 warning\n"), err
+    assert err.splitlines() == [
+        "seeds/day.txt:5: warning: line starts with a date but is not an item"
+        " header ('Mitwoch' is not a German weekday); kept as part of the item"
+        " at line 1"
+    ]
+    assert run("check", "--strict", "seeds/day.txt")[0] == 1
+
+
 def test_mistyped_headers_are_warnings_and_a_wrong_weekday_an_error(
     project: Path,
 ) -> None:
@@ -233,7 +248,7 @@ def test_a_config_written_in_decomposed_unicode_matches(project: Path) -> None:
     (project / "seeds" / "tags.txt").write_text(
         "01.01.21\n@tags: Förderung\n\nKein Stichwort.\n", "utf-8"
     )
-    assert run("check", "seeds/tags.txt") == (0, "1 items, 0 warnings\n", "")
+    assert run("check", "seeds/tags.txt") == (0, "1 item, 0 warnings\n", "")
     code, out, _ = run("items", "--topic", "foerderung")
     assert code == 0
     assert [line[:12] for line in out.splitlines()] == [

@@ -14,6 +14,7 @@ from feedpub.dates import (
     is_month,
     local_time,
     looks_like_month,
+    looks_like_weekday,
     match_date,
 )
 
@@ -334,3 +335,24 @@ def test_not_dates_after_a_weekday(line: str) -> None:
 def test_looks_like_month(word: str, expected: bool) -> None:
     assert looks_like_month(word) is expected
     assert not is_month(word)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("Mitwoch", True),
+        ("Donerstag", True),
+        ("Dienstags", True),
+        ("Freitg", True),
+        ("Wednesday", True),
+        ("SUNDAY", True),
+        ("Mittwoch", False),  # a weekday: no look-alike
+        ("Sonnabend", False),
+        ("Sitzung", False),
+        ("Woche", False),
+        ("Monat", False),
+        ("Insgesamt", False),
+    ],
+)
+def test_looks_like_weekday(word: str, expected: bool) -> None:
+    assert looks_like_weekday(word) is expected

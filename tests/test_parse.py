@@ -870,6 +870,11 @@ def test_seed_document_parses_into_nine_items() -> None:
             "Mittwoch, 16.09.2020 fand die Sitzung statt.",
             "'fand die Sitzung statt.' after the date is not a byline",
         ),
+        ("Mitwoch, 16.09.2020", "'Mitwoch' is not a German weekday"),
+        ("Donerstag, den 17. September 2020", "'Donerstag' is not a German weekday"),
+        ("Freitg 18.09.20 Elke Ricken", "'Freitg' is not a German weekday"),
+        ("Wednesday, 2020-09-16", "'Wednesday' is not a German weekday"),
+        ("mittwoch, 16.09.2020", "'mittwoch' is not a German weekday"),
     ],
 )
 def test_near_headers_are_reported_not_swallowed(line: str, reason: str) -> None:
@@ -893,7 +898,18 @@ def test_near_headers_are_reported_not_swallowed(line: str, reason: str) -> None
 
 @pytest.mark.parametrize(
     "line",
-    ["1. Quartal 2020", "2. Halbjahr 2020", "3. Advent 2020", "13. Gäste 2020"],
+    [
+        "1. Quartal 2020",
+        "2. Halbjahr 2020",
+        "3. Advent 2020",
+        "13. Gäste 2020",
+        # Words before a date that are no weekday, misspelt or not.
+        "Sitzung 16.09.2020 im Rathaus",
+        "Woche 38, 16.09.2020",
+        "Insgesamt 120 Gäste kamen.",
+        "Am 16.09.2020 fand die Sitzung statt.",
+        "Stand: 16.09.2020",
+    ],
 )
 def test_a_word_that_is_no_month_is_text(line: str) -> None:
     items, warnings = parse_document(
