@@ -6,8 +6,12 @@ or one of them is deleted. So the first build that publishes an item records it
 in the state file, and every later build matches its items to those records,
 day by day:
 
-1. **Unchanged items**: an item whose fingerprint (a digest of its title, text,
-   byline, link, tags and topics) equals a record's keeps that record as it is.
+1. **Unchanged items**: an item whose fingerprint (a digest of its text and of
+   the title, byline, link and tags it gives; not of a title cut from the
+   text, nor of its topics, which the config makes) equals a record's keeps
+   that record as it is. Records written before that rule hold a fingerprint
+   of title, text, byline, link, tags and topics: an item with that one is
+   unchanged too, and its record takes the new fingerprint.
 2. **Edited items**: of the items and records of the same day left over, the
    pair whose words are most alike is matched first, then the next, as long as
    their likeness (the Jaccard index of their word sets, estimated from a
@@ -49,7 +53,35 @@ _STEP = dt.timedelta(minutes=1)
 
 
 def fingerprint(item: Item) -> str:
-    """A digest of everything a reader sees of the item, except its dates."""
+    """A digest of what the source says of the item, except its date: its
+    text, and the title, byline, link and tags it gives.
+
+    Not what the config makes of them: a title cut from the text (at
+    ``title_length``) or the topics its keywords find. A change to the
+    config alone edits no item, so it changes no item's ``updated``; readers
+    see the new titles and topic feeds, not every item marked as updated.
+    """
+    parts = (
+        _given_title(item),
+        *item.paragraphs,
+        "\x1f",
+        item.author or "",
+        item.link,
+        "\x1f".join(item.tags),
+    )
+    return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=8).hexdigest()
+
+
+def _given_title(item: Item) -> str:
+    """The title the item gives (``@title:``, or its day when it has no
+    text); "" when it is taken from its text."""
+    return "" if item.title_end or item.title_cut else item.given_title
+
+
+def legacy_fingerprint(item: Item) -> str:
+    """The fingerprint that records written before topics and derived titles
+    were left out of it hold: an item whose record has it is that item,
+    unchanged, and the record gets its ``fingerprint`` in its place."""
     parts = (
         item.title,
         *item.paragraphs,
@@ -184,6 +216,14 @@ def _match(
                 matched[index] = (entry, True)
                 free.remove(entry)
                 break
+    if free:  # the same, with the fingerprint of older records
+        for index in [i for i in indexes if i not in matched]:
+            legacy = legacy_fingerprint(items[index])
+            for entry in free:
+                if entry.fingerprint == legacy:
+                    matched[index] = (entry, True)
+                    free.remove(entry)
+                    break
     open_items = [i for i in indexes if i not in matched]
     if open_items and free:  # 2. most alike pairs first
         sketches = {i: sketch(items[i]) for i in open_items}
@@ -244,7 +284,10 @@ def _assign(
             entry, same = matched[index]
             if same:
                 updated = entry.updated
-                records.append(_memo(entry, item))
+                record = _memo(entry, item)
+                if record.fingerprint != prints[index]:  # an older record's
+                    record = evolve(record, fingerprint=prints[index])
+                records.append(record)
             else:
                 updated = max(now, entry.updated, entry.published)
                 records.append(

@@ -9,9 +9,10 @@ again. That is what keeps a build after one new item from re-rendering every
 yearly page and every full archive document.
 
 An item enters a key through ``item_key``: its id, anchor, times, link and
-its fingerprint (``identity.fingerprint``: title, text, byline, link, tags and
-topics). Everything else an output shows of an item (its summary, its
-categories' labels) follows from those and the config, which is in the salt.
+its fingerprint (``identity.fingerprint``: its text and the title, byline,
+link and tags it gives). Everything else an output shows of an item (a title
+cut from its text, its summary, its topics and their labels) follows from
+those and the config, which is in the salt.
 So the key of an item is known from its state record alone, without reading
 its text (a stub, see ``site.py``).
 """

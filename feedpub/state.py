@@ -59,7 +59,7 @@ class Entry:
     day: dt.date
     published: dt.datetime
     updated: dt.datetime
-    fingerprint: str  # digest of everything a reader sees of the item
+    fingerprint: str  # digest of what the source says of it (identity.fingerprint)
     sketch: bytes  # bottom-k hashes of its words, packed; for fuzzy matching
     # What a later build needs to plan the item without reading its text again
     # when its source block is unchanged (see site.py): the block's digest

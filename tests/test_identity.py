@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 
 from feedpub.config import Config
 from feedpub.errors import StateError
-from feedpub.identity import LIKENESS, likeness, reconcile, sketch
+from feedpub.identity import (
+    LIKENESS,
+    legacy_fingerprint,
+    likeness,
+    reconcile,
+    sketch,
+)
 from feedpub.model import Item, Topic
 from feedpub.normalise import normalise_items
 from feedpub.parse import parse_document
@@ -106,22 +112,61 @@ def test_rewritten_first_sentence_is_the_same_item(config: Config) -> None:
     assert (new.id, new.published, new.updated) == (old.id, old.published, LATER)
 
 
-def test_topic_change_moves_updated_only(config: Config) -> None:
+def test_a_change_to_the_config_alone_edits_no_item(config: Config) -> None:
     first = build(SEED, config, None, FIRST)
     topics = (
         *config.topics,
         Topic(name="Hagenow", slug="hagenow", keywords=("Hagenow",)),
     )
-    second = build(SEED, dataclasses.replace(config, topics=topics), first, LATER)
-    changed = [
-        n
-        for o, n in zip(first.items, second.items, strict=True)
-        if n.topics != o.topics
-    ]
-    assert changed
+    other = dataclasses.replace(config, topics=topics, title_length=40)
+    second = build(SEED, other, first, LATER)
+    pairs = list(zip(first.items, second.items, strict=True))
+    assert any(new.topics != old.topics for old, new in pairs)
+    assert any(new.title != old.title for old, new in pairs)
+    for old, new in pairs:
+        assert (new.id, new.published, new.updated) == (old.id, old.published, None)
+    assert second.state.entries == first.state.entries
+
+
+def test_other_tags_are_an_edit(config: Config) -> None:
+    first = build(SEED, config, None, FIRST)
+    old = first.items[3]
+    line = old.paragraphs[0]
+    second = build(SEED.replace(line, f"@tags: Hagenow\n{line}"), config, first, LATER)
+    new = second.items[3]
+    assert new.tags == ("Hagenow",)
+    assert (new.id, new.published, new.updated) == (old.id, old.published, LATER)
+    assert all(n.updated is None for n in second.items if n is not new)
+
+
+def test_records_with_the_older_fingerprint_are_matched_unchanged(
+    config: Config,
+) -> None:
+    first = build(SEED, config, None, FIRST)
+    # The state as builds before this rule wrote it: fingerprints of the
+    # title, text, byline, link, tags and topics (before the link of each
+    # item is set: its explicit link, as its record keeps it).
+    items = {i.id: i for i in first.items}
+    older = dataclasses.replace(
+        first.state,
+        entries=tuple(
+            dataclasses.replace(
+                e,
+                fingerprint=legacy_fingerprint(
+                    dataclasses.replace(items[e.id], link=e.link)
+                ),
+            )
+            for e in first.state.entries
+        ),
+    )
+    assert all(
+        e.fingerprint != n.fingerprint
+        for e, n in zip(older.entries, first.state.entries, strict=True)
+    )
+    second = compile_site([("news.txt", SEED.encode())], config, state=older, now=LATER)
     for old, new in zip(first.items, second.items, strict=True):
-        assert (new.id, new.published) == (old.id, old.published)
-        assert new.updated == (LATER if new in changed else None)
+        assert (new.id, new.published, new.updated) == (old.id, old.published, None)
+    assert second.state.entries == first.state.entries  # the new fingerprints
 
 
 def test_reordering_same_day_items_keeps_each_id(config: Config) -> None:
