@@ -189,6 +189,9 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
     return config
 
 
+_HAS_WORD = re.compile(r"[^\W_]")  # a letter or digit, as tagging's words are made of
+
+
 def _topics(raw: Any, check: _Checker) -> tuple[Topic, ...]:
     if not isinstance(raw, list):
         check.problems.append("topic: expected [[topic]] tables")
@@ -219,6 +222,13 @@ def _topics(raw: Any, check: _Checker) -> tuple[Topic, ...]:
             )
         keywords = check.strings(table.pop("keywords", []), f"{where}.keywords")
         exclude = check.strings(table.pop("exclude", []), f"{where}.exclude")
+        for key, rules in (("keywords", keywords), ("exclude", exclude)):
+            for rule in rules:
+                if not _HAS_WORD.search(rule):  # tagging matches words alone
+                    check.problems.append(
+                        f"{where}.{key}: expected a word, found {rule!r}"
+                        " (a rule without letters or digits matches nothing)"
+                    )
         description = check.string(
             table.pop("description", ""), f"{where}.description", allow_empty=True
         )

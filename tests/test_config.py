@@ -134,6 +134,17 @@ def test_every_problem_is_listed(tmp_path: Path) -> None:
             '[feed]\nbase_url = "https://x.org/"\n[[topic]]\nname = "A"\n[[topic]]\nname = "a"\n',
             "topic 'a': name is already used by another topic",
         ),
+        (
+            '[feed]\nbase_url = "https://x.org/"\n[[topic]]\nname = "A"\n'
+            'keywords = ["Ehrenamt", "*"]\n',
+            "topic 'A'.keywords: expected a word, found '*' (a rule without letters"
+            " or digits matches nothing)",
+        ),
+        (
+            '[feed]\nbase_url = "https://x.org/"\n[[topic]]\nname = "A"\n'
+            'keywords = ["Ehrenamt"]\nexclude = [" - "]\n',
+            "topic 'A'.exclude: expected a word, found '-'",
+        ),
     ],
 )
 def test_invalid_configs_name_the_file(tmp_path: Path, text: str, message: str) -> None:
