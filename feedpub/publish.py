@@ -454,6 +454,10 @@ def locked_output(out_dir: Path, wait: float = 0.0) -> Iterator[None]:
 
     The lock is ``flock`` on the folder itself, so it needs no lock file and
     is released by the kernel when a build ends in any way, even by SIGKILL.
+    A build that made the folder and fails with it still empty removes it
+    again (and the folders it made above it), before it lets go of the lock;
+    so a build waiting for that lock finds the folder it locked gone, and
+    makes and locks it anew.
 
     Args:
         out_dir: the output folder; created if missing.
@@ -463,30 +467,60 @@ def locked_output(out_dir: Path, wait: float = 0.0) -> Iterator[None]:
         BusyError: another build still holds the lock after ``wait`` seconds.
         PublishError: the folder cannot be created or opened.
     """
+    deadline = time.monotonic() + wait
+    while True:
+        made = [f for f in (out_dir, *out_dir.parents) if not f.exists()]
+        fd = _open_folder(out_dir)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        waited = f"waited {wait:g} s" if wait else "not waiting"
+                        raise BusyError(
+                            f"{out_dir}: another feedpub build is running"
+                            f" ({waited}; see --wait)"
+                        ) from None
+                    time.sleep(0.05)
+        except BaseException:
+            os.close(fd)
+            raise
+        if _same_folder(fd, out_dir):
+            break
+        os.close(fd)  # removed by a build that failed: make it again
+    try:
+        yield
+    except BaseException:
+        for folder in made:  # the folder, then those above it
+            try:
+                folder.rmdir()
+            except OSError:
+                break  # not empty, or not ours to remove
+        raise
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _open_folder(out_dir: Path) -> int:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY)
+        return os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as e:
         raise PublishError(
             f"{out_dir}: cannot use output folder: {e.strerror or e}"
         ) from e
+
+
+def _same_folder(fd: int, out_dir: Path) -> bool:
+    """Whether the folder open as ``fd`` is still the one at ``out_dir``."""
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    waited = f"waited {wait:g} s" if wait else "not waiting"
-                    raise BusyError(
-                        f"{out_dir}: another feedpub build is running ({waited};"
-                        " see --wait)"
-                    ) from None
-                time.sleep(0.05)
-        yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
+        found = os.stat(out_dir)
+    except OSError:
+        return False
+    held = os.fstat(fd)
+    return (found.st_dev, found.st_ino) == (held.st_dev, held.st_ino)
 
 
 def scan_output(out_dir: Path) -> tuple[frozenset[str], tuple[Path, ...]]:

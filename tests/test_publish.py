@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,13 @@ import pytest
 
 from feedpub import publish
 from feedpub.errors import PublishError, SourceError
-from feedpub.publish import Publication, output_path, read_sources, write_outputs
+from feedpub.publish import (
+    Publication,
+    locked_output,
+    output_path,
+    read_sources,
+    write_outputs,
+)
 
 
 def test_folders_give_their_text_files_by_name_without_hidden_ones(
@@ -254,3 +262,55 @@ def test_a_failed_flush_publishes_nothing_and_names_the_folder(
     with pytest.raises(PublishError, match="No space left on device"):
         publish_many()
     assert [p for p in out.rglob("*") if p.is_file()] == []
+
+
+def _fail_in(out: Path, work: Callable[[], object] = lambda: None) -> None:
+    """Do ``work`` holding the lock of ``out``, then fail as a bad source does."""
+    with locked_output(out):
+        work()
+        raise SourceError([])
+
+
+def test_a_failed_build_removes_the_output_folders_it_made(tmp_path: Path) -> None:
+    out = tmp_path / "made" / "for" / "feeds"
+    with pytest.raises(SourceError):
+        _fail_in(out, lambda: out.is_dir() or pytest.fail("no folder to lock"))
+    assert not (tmp_path / "made").exists()
+
+    (tmp_path / "kept").mkdir()  # there before: stays, as does what it holds
+    out = tmp_path / "kept" / "feeds"
+    with pytest.raises(SourceError):
+        _fail_in(out, lambda: (out / "rss.xml").write_bytes(b"<rss/>"))
+    assert (out / "rss.xml").is_file()
+
+
+def test_a_build_waiting_for_a_folder_removed_by_a_failed_one_makes_it_again(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "feeds"
+    waiting = threading.Event()
+    results: list[bool] = []
+
+    def second_build() -> None:
+        waiting.set()
+        with locked_output(out, wait=10):
+            # It holds the lock of the folder that is there now.
+            fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                with pytest.raises(BlockingIOError):
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            finally:
+                os.close(fd)
+            results.append(out.is_dir())
+
+    thread = threading.Thread(target=second_build)
+
+    def start_the_second() -> None:
+        thread.start()
+        waiting.wait()
+        time.sleep(0.3)  # it waits for the lock
+
+    with pytest.raises(SourceError):
+        _fail_in(out, start_the_second)
+    thread.join(timeout=20)
+    assert results == [True]
