@@ -98,12 +98,9 @@ _WEEKDAY_NAMES = (
 _WEEKDAY_NAME = "|".join(_WEEKDAYS)  # full names first: "Mo" would match "Montag"
 # Weekdays in English, for the same report as foreign months.
 _FOREIGN_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
-# How alike (difflib's ratio) a word must be to a weekday's full name to be
-# taken for a mistyped one: "Mitwoch" is 0.93, "Dienstags" 0.94, "Freitg"
-# 0.92 ("Montage" too, at 0.92: before a date, most likely a weekday); words
-# such as "Sitzung" or "Woche" are far from any. Only words of five letters
-# or more are compared: two letters ("Am", "Ab") say too little.
-_WEEKDAY_LIKENESS = 0.8
+# German words made of a weekday and an ending: "Montags", "Montage",
+# "Sonntagen". Words of their own, never taken for a misspelt weekday.
+_WEEKDAY_ENDINGS = ("s", "e", "n", "en", "es")
 # A weekday before the date: its name, then a full stop, a comma or white
 # space, and maybe "den" (``Mittwoch, 16.09.2020``, ``Mi., 16.09.20``,
 # ``Mittwoch, den 16. September 2020``). Without a group: the splitter looks
@@ -189,22 +186,39 @@ def _month_names() -> tuple[str, ...]:
 @functools.lru_cache(maxsize=1 << 10)
 def looks_like_weekday(word: str) -> bool:
     """Whether ``word`` is no German weekday but reads like the full name of
-    one: a close misspelling (``Mitwoch``) or an English name."""
-    folded = word.casefold()
-    if folded in _FOREIGN_WEEKDAYS:
-        return True
+    one: a misspelling by one letter (``Mitwoch``, ``Freitg``, or two
+    letters swapped, ``Donnerstga``), in lower case, or an English name.
+
+    Words that differ from a weekday by more are words of their own
+    (``Kreistag``, ``Feiertag``), and so are a weekday with an ending
+    (``Montags``, ``Sonntagen``)."""
     if word in _WEEKDAYS:
         return False
-    matcher = difflib.SequenceMatcher(None, folded)
-    for name in _WEEKDAY_NAMES:
-        matcher.set_seq2(name.casefold())
-        if (  # as in looks_like_month
-            matcher.real_quick_ratio() >= _WEEKDAY_LIKENESS
-            and matcher.quick_ratio() >= _WEEKDAY_LIKENESS
-            and matcher.ratio() >= _WEEKDAY_LIKENESS
-        ):
-            return True
-    return False
+    folded = word.casefold()
+    names = [name.casefold() for name in (*_WEEKDAY_NAMES, "Sonnabend")]
+    if folded in _FOREIGN_WEEKDAYS or folded in names:  # "mittwoch": its case
+        return True
+    for name in names:
+        if folded.startswith(name) and folded[len(name) :] in _WEEKDAY_ENDINGS:
+            return False
+    return any(_one_edit_apart(folded, name) for name in names)
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Whether two different words differ by one letter left out, added or
+    changed, or by two neighbouring letters swapped."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    if len(a) == len(b):
+        if a[start + 1 :] == b[start + 1 :]:
+            return True  # one changed
+        swapped = a[start : start + 2] == b[start : start + 2][::-1]
+        return swapped and a[start + 2 :] == b[start + 2 :]
+    shorter, longer = (a, b) if len(a) < len(b) else (b, a)
+    return shorter[start:] == longer[start + 1 :]  # one left out
 
 
 def expand_year(digits: str) -> int:

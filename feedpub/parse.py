@@ -410,11 +410,17 @@ def _not_a_date(line: str) -> str | None:
         loose = NAMED_PREFIX.match(line)
         if loose is None:
             # "Insgesamt 120 Gäste" is text; a misspelt or foreign weekday
-            # is a header that would vanish into the item above.
-            word = WORD_AND_DATE.match(line)
-            if word is not None and looks_like_weekday(word["word"]):
-                return f"{word['word']!r} is not a German weekday"
-            return None
+            # is a header that would vanish into the item above, when the
+            # line would be one with a weekday there: a date alone, or a
+            # date and a byline ("Kreistag, 28.09.2020 im großen Saal." is
+            # prose).
+            found = WORD_AND_DATE.match(line)
+            if found is None or not looks_like_weekday(found["word"]):
+                return None
+            rest = line[found.end() :].strip()
+            if rest and not is_byline(rest):
+                return None
+            return f"{found['word']!r} is not a German weekday"
         month = loose["mon"]
         if not is_month(month):
             # "13. Gäste 2020" is text; a foreign or misspelt month is a

@@ -342,15 +342,31 @@ def test_looks_like_month(word: str, expected: bool) -> None:
     [
         ("Mitwoch", True),
         ("Donerstag", True),
-        ("Dienstags", True),
+        ("Donnerstga", True),  # two letters swapped
         ("Freitg", True),
+        ("Sontag", True),
+        ("mittwoch", True),  # a weekday, in the wrong case
         ("Wednesday", True),
         ("SUNDAY", True),
         ("Mittwoch", False),  # a weekday: no look-alike
         ("Sonnabend", False),
+        ("Mi", False),
+        # Words of their own: a weekday with an ending, compounds, and
+        # words that differ from a weekday by more than a letter.
+        ("Montags", False),
+        ("Montage", False),
+        ("Sonntagen", False),
+        ("Dienstage", False),
+        ("Sonnabends", False),
+        ("Kreistag", False),
+        ("Karfreitag", False),
+        ("Feiertag", False),
+        ("Reisetag", False),
+        ("Amtstag", False),
+        ("Dienste", False),
+        ("Monatstag", False),
         ("Sitzung", False),
         ("Woche", False),
-        ("Monat", False),
         ("Insgesamt", False),
     ],
 )

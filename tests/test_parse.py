@@ -903,12 +903,22 @@ def test_near_headers_are_reported_not_swallowed(line: str, reason: str) -> None
         "2. Halbjahr 2020",
         "3. Advent 2020",
         "13. Gäste 2020",
-        # Words before a date that are no weekday, misspelt or not.
+        # Words before a date that are no weekday, misspelt or not, and
+        # prose after a word that reads like one.
         "Sitzung 16.09.2020 im Rathaus",
         "Woche 38, 16.09.2020",
         "Insgesamt 120 Gäste kamen.",
         "Am 16.09.2020 fand die Sitzung statt.",
         "Stand: 16.09.2020",
+        "Kreistag, 28.09.2020 im großen Saal.",
+        "Karfreitag, 2. April 2021 bleiben die Ämter zu.",
+        "Feiertag 3. Oktober 2020 geschlossen.",
+        "Montags 14.09.2020 begann der Kurs.",
+        "Sonntags 20.09.2020 ist das Museum geöffnet.",
+        "Samstags, 19.09.2020 Flohmarkt am Hafen",
+        "Montage 16.09.2020 im Gewerbegebiet.",
+        "Freitags um 16.09 Uhr",
+        "Mitwoch, 16.09.2020 fand die Sitzung statt.",
     ],
 )
 def test_a_word_that_is_no_month_is_text(line: str) -> None:
