@@ -78,10 +78,13 @@ def _given_title(item: Item) -> str:
     return "" if item.title_end or item.title_cut else item.given_title
 
 
-def legacy_fingerprint(item: Item) -> str:
+def legacy_fingerprint(item: Item, topics: tuple[str, ...] | None = None) -> str:
     """The fingerprint that records written before topics and derived titles
     were left out of it hold: an item whose record has it is that item,
-    unchanged, and the record gets its ``fingerprint`` in its place."""
+    unchanged, and the record gets its ``fingerprint`` in its place.
+
+    ``topics``: the topics to count (those its record kept, which the config
+    of that build gave); default: the item's."""
     parts = (
         item.title,
         *item.paragraphs,
@@ -89,7 +92,7 @@ def legacy_fingerprint(item: Item) -> str:
         item.author or "",
         item.link,
         "\x1f".join(item.tags),
-        "\x1f".join(item.topics),
+        "\x1f".join(item.topics if topics is None else topics),
     )
     return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=8).hexdigest()
 
@@ -218,9 +221,11 @@ def _match(
                 break
     if free:  # the same, with the fingerprint of older records
         for index in [i for i in indexes if i not in matched]:
-            legacy = legacy_fingerprint(items[index])
+            item = items[index]
             for entry in free:
-                if entry.fingerprint == legacy:
+                # With the topics the record kept: those of its build's config.
+                topics = entry.topics if entry.block else None
+                if entry.fingerprint == legacy_fingerprint(item, topics):
                     matched[index] = (entry, True)
                     free.remove(entry)
                     break
