@@ -454,10 +454,11 @@ def locked_output(out_dir: Path, wait: float = 0.0) -> Iterator[None]:
 
     The lock is ``flock`` on the folder itself, so it needs no lock file and
     is released by the kernel when a build ends in any way, even by SIGKILL.
-    A build that made the folder and fails with it still empty removes it
-    again (and the folders it made above it), before it lets go of the lock;
-    so a build waiting for that lock finds the folder it locked gone, and
-    makes and locks it anew.
+    A build that made the folder and fails removes it again, with the empty
+    folders in it and the folders it made above it, before it lets go of the
+    lock (a failed build removes its files first, see ``Publication``); so
+    a build waiting for that lock finds the folder it locked gone, and makes
+    and locks it anew.
 
     Args:
         out_dir: the output folder; created if missing.
@@ -468,45 +469,71 @@ def locked_output(out_dir: Path, wait: float = 0.0) -> Iterator[None]:
         PublishError: the folder cannot be created or opened.
     """
     deadline = time.monotonic() + wait
-    while True:
+    for _ in range(_MAX_ATTEMPTS):
         made = [f for f in (out_dir, *out_dir.parents) if not f.exists()]
         fd = _open_folder(out_dir)
+        if fd is None:
+            continue  # removed between making and opening it: make it again
         try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        waited = f"waited {wait:g} s" if wait else "not waiting"
-                        raise BusyError(
-                            f"{out_dir}: another feedpub build is running"
-                            f" ({waited}; see --wait)"
-                        ) from None
-                    time.sleep(0.05)
+            _lock(fd, out_dir, wait, deadline)
         except BaseException:
             os.close(fd)
             raise
         if _same_folder(fd, out_dir):
             break
         os.close(fd)  # removed by a build that failed: make it again
+    else:
+        raise PublishError(f"{out_dir}: cannot use output folder: it keeps vanishing")
     try:
         yield
     except BaseException:
-        for folder in made:  # the folder, then those above it
-            try:
-                folder.rmdir()
-            except OSError:
-                break  # not empty, or not ours to remove
+        if made:
+            _remove_empty(out_dir, made)
         raise
     finally:
         os.close(fd)  # closing the descriptor releases the lock
 
 
-def _open_folder(out_dir: Path) -> int:
+_MAX_ATTEMPTS = 100  # folders made and removed again by other builds meanwhile
+
+
+def _lock(fd: int, out_dir: Path, wait: float, deadline: float) -> None:
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                waited = f"waited {wait:g} s" if wait else "not waiting"
+                raise BusyError(
+                    f"{out_dir}: another feedpub build is running"
+                    f" ({waited}; see --wait)"
+                ) from None
+            time.sleep(0.05)
+
+
+def _remove_empty(out_dir: Path, made: list[Path]) -> None:
+    """Remove the empty folders in ``out_dir``, then it and the folders
+    above it in ``made``, as long as each is empty: never a file."""
+    for folder, _, _ in os.walk(out_dir, topdown=False):
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
+    for above in made:  # the folder, then those above it
+        try:
+            above.rmdir()
+        except FileNotFoundError:
+            continue  # removed just above
+        except OSError:
+            return  # not empty, or not ours to remove
+
+
+def _open_folder(out_dir: Path) -> int | None:
+    """Make the folder and open it; None when it was removed in between."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         return os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:
+        return None
     except OSError as e:
         raise PublishError(
             f"{out_dir}: cannot use output folder: {e.strerror or e}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -285,20 +284,29 @@ def test_a_failed_build_removes_the_output_folders_it_made(tmp_path: Path) -> No
 
 
 def test_a_build_waiting_for_a_folder_removed_by_a_failed_one_makes_it_again(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "feeds"
-    waiting = threading.Event()
+    blocked = threading.Event()  # the second build found the lock taken
+    real_flock = fcntl.flock
+
+    def flock(fd: int, operation: int) -> None:
+        try:
+            real_flock(fd, operation)
+        except BlockingIOError:
+            blocked.set()
+            raise
+
+    monkeypatch.setattr(fcntl, "flock", flock)
     results: list[bool] = []
 
     def second_build() -> None:
-        waiting.set()
-        with locked_output(out, wait=10):
+        with locked_output(out, wait=20):
             # It holds the lock of the folder that is there now.
             fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
             try:
                 with pytest.raises(BlockingIOError):
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    real_flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             finally:
                 os.close(fd)
             results.append(out.is_dir())
@@ -307,10 +315,51 @@ def test_a_build_waiting_for_a_folder_removed_by_a_failed_one_makes_it_again(
 
     def start_the_second() -> None:
         thread.start()
-        waiting.wait()
-        time.sleep(0.3)  # it waits for the lock
+        assert blocked.wait(timeout=20)  # it waits for this build's lock
 
     with pytest.raises(SourceError):
         _fail_in(out, start_the_second)
     thread.join(timeout=20)
     assert results == [True]
+
+
+def test_a_folder_removed_before_it_is_opened_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "feeds"
+    real_open = os.open
+    removed: list[str] = []
+
+    def open_after_a_failed_build(path: Any, flags: int, *args: Any) -> int:
+        if Path(path) == out and not removed:  # gone between mkdir and open
+            out.rmdir()
+            removed.append("once")
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", open_after_a_failed_build)
+    with locked_output(out):
+        assert out.is_dir()
+    assert removed == ["once"]
+
+
+def test_a_failed_first_build_removes_the_folders_its_files_went_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedpub.build import build
+    from tests.conftest import ROOT, load_config
+
+    staged: list[str] = []
+    real_stage = Publication.stage
+
+    def stage_until_the_disk_is_full(self: Publication, name: str, *a: Any) -> bool:
+        if len(staged) == 30:
+            raise PublishError(f"{name}: cannot write: No space left on device")
+        staged.append(name)
+        return real_stage(self, name, *a)
+
+    monkeypatch.setattr(Publication, "stage", stage_until_the_disk_is_full)
+    out = tmp_path / "site" / "feeds"
+    with pytest.raises(PublishError, match="No space left"):
+        build(load_config(ROOT / "feedpub.toml"), output=out)
+    assert len({name.rpartition("/")[0] for name in staged}) > 2  # in folders
+    assert not (tmp_path / "site").exists()
