@@ -361,9 +361,11 @@ def _between(
 
 def _memo_fields(item: Item) -> tuple[str, tuple[str, ...], str]:
     """What a record keeps to plan an unchanged item without its text: the
-    block digest (``Item.block``), topics and explicit link; nothing without
-    a digest."""
-    return (item.block, item.topics, item.link) if item.block else ("", (), "")
+    block digest (``Item.block``; "" for a block that gave a warning, which
+    every build that reads the sources reads again), topics and explicit
+    link (which a build that adds items at the top plans its window with,
+    warning or not: ``site.compile_appended``)."""
+    return (item.block, item.topics, item.link)
 
 
 def _memo(entry: Entry, item: Item) -> Entry:

@@ -723,9 +723,11 @@ def compile_appended(
     reading the new items and the state's records of the newest years alone.
 
     It applies when the last build (``tail``) had the same code and config
-    (``salt``), gave no warning and published files that are all in place
-    (``reuse``); each source is the last one's, from its first item header
-    on, with new text above it; the new text gives no warning, and its items
+    (``salt``) and published files that are all in place (``reuse``); each
+    source is the last one's, from its first item header on, with new text
+    above it (so the old text gives the warnings it gave, which the summary
+    counts and this build does not show again; see ``_fits``); the new text
+    gives no warning, and its items
     are of the newest recorded day or later days, of years that have items,
     and take no record of that day (``_new_items``). Then outputs are the
     same bytes as ``compile_site`` would publish: the archive documents and
@@ -810,15 +812,18 @@ def _fits(
     reuse: Mapping[str, OutputRecord],
 ) -> bool:
     """Whether the last build can be built on without reading it all: the
-    same code and config, no warning, no twins, the same sources and
-    topics, every file it published in place. Not with ``feed.history =
-    "recent"``, whose whole way reads only the newest years already."""
+    same code and config, no twins, the same sources and topics, every file
+    it published in place. Not with ``feed.history = "recent"``, whose whole
+    way reads only the newest years already.
+
+    Warnings of the last build may stand: text that is as it was gives the
+    same ones (counted in the summary), and they are not shown again, as by
+    a build that finds nothing changed (``feedpub check`` lists them)."""
     summary = tail.summary
     return (
         bool(salt)
         and config.history == "complete"
         and summary.salt == salt
-        and not summary.warnings
         and not summary.twins
         and len(reuse) == len(tail.outputs)
         and len(documents) == len(summary.sources)
@@ -919,7 +924,9 @@ def compile_edited(
         ValidationError: as ``compile_site``.
     """
     summary = tail.summary
-    if not _fits(tail, config, documents, salt, reuse):
+    # Text read again may have given some of the last build's warnings, and
+    # the summary does not say which: their count would be out of date.
+    if summary.warnings or not _fits(tail, config, documents, salt, reuse):
         return None
     found = _reread(documents, summary.sources, config)
     if found is None:

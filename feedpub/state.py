@@ -15,8 +15,10 @@ the same state always gives the same bytes and a diff shows what changed:
    removed from the source stay here, so an item that comes back gets its old
    id and date again. An item whose source block gave no warning also has
    ``"block"`` (a digest of its source lines, salted with the code and the
-   config), ``"topics"`` and, if it has one, its ``@link:`` as ``"link"``:
-   enough for the next build to plan it without reading its text again.
+   config), by which a build knows its text is as it was; every item has
+   its ``"topics"`` (when it has any, or a block) and, if it has one, its
+   ``@link:`` as ``"link"``: enough for the next build to plan it without
+   reading its text again.
    An item in the sources now has ``"at"``: where its block is, counted from
    the end of its source (see ``place``), so that items added at the top of
    a source do not move it;
@@ -360,12 +362,15 @@ def _at(entry: Entry) -> str:
 
 
 def _memo(entry: Entry) -> str:
-    """The optional fields of an item record, each left out when empty."""
-    if not entry.block:
-        return ""
+    """The optional fields of an item record: the block digest, topics and
+    link, each left out when empty (the topics of a record with a digest
+    are always written)."""
+    block = f', "block": "{entry.block}"' if entry.block else ""
+    topics = ""
+    if entry.block or entry.topics:
+        topics = f', "topics": [{", ".join(map(_string, entry.topics))}]'
     link = f', "link": {_string(entry.link)}' if entry.link else ""
-    topics = ", ".join(map(_string, entry.topics))
-    return f', "block": "{entry.block}", "topics": [{topics}]{link}'
+    return block + topics + link
 
 
 def entry_order(entry: Entry) -> tuple[dt.date, int, str]:

@@ -231,6 +231,36 @@ def test_what_does_not_fit_goes_the_whole_way(project: Project, change: str) -> 
     assert not project.both().appended
 
 
+@pytest.mark.parametrize("where", ["an old year", "the newest year"])
+def test_a_warning_that_stays_in_the_sources_leaves_the_appended_path(
+    tmp_path: Path, where: str
+) -> None:
+    """The old text gives the warnings it gave (the summary counts them): a
+    build that adds items at the top does not read it, warning or not. In
+    the newest year, the warned item is in the window, planned from its
+    record: its topics are kept although its block, which gave a warning
+    when read, has no digest."""
+    text = archive(520, start=dt.date(2019, 1, 1))
+    marks = [m for m in range(len(text)) if text.startswith("Nummer", m)]
+    at = marks[1] if where == "the newest year" else marks[-5]
+    below = text.index("\n\n", at) + 2  # below that item's paragraph
+    text = (
+        text[:at]
+        + "Ehrenamt\x07 "  # a control character: a warning when read
+        + text[at:below]
+        + "05.05.2019 um 10 Uhr\n\n"  # a warning when cut into items
+        + text[below:]
+    )
+    project = Project(tmp_path, text)
+    for seed in range(3):
+        text = (project.roots[0] / "sources" / "news.txt").read_text()
+        project.write(item(newest(text) + dt.timedelta(days=1), 9200 + seed) + text)
+        result = project.both()
+        assert result.appended
+        assert result.warnings == ()  # shown by builds that read it, and check
+        assert result.state.summary.warnings == 2
+
+
 def test_items_added_on_the_newest_day(project: Project) -> None:
     """The whole way reads the newest day again and matches its items to
     their records; added on that day, items are numbered and timed after

@@ -169,6 +169,24 @@ def test_what_the_newest_years_cannot_hold(
     assert way(project.both()) == expected
 
 
+def test_a_warning_fixed_in_the_newest_year_goes_the_whole_way(
+    project: Project,
+) -> None:
+    """Text read again may have given some of the last build's warnings,
+    which the summary counts but does not place: while one stands, an edit
+    in the newest years reads everything (items added at the top need not;
+    see test_append). Here the edit removes it: read from 2020 on alone,
+    the count would stay 1 where the whole way counts 0."""
+    text = source(project)
+    at = text.index("01.03.2020")
+    project.write(text[:at] + "05.05.2020 um 10 Uhr\n\n" + text[at:])
+    assert project.both().state.summary.warnings == 1
+    project.write(text)
+    result = project.both()
+    assert way(result) == "whole"
+    assert result.state.summary.warnings == 0
+
+
 def test_a_year_added_at_the_top_then_edited(project: Project) -> None:
     """A new year goes the whole way, which cuts between the two newest
     years; an edit in the new year then reads that year alone."""
