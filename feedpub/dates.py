@@ -101,6 +101,7 @@ _FOREIGN_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".s
 # German words made of a weekday and an ending: "Montags", "Montage",
 # "Sonntagen". Words of their own, never taken for a misspelt weekday.
 _WEEKDAY_ENDINGS = ("s", "e", "n", "en", "es")
+_FULL_NAMES = tuple(name.casefold() for name in _WEEKDAYS if len(name) > 2)
 # A weekday before the date: its name, then a full stop, a comma or white
 # space, and maybe "den" (``Mittwoch, 16.09.2020``, ``Mi., 16.09.20``,
 # ``Mittwoch, den 16. September 2020``). Without a group: the splitter looks
@@ -195,13 +196,12 @@ def looks_like_weekday(word: str) -> bool:
     if word in _WEEKDAYS:
         return False
     folded = word.casefold()
-    names = [name.casefold() for name in (*_WEEKDAY_NAMES, "Sonnabend")]
-    if folded in _FOREIGN_WEEKDAYS or folded in names:  # "mittwoch": its case
+    if folded in _FOREIGN_WEEKDAYS or folded in _FULL_NAMES:  # "mittwoch"
         return True
-    for name in names:
+    for name in _FULL_NAMES:
         if folded.startswith(name) and folded[len(name) :] in _WEEKDAY_ENDINGS:
             return False
-    return any(_one_edit_apart(folded, name) for name in names)
+    return any(_one_edit_apart(folded, name) for name in _FULL_NAMES)
 
 
 def _one_edit_apart(a: str, b: str) -> bool:

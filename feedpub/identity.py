@@ -61,13 +61,19 @@ def fingerprint(item: Item) -> str:
     config alone edits no item, so it changes no item's ``updated``; readers
     see the new titles and topic feeds, not every item marked as updated.
     """
+    return _digest(_given_title(item), item)
+
+
+def _digest(title: str, item: Item, *more: str) -> str:
+    """The fingerprint of ``item`` with ``title``, and ``more`` after it."""
     parts = (
-        _given_title(item),
+        title,
         *item.paragraphs,
         "\x1f",
         item.author or "",
         item.link,
         "\x1f".join(item.tags),
+        *more,
     )
     return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=8).hexdigest()
 
@@ -85,16 +91,9 @@ def legacy_fingerprint(item: Item, topics: tuple[str, ...] | None = None) -> str
 
     ``topics``: the topics to count (those its record kept, which the config
     of that build gave); default: the item's."""
-    parts = (
-        item.title,
-        *item.paragraphs,
-        "\x1f",
-        item.author or "",
-        item.link,
-        "\x1f".join(item.tags),
-        "\x1f".join(item.topics if topics is None else topics),
+    return _digest(
+        item.title, item, "\x1f".join(item.topics if topics is None else topics)
     )
-    return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=8).hexdigest()
 
 
 def sketch(item: Item) -> bytes:
@@ -213,19 +212,17 @@ def _match(
     """
     matched: dict[int, tuple[Entry, bool]] = {}
     free = list(day_entries)
-    for index in indexes:  # 1. same fingerprint, first come first served
-        for entry in free:
-            if entry.fingerprint == prints[index]:
-                matched[index] = (entry, True)
-                free.remove(entry)
-                break
-    if free:  # the same, with the fingerprint of older records
-        for index in [i for i in indexes if i not in matched]:
-            item = items[index]
+
+    def older(index: int, entry: Entry) -> str:
+        # With the topics the record kept: those of its build's config.
+        return legacy_fingerprint(items[index], entry.topics if entry.block else None)
+
+    # 1. same fingerprint, first come first served; then the same with the
+    # fingerprint that older records hold
+    for fingerprint in (lambda index, _: prints[index], older):
+        for index in (i for i in indexes if i not in matched):
             for entry in free:
-                # With the topics the record kept: those of its build's config.
-                topics = entry.topics if entry.block else None
-                if entry.fingerprint == legacy_fingerprint(item, topics):
+                if entry.fingerprint == fingerprint(index, entry):
                     matched[index] = (entry, True)
                     free.remove(entry)
                     break

@@ -300,8 +300,7 @@ class Publication:
         # Every temporary on disk before any rename.
         flushed: set[str] = set()
         if self._flush is not None:
-            self._flush.join()
-            self._flush.check()
+            self._flush.wait()
             flushed = self._flush.temporaries
         if rest := [temp for temp, _ in staged if temp not in flushed]:
             _sync_staged(self._root, rest)
@@ -386,8 +385,9 @@ class _Flush(threading.Thread):
         except PublishError as e:
             self._error = e
 
-    def check(self) -> None:
-        """Raise the error of the flush, once it is done."""
+    def wait(self) -> None:
+        """Wait for the flush; raise its error."""
+        self.join()
         if self._error is not None:
             raise self._error
 
@@ -515,14 +515,12 @@ def _lock(fd: int, out_dir: Path, wait: float, deadline: float) -> None:
 def _remove_empty(out_dir: Path, made: list[Path]) -> None:
     """Remove the empty folders in ``out_dir``, then it and the folders
     above it in ``made``, as long as each is empty: never a file."""
-    for folder, _, _ in os.walk(out_dir, topdown=False):
+    for folder, _, _ in os.walk(out_dir, topdown=False):  # it last
         with contextlib.suppress(OSError):
             os.rmdir(folder)
-    for above in made:  # the folder, then those above it
+    for above in made[1:]:  # made[0] is out_dir
         try:
             above.rmdir()
-        except FileNotFoundError:
-            continue  # removed just above
         except OSError:
             return  # not empty, or not ours to remove
 
