@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedpub.basics import Topic
 from feedpub.errors import ConfigError
+from feedpub.tagging import rule_words
 from feedpub.text import MAIN_SLUG, SLUG_PATTERN, slugify, to_uri
 
 DEFAULT_CONFIG = Path("feedpub.toml")
@@ -189,9 +190,6 @@ def config_from_dict(data: dict[str, Any], path: Path) -> Config:
     return config
 
 
-_HAS_WORD = re.compile(r"[^\W_]")  # a letter or digit, as tagging's words are made of
-
-
 def _topics(raw: Any, check: _Checker) -> tuple[Topic, ...]:
     if not isinstance(raw, list):
         check.problems.append("topic: expected [[topic]] tables")
@@ -224,7 +222,7 @@ def _topics(raw: Any, check: _Checker) -> tuple[Topic, ...]:
         exclude = check.strings(table.pop("exclude", []), f"{where}.exclude")
         for key, rules in (("keywords", keywords), ("exclude", exclude)):
             for rule in rules:
-                if not _HAS_WORD.search(rule):  # tagging matches words alone
+                if not rule_words(rule):
                     check.problems.append(
                         f"{where}.{key}: expected a word, found {rule!r}"
                         " (a rule without letters or digits matches nothing)"

@@ -20,12 +20,18 @@ _WORD = r"[^\W_]"
 _WORDS = re.compile(rf"{_WORD}+")
 
 
+def rule_words(pattern: str) -> list[str]:
+    """The words of a keyword or exclude rule, casefolded, as they are
+    matched; none: the rule matches nothing (the config refuses it)."""
+    return _WORDS.findall(pattern.casefold())
+
+
 def compile_rules(patterns: Sequence[str]) -> re.Pattern[str] | None:
     """Compile keyword rules into one case-insensitive regular expression."""
     alternatives: list[str] = []
     for pattern in patterns:
         anywhere = pattern.startswith("*")
-        words = re.findall(rf"{_WORD}+", pattern.casefold())
+        words = rule_words(pattern)
         if not words:
             continue
         body = rf"{_WORD}*(?:[\W_]+)".join(re.escape(w) for w in words)
@@ -82,7 +88,7 @@ class _Rules:
     def _rules(self, patterns: Sequence[str]) -> list[_Rule]:
         rules: list[_Rule] = []
         for pattern in patterns:
-            words = re.findall(rf"{_WORD}+", pattern.casefold())
+            words = rule_words(pattern)
             if not words:
                 continue
             stem = (words[0], pattern.startswith("*"))
