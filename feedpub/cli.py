@@ -19,7 +19,7 @@ from feedpub.build import BuildOptions
 from feedpub.build import build as run_build
 from feedpub.config import Config, load_config
 from feedpub.errors import BusyError, FeedpubError
-from feedpub.publish import build_clock, read_sources, read_state
+from feedpub.publish import build_clock, read_config_bytes, read_sources, read_state
 from feedpub.state import STATE_FILE as STATE
 
 if TYPE_CHECKING:
@@ -193,14 +193,15 @@ def check(
 
     Warns about future dates, duplicate items, items that match no topic, long
     titles, headers without text and items out of date order, besides what the
-    parser reports. Errors always exit 1; warnings only with --strict.
+    parser reports; without SOURCES, about topics that hold no item too.
+    Errors always exit 1; warnings only with --strict.
 
     \b
     Example:
         feedpub check --strict seeds/news.txt
     """
     config = load_config(config_path)
-    from feedpub.lint import lint_items
+    from feedpub.lint import lint_items, lint_topics
     from feedpub.site import compile_items
 
     documents = read_sources(sources or config.sources, config.output)
@@ -209,6 +210,13 @@ def check(
     order = {
         name: index for index, name in enumerate(dict.fromkeys(i.source for i in items))
     }
+    if not sources and config.path is not None:  # all of the topics' items
+        warnings += lint_topics(
+            items,
+            config,
+            str(config.path),
+            read_config_bytes(config.path).decode("utf-8", "replace"),
+        )
     found = sorted(
         [*warnings, *lint_items(items, config, today)],
         key=lambda d: (order.get(d.source, -1), d.line),

@@ -12,12 +12,16 @@ mistake:
   three times ``title_length``, of which the title shows only the start (a
   missing full stop, or text that needs an ``@title:``);
 * an item dated later than the item above it in the same document (sources
-  list the newest first).
+  list the newest first);
+* a topic that no item reaches: a keyword misspelt, or a topic without
+  keywords that no ``@tags:`` line names (``lint_topics``, for a check of
+  all the configured sources).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 
 from feedpub.config import Config
@@ -81,3 +85,44 @@ def _check_title(item: Item, limit: int, warn: Callable[[Item, str], None]) -> N
             f"@title has {len(item.title)} characters,"
             f" more than title_length ({limit})",
         )
+
+
+# The header of a ``[[topic]]`` table (TOML allows spaces inside the brackets,
+# and a comment after them).
+_TOPIC_HEADER = re.compile(r"[ \t]*\[\[[ \t]*topic[ \t]*\]\][ \t]*(?:#.*)?")
+
+
+def lint_topics(
+    items: Sequence[Item], config: Config, config_name: str, config_text: str
+) -> list[Diagnostic]:
+    """A warning for each topic that none of ``items`` is in (its feeds would
+    stay empty), at the line of its ``[[topic]]`` table in ``config_text``
+    (the config file, shown as ``config_name``; line 0 when its topics are
+    not written as such tables)."""
+    reached = {slug for item in items for slug in item.topics}
+    headers = [
+        number
+        for number, line in enumerate(config_text.splitlines(), start=1)
+        if _TOPIC_HEADER.fullmatch(line)
+    ]
+    if len(headers) != len(config.topics):
+        headers = [0] * len(config.topics)
+    warnings: list[Diagnostic] = []
+    for topic, line in zip(config.topics, headers, strict=True):
+        if topic.slug in reached:
+            continue
+        if topic.keywords:
+            rules = f"its keywords ({', '.join(topic.keywords)})"
+            if topic.exclude:
+                rules += f" without its exclude rules ({', '.join(topic.exclude)})"
+            message = (
+                f"topic {topic.name!r} holds no item: no text has {rules},"
+                " and no @tags: line names it"
+            )
+        else:
+            message = (
+                f"topic {topic.name!r} holds no item: it has no keywords,"
+                " and no @tags: line names it"
+            )
+        warnings.append(Diagnostic(source=config_name, line=line, message=message))
+    return warnings

@@ -141,6 +141,25 @@ def test_an_output_folder_below_the_sources_is_no_source(project: Path) -> None:
     assert err.startswith("seeds/notes/robots.txt:1: expected a date header"), err
 
 
+def test_check_names_a_topic_that_holds_no_item(project: Path) -> None:
+    """Checking the configured sources, a topic no item reaches is named at
+    its table in the config; checking some sources only, it is not."""
+    config = project / "feedpub.toml"
+    lines = len(config.read_text().splitlines())
+    config.write_text(
+        config.read_text()
+        + '\n[[topic]]\nname = "Tippfehler"\nkeywords = ["Ehrenammt"]\n'
+    )
+    code, out, err = run("check", "--strict")
+    assert (code, out) == (1, "9 items, 3 warnings\n")
+    assert err.splitlines()[0] == (
+        f"feedpub.toml:{lines + 2}: warning: topic 'Tippfehler' holds no item:"
+        " no text has its keywords (Ehrenammt), and no @tags: line names it"
+    )
+    code, out, _ = run("check", "seeds")
+    assert (code, out) == (0, "9 items, 2 warnings\n")
+
+
 def test_check_reports_warnings_with_file_and_line(project: Path) -> None:
     (project / "seeds" / "warn.txt").write_text(
         "Vorspann ohne Datum.\n\n02.03.20\n\n01.03.20\n\nText\x07 mit Klingel.\n"

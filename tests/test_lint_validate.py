@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from feedpub.build import build
-from feedpub.config import Config
+from feedpub.config import Config, config_from_dict
 from feedpub.errors import ValidationError
-from feedpub.lint import lint_items
+from feedpub.lint import lint_items, lint_topics
 from feedpub.publish import read_sources
 from feedpub.site import compile_items, compile_site
 from feedpub.validate import html_problems, validate_outputs, xml_problems
@@ -53,6 +54,62 @@ def test_clean_source_has_no_lint_warning(project_config: Config) -> None:
     assert (
         lint("01.03.20\n\nIntegration vor Ort. Mehr dazu bald.\n", project_config) == []
     )
+
+
+def test_a_topic_that_holds_no_item_is_named_at_its_table() -> None:
+    text = """\
+[feed]
+base_url = "https://example.org/"
+
+[[topic]]
+name = "Ehrenamt"
+keywords = ["Ehrenamt"]
+
+[[ topic ]]  # misspelt
+name = "Tippfehler"
+keywords = ["Ehrenammt"]
+
+[[topic]]
+name = "Nur getaggt"
+
+[[topic]]
+name = "Ausgeschlossen"
+keywords = ["Ehrenamt"]
+exclude = ["Verein"]
+
+[[topic]]
+name = "Getaggt"
+"""
+    config = config_from_dict(tomllib.loads(text), Path("feedpub.toml"))
+    items, _ = compile_items(
+        [
+            (
+                "news.txt",
+                b"02.03.20\n@tags: Getaggt\n\nEhrenamt im Verein.\n\n"
+                b"01.03.20\n\nDer Verein sucht Ehrenamtliche.\n",
+            )
+        ],
+        config,
+    )
+    assert [str(d) for d in lint_topics(items, config, "feedpub.toml", text)] == [
+        "feedpub.toml:8: warning: topic 'Tippfehler' holds no item: no text has its"
+        " keywords (Ehrenammt), and no @tags: line names it",
+        "feedpub.toml:12: warning: topic 'Nur getaggt' holds no item: it has no"
+        " keywords, and no @tags: line names it",
+        "feedpub.toml:15: warning: topic 'Ausgeschlossen' holds no item: no text has"
+        " its keywords (Ehrenamt) without its exclude rules (Verein), and no @tags:"
+        " line names it",
+    ]
+    # Topics given another way than as [[topic]] tables: no line to name.
+    inline = 'topic = [{name = "Tippfehler", keywords = ["Ehrenammt"]}]\n'
+    config = config_from_dict(
+        {**tomllib.loads(inline), "feed": {"base_url": "https://example.org/"}},
+        Path("feedpub.toml"),
+    )
+    assert [str(d) for d in lint_topics(items, config, "feedpub.toml", inline)] == [
+        "feedpub.toml: warning: topic 'Tippfehler' holds no item: no text has its"
+        " keywords (Ehrenammt), and no @tags: line names it",
+    ]
 
 
 def test_validation_finds_what_readers_trip_on() -> None:
