@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from feedpub.basics import Diagnostic
 from feedpub.errors import BusyError, PublishError, SourceError, StateError
@@ -24,6 +25,7 @@ from feedpub.state import (
     load_state,
     load_tail,
     read_inputs,
+    summary_fits,
 )
 
 # Publication._stage() names a temporary ".NAME.RANDOM.tmp", RANDOM 8 hex
@@ -645,7 +647,11 @@ def unchanged_since(
     file is among ``present`` (``scan_output``), not its size or bytes: a
     file edited by hand is rendered again by ``build --force``. This is all a
     cron run does when nothing changed, so it reads the output records with a
-    pattern (they are written in one form) rather than as JSON.
+    pattern (they are written in one form) rather than as JSON. It reads the
+    state's last line too: a state file cut short or lengthened since it was
+    written (``state.summary_fits``) is not taken as it is, so the build
+    that follows reads it whole, and stops at the line that is not valid
+    (or, if every line is, builds the whole way).
     """
     path = out_dir / name
     try:
@@ -661,9 +667,28 @@ def unchanged_since(
                 if found is None or found[1].decode() not in present:
                     return False
                 count += 1
+            if count == 0:
+                return False
+            line, at = _last_line(handle)
     except (OSError, StateError, UnicodeDecodeError):
         return False
-    return count > 0
+    return summary_fits(line, at)
+
+
+def _last_line(handle: BinaryIO, chunk: int = 1 << 16) -> tuple[bytes, int]:
+    """The last line of an open file, and where it starts; read from the end
+    (a state file's last line is its summary, of a few KB)."""
+    end = handle.seek(0, os.SEEK_END)
+    tail = b""
+    start = end
+    while start > 0:
+        start = max(0, start - chunk)
+        handle.seek(start)
+        tail = handle.read(end - start)
+        cut = tail.rfind(b"\n", 0, len(tail) - 1)
+        if cut >= 0:
+            return tail[cut + 1 :], start + cut + 1
+    return tail, 0
 
 
 def files_in_place(

@@ -523,16 +523,12 @@ def load_tail(data: bytes, name: str, salt: str | None = None) -> Tail | None:
         StateError: a record before the item records is not valid.
     """
     end = data.rfind(b"\n", 0, len(data) - 1) + 1
-    if not data.startswith(b'{"format": "') or not data.startswith(
-        b'{"summary": ', end
-    ):
+    if not data.startswith(b'{"format": "'):
+        return None
+    found = _summary_record(data[end:])
+    if found is None:
         return None
     try:
-        record = json.loads(data[end:])
-        found = record["summary"]
-        check = found.pop("check")
-        if check != _check(record):
-            return None  # the summary was edited
         summary = _summary(found)
         if salt is not None and summary.salt != salt:
             return None  # other code or config: a whole build, which reads all
@@ -565,6 +561,34 @@ def load_tail(data: bytes, name: str, salt: str | None = None) -> Tail | None:
         last=last,
         sha256=digest,
     )
+
+
+def _summary_record(line: bytes) -> dict[str, Any] | None:
+    """The fields of a summary record (the state file's last line), checked
+    by its ``check``; None for any other line, or a summary edited since."""
+    if not line.startswith(b'{"summary": '):
+        return None
+    try:
+        record = json.loads(line)
+        found = record["summary"]
+        check = found.pop("check")
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return None
+    return found if check == _check(record) else None
+
+
+def summary_fits(line: bytes, at: int) -> bool:
+    """Whether ``line``, which starts at ``at`` in a state file, is a summary
+    as written, and the item records it names end there: a file cut short or
+    lengthened since (damaged, or edited by hand) is not as it was written."""
+    found = _summary_record(line)
+    if found is None:
+        return False
+    try:
+        start, size = int(found["records"][0]), int(found["records"][1])
+    except (KeyError, ValueError, TypeError, IndexError):
+        return False
+    return 0 < start <= start + size == at
 
 
 def _record_before(data: bytes, at: int, end: int) -> tuple[int, Entry]:

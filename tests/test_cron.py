@@ -394,6 +394,39 @@ def test_invalid_state_file_stops_the_build_and_a_lost_one_degrades(
     assert state.is_file()
 
 
+def test_a_damaged_state_file_stops_even_a_build_that_finds_nothing_changed(
+    tmp_path: Path,
+) -> None:
+    """A cron run with no new text reports a state file cut short, naming its
+    line, the day it happens, not the day the next news comes; one that is
+    edited by hand and still valid is read whole and written as a build
+    writes it."""
+    config, out, published = _published(tmp_path)
+    state = out / STATE
+    good = state.read_bytes()
+    lines = good.split(b"\n")
+    record = next(i for i, line in enumerate(lines) if line.startswith(b'{"id": '))
+    lines[record] = lines[record][:40]  # an item record cut short
+    state.write_bytes(b"\n".join(lines))
+    damaged = digests(out)
+    code, _, stderr = run("build", "-c", config)
+    assert code == 1
+    assert _one_line(stderr).startswith(f"{state}:{record + 1}: expected a JSON")
+    assert digests(out) == damaged  # nothing published is touched
+    # Valid, but not as written (a blank line among the records): one whole
+    # build, which finds every published file as it was, writes the state
+    # anew, and the next finds nothing changed.
+    lines = good.split(b"\n")
+    lines.insert(record, b"")
+    state.write_bytes(b"\n".join(lines))
+    assert run("build", "-q", "-c", config) == (0, "", "")
+    assert digests(out) == published
+    assert (
+        run("build", "-c", config)[1]
+        == f"nothing changed since the last build of {out}\n"
+    )
+
+
 def test_nothing_is_written_outside_the_output_folder(tmp_path: Path) -> None:
     config, out, _ = _published(tmp_path)
     outside = tmp_path / "elsewhere"

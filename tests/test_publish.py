@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import io
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from feedpub import publish
 from feedpub.errors import PublishError, SourceError
 from feedpub.publish import (
     Publication,
+    _last_line,
     locked_output,
     output_path,
     read_sources,
@@ -363,3 +365,18 @@ def test_a_failed_first_build_removes_the_folders_its_files_went_to(
         build(load_config(ROOT / "feedpub.toml"), output=out)
     assert len({name.rpartition("/")[0] for name in staged}) > 2  # in folders
     assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "at"),
+    [
+        (b"head\n" + b"x" * 100 + b"\n", b"x" * 100 + b"\n", 5),  # longer than a read
+        (b"head\n" + b"x" * 100, b"x" * 100, 5),  # no newline at the end
+        (b"y" * 40 + b"\n", b"y" * 40 + b"\n", 0),  # one line
+        (b"", b"", 0),
+    ],
+)
+def test_the_last_line_of_a_file_is_read_from_its_end(
+    data: bytes, line: bytes, at: int
+) -> None:
+    assert _last_line(io.BytesIO(data), chunk=16) == (line, at)
