@@ -6,6 +6,7 @@ reads the sources and the state, and publishes what this module renders.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import hashlib
@@ -214,6 +215,7 @@ def _compile(
     """
     order = {name: index for index, (name, _) in enumerate(documents)}
     blocks, warnings, errors, sources, places = _split(documents, config)
+    warned = warned_years(warnings, blocks)
     if release and isinstance(documents, list):
         documents.clear()  # from here on, only blocks hold their document
     previous = state or State()
@@ -247,7 +249,7 @@ def _compile(
         start = len(tagged)
         # Only ``tagged`` may hold the items read: reconcile replaces each
         # in place, and the one it replaced goes.
-        tagged += _read(reading, config, warnings, errors, tagger)
+        tagged += _read(reading, config, warnings, errors, tagger, warned)
         reached = recent and _reached(counts, [*kept, *tagged[start:]], config)
         del kept
         if reached:
@@ -286,7 +288,7 @@ def _compile(
         topics=tuple((t.slug, t.name) for t in config.topics),
         retired=_retired(previous.topics, previous.retired, config, now),
         entries=tuple(entries),
-        summary=summarise(items, entries, config, salt, len(warnings), sources),
+        summary=summarise(items, entries, config, salt, warned, sources),
     )
     return items, warnings, next_state
 
@@ -321,10 +323,11 @@ def summarise(
     entries: Sequence[Entry],
     config: Config,
     salt: str,
-    warnings: int,
+    warned: Counter[int],
     sources: Sequence[SourceRecord],
 ) -> Summary:
-    """The state's summary of a build's items and records (``state.Summary``)."""
+    """The state's summary of a build's items and records (``state.Summary``);
+    ``warned``: its warnings by year (``warned_years``)."""
     topics = {t.slug: 0 for t in config.topics}
     years: dict[int, list[Item]] = defaultdict(list)
     for item in items:
@@ -334,7 +337,7 @@ def summarise(
         years[item.day.year].append(item)
     return Summary(
         salt=salt,
-        warnings=warnings,
+        warnings=warned.total(),
         twins=twins(entries),
         sources=tuple(sources),
         feeds=(("", len(items)), *topics.items()),
@@ -347,7 +350,33 @@ def summarise(
             )
             for year, found in sorted(years.items())
         ),
+        warned=tuple(sorted((year, n) for year, n in warned.items() if n)),
     )
+
+
+def warned_years(
+    warnings: Sequence[Diagnostic], blocks: Sequence[Block]
+) -> Counter[int]:
+    """``warnings`` (of ``split_source``) by the year of the item whose
+    lines hold them: the block of their source whose header is the last at
+    or above their line; above the first header, the first block's; 0 in a
+    source without blocks (a build that reads only the newest years finds
+    the same years for the same text: ``compile_edited``)."""
+    wanted = {d.source for d in warnings}
+    heads: dict[str, tuple[list[int], list[int]]] = {}
+    for block in blocks:
+        if block.source in wanted:
+            lines, years = heads.setdefault(block.source, ([], []))
+            lines.append(block.line)
+            years.append(block.day.year)
+    warned: Counter[int] = Counter()
+    for warning in warnings:
+        lines, years = heads.get(warning.source, ([], []))
+        if years:
+            warned[years[max(bisect.bisect_right(lines, warning.line) - 1, 0)]] += 1
+        else:
+            warned[0] += 1
+    return warned
 
 
 def _read(
@@ -356,10 +385,12 @@ def _read(
     warnings: list[Diagnostic],
     errors: list[Diagnostic],
     tagger: Tagger | None = None,
+    warned: Counter[int] | None = None,
 ) -> list[Item]:
     """Read, normalise and tag the blocks of ``reading`` (block, (rank, count)
     on its day, digest), taking them from its end: each block goes once read,
-    and its document with the last block that points into it."""
+    and its document with the last block that points into it. ``warned``
+    counts the warnings they give by the year of their item."""
     tagger = tagger or Tagger(config.topics)
     tagged: list[Item] = []
     while reading:  # one item at a time: no stage holds every item's lines
@@ -376,10 +407,13 @@ def _read(
             )
         item = normalise_item(raw, rank, count, config, warnings, errors, digest, at)
         item = tagger.tag(item, warnings)
-        if len(warnings) > before and item.block:
-            # A block that gave a warning gets no digest: every build reads
-            # it again and warns again.
-            item = evolve(item, block="")
+        if len(warnings) > before:
+            if item.block:
+                # A block that gave a warning gets no digest: every build
+                # reads it again and warns again.
+                item = evolve(item, block="")
+            if warned is not None:
+                warned[item.day.year] += len(warnings) - before
         tagged.append(item)
     return tagged
 
@@ -802,6 +836,7 @@ class _Newest:
     days: list[Entry]
     sources: list[SourceRecord]
     read_from: int = 0  # compile_edited's year Y; 0: compile_appended
+    warnings: tuple[Diagnostic, ...] = ()  # of the text read
 
 
 def _fits(
@@ -878,7 +913,7 @@ def _compile_window(
     (emit or _collect(outputs))(STATE, appended_chunks(kept, state), None)
     return BuildResult(
         items=tuple(items),
-        warnings=(),
+        warnings=newest.warnings,
         outputs=outputs,
         state=state,
         kept=tuple(sorted([*rendered, *carried])),
@@ -905,10 +940,11 @@ def compile_edited(
     a day older than the newest. It reads those years again, from every
     source, and the state's records of them, and no older item.
 
-    It applies as ``compile_appended`` does (the same code and config, no
-    warning, every file in place), where each source has the bytes of the
+    It applies as ``compile_appended`` does (the same code and config,
+    every file in place), where each source has the bytes of the
     last build below one of its cuts (``state.Cut``), and the text above it
-    splits cleanly into items of the years it holds: year Y and later (the
+    splits without an error into items of the years it holds (its warnings
+    are counted by year, ``Summary.warned``): year Y and later (the
     same years as before, none added and none gone), and everything below
     it is older. Y is the oldest year above the part of each source whose
     bytes stayed: of the text there now, and of the items there at the
@@ -924,14 +960,17 @@ def compile_edited(
         ValidationError: as ``compile_site``.
     """
     summary = tail.summary
-    # Text read again may have given some of the last build's warnings, and
-    # the summary does not say which: their count would be out of date.
-    if summary.warnings or not _fits(tail, config, documents, salt, reuse):
+    # The warnings of the years read again are counted again; those of the
+    # years before stay as counted (``Summary.warned``).
+    warned_before = summary.warned
+    if warned_before is None or sum(n for _, n in warned_before) != summary.warnings:
+        return None
+    if not _fits(tail, config, documents, salt, reuse):
         return None
     found = _reread(documents, summary.sources, config)
     if found is None:
         return None
-    year, regions = found
+    year, regions, warnings = found
     recorded = [y for y in summary.years if y.year >= year]
     older = [y for y in summary.years if y.year < year]
     if not older or {b.day.year for _, blocks in regions for b in blocks} != {
@@ -957,12 +996,15 @@ def compile_edited(
         (block, rank, block_digest(block, salt), places(block))
         for block, rank in reversed(list(zip(blocks, ranks, strict=True)))
     ]
+    warned = warned_years(warnings, blocks)
     del blocks
-    warnings: list[Diagnostic] = []
     errors: list[Diagnostic] = []
-    tagged = _read(reading, config, warnings, errors)
-    if warnings or errors:
+    tagged = _read(reading, config, warnings, errors, warned=warned)
+    if errors:
         return None  # compile_site reports them
+    order = {name: index for index, (name, _) in enumerate(documents)}
+    warnings.sort(key=lambda d: (order.get(d.source, -1), d.line))
+    warned.update({y: n for y, n in warned_before if y < year})
     base_url = config.base_url
     read, entries = reconcile(
         tagged, records, now, lambda item, anchor: item_link(item, base_url, anchor)
@@ -970,7 +1012,11 @@ def compile_edited(
     before = dataclasses.replace(
         tail.before(year),
         summary=dataclasses.replace(
-            summary, feeds=tuple(counts.items()), years=tuple(older)
+            summary,
+            warnings=warned.total(),
+            warned=tuple(sorted((y, n) for y, n in warned.items() if n)),
+            feeds=tuple(counts.items()),
+            years=tuple(older),
         ),
     )
     sources = [
@@ -978,7 +1024,16 @@ def compile_edited(
         for (name, data), (cuts, found_blocks) in zip(documents, regions, strict=True)
     ]
     return _compile_window(
-        _Newest(tail, before, read, entries, entries, sources, read_from=year),
+        _Newest(
+            tail,
+            before,
+            read,
+            entries,
+            entries,
+            sources,
+            read_from=year,
+            warnings=tuple(warnings),
+        ),
         config,
         documents,
         places,
@@ -1012,27 +1067,29 @@ def _reread(
     documents: Sequence[tuple[str, bytes]],
     sources: Sequence[SourceRecord],
     config: Config,
-) -> tuple[int, list[tuple[tuple[Cut, ...], list[Block]]]] | None:
-    """Y, the first year to read again (see ``compile_edited``), and for
-    each source its cuts from the one it is read again above, and the blocks
-    above that cut; ``None`` when that cannot be found, or no item is above
-    the unchanged part of any source, now or at the last build."""
-    above: list[tuple[int, list[Block]]] = []  # the lowest cut's index, its blocks
+) -> tuple[int, list[tuple[tuple[Cut, ...], list[Block]]], list[Diagnostic]] | None:
+    """Y, the first year to read again (see ``compile_edited``), for each
+    source its cuts from the one it is read again above, and the blocks
+    above that cut, and the warnings of cutting them; ``None`` when that
+    cannot be found, or no item is above the unchanged part of any source,
+    now or at the last build."""
+    # the lowest cut's index, its blocks and warnings
+    above: list[tuple[int, tuple[list[Block], list[Diagnostic]]]] = []
     for (name, data), old in zip(documents, sources, strict=True):
         if config.source_name(name) != old.name or not old.cuts:
             return None
         if not _as_split(data):
             return None
         index = _same_below(data, old.cuts)
-        blocks = _blocks_above(data, name, old.cuts[index].at)
-        if blocks is None:
+        found = _blocks_above(data, name, old.cuts[index].at)
+        if found is None:
             return None
-        above.append((index, blocks))
+        above.append((index, found))
     # Y: the oldest year above the part of each source that stayed, in the
     # text now and in the parts it replaced (their items may be gone).
     year = min(
         [
-            *(b.day.year for _, blocks in above for b in blocks),
+            *(b.day.year for _, (blocks, _) in above for b in blocks),
             *(
                 cut.low
                 for old, (index, _) in zip(sources, above, strict=True)
@@ -1044,7 +1101,8 @@ def _reread(
     if year == NO_ITEMS[0]:
         return None
     regions: list[tuple[tuple[Cut, ...], list[Block]]] = []
-    for (name, data), old, (index, blocks) in zip(
+    warnings: list[Diagnostic] = []
+    for (name, data), old, (index, found) in zip(
         documents, sources, above, strict=True
     ):
         # the highest cut, at or below the one found, with older years alone below
@@ -1054,13 +1112,19 @@ def _reread(
             lowest -= 1
             newest = max(newest, old.cuts[lowest].high)
         if lowest != index:
-            blocks = _blocks_above(data, name, old.cuts[lowest].at)
-            if blocks is None:
+            found = _blocks_above(data, name, old.cuts[lowest].at)
+            if found is None:
                 return None
+        blocks, warned = found
         if any(b.day.year < year for b in blocks):
             return None
+        if warned and not blocks:
+            # Text above a first header further down, of an older year (cut
+            # alone, such text is an error today: kept for safety).
+            return None
         regions.append((old.cuts[lowest:], blocks))
-    return year, regions
+        warnings += warned
+    return year, regions, warnings
 
 
 def _same_below(data: bytes, cuts: Sequence[Cut]) -> int:
@@ -1080,21 +1144,23 @@ def _same_below(data: bytes, cuts: Sequence[Cut]) -> int:
     return found
 
 
-def _blocks_above(data: bytes, name: str, at: int) -> list[Block] | None:
+def _blocks_above(
+    data: bytes, name: str, at: int
+) -> tuple[list[Block], list[Diagnostic]] | None:
     """The blocks of ``data`` above the cut ``at`` bytes from its end, as
-    ``split_source`` cuts the whole of it; ``None`` when the text above
-    gives a warning or an error, or would make the header at the cut part
-    of a paragraph."""
+    ``split_source`` cuts the whole of it, and the warnings it gives there;
+    ``None`` when the text above gives an error, or would make the header at
+    the cut part of a paragraph."""
     cut = len(data) - at
     try:
         blocks, warnings, errors = split_source(data[:cut], name)
     except SourceError:
         return None  # compile_site reports it, with the other problems
-    if warnings or errors:
+    if errors:
         return None
     if at and cut and not ends_with_blank_line(data[:cut]):
         return None
-    return [dataclasses.replace(b, document=data) for b in blocks]
+    return [dataclasses.replace(b, document=data) for b in blocks], warnings
 
 
 def _new_items(
@@ -1293,10 +1359,10 @@ def _new_blocks(
             return None
         if not _as_split(data) or _same_below(data, old.cuts) != 0:
             return None
-        blocks = _blocks_above(data, name, old.cuts[0].at)
-        if blocks is None:
-            return None
-        found.append((len(data) - old.cuts[0].at, blocks))
+        above = _blocks_above(data, name, old.cuts[0].at)
+        if above is None or above[1]:
+            return None  # the whole way reports the warnings of new text
+        found.append((len(data) - old.cuts[0].at, above[0]))
     return found
 
 

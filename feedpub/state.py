@@ -168,6 +168,11 @@ class Summary:
     sources: tuple[SourceRecord, ...]
     feeds: tuple[tuple[str, int], ...]  # (feed key, its items): main "", topics
     years: tuple[YearRecord, ...]  # of the items in the sources, oldest first
+    # The warnings by the year of the item they are in (text above a
+    # source's first header: that item's; 0: a source without items), for
+    # each year with any, ascending; they add up to ``warnings``. None: not
+    # known (a summary written before they were counted).
+    warned: tuple[tuple[int, int], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -329,10 +334,12 @@ class _Records:
                     [y.year, y.count, _stamp(y.first), _stamp(y.last)]
                     for y in summary.years
                 ],
-                "records": [self.at, self.size, self.sha256.hexdigest()],
-                "offsets": [[year, at] for year, at in self.years.items()],
             }
         }
+        if summary.warned is not None:
+            record["summary"]["warned"] = [list(pair) for pair in summary.warned]
+        record["summary"]["records"] = [self.at, self.size, self.sha256.hexdigest()]
+        record["summary"]["offsets"] = [[year, at] for year, at in self.years.items()]
         record["summary"]["check"] = _check(record)
         return (_line(record) + "\n").encode("utf-8")
 
@@ -608,6 +615,11 @@ def _summary(record: Any) -> Summary:
         years=tuple(
             YearRecord(year=int(y), count=int(c), first=_moment(f), last=_moment(la))
             for y, c, f, la in record["years"]
+        ),
+        warned=(
+            None
+            if "warned" not in record
+            else tuple((int(year), int(count)) for year, count in record["warned"])
         ),
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ import pytest
 from feedpub.model import Block
 from feedpub.parse import split_source
 from feedpub.site import BuildResult, source_record
-from feedpub.state import NO_ITEMS, Cut, load_tail
+from feedpub.state import NO_ITEMS, Cut, _check, load_tail
+from feedpub.state import STATE_FILE as STATE
 from tests.test_append import Project, archive, item, newest
 
 
@@ -136,7 +138,6 @@ def test_a_second_source_is_read_again_in_those_years(tmp_path: Path) -> None:
         ("an item of the oldest year at the top", "whole"),
         ("a new year at the top", "whole"),
         ("the newest year emptied", "whole"),
-        ("a warning in the newest year", "whole"),
         ("no blank line above the newest year's cut", "whole"),
         ("an edit and a new item", "from 2020"),
     ],
@@ -154,9 +155,6 @@ def test_what_the_newest_years_cannot_hold(
         text = item(dt.date(2021, 1, 4), 7201) + text.replace(" Nummer ", " Neu ", 1)
     elif change == "the newest year emptied":
         text = text[text.index("31.12.2019") :]
-    elif change == "a warning in the newest year":
-        at = text.index("01.03.2020")
-        text = text[:at] + "05.05.2020 um 10 Uhr\n\n" + text[at:]
     elif change == "no blank line above the newest year's cut":
         at = text.index("31.12.2019")  # the header below the cut: a line
         assert text[at - 2 : at] == "\n\n"  # of the paragraph above now
@@ -169,22 +167,121 @@ def test_what_the_newest_years_cannot_hold(
     assert way(project.both()) == expected
 
 
-def test_a_warning_fixed_in_the_newest_year_goes_the_whole_way(
+SPLIT = "05.05.2020 um 10 Uhr\n\n"  # a warning when cut into items
+EDIT = (" Nummer ", " Geändert, Nummer ")
+
+
+def warned(text: str, where: str, warning: str) -> str:
+    """``text`` with a warning in the item of ``where`` (its header), of the
+    kind ``warning``: a line cut into items (split) or read (read)."""
+    at = text.index(where)
+    if warning == "split":
+        return text[:at] + SPLIT.replace("2020", where[-4:]) + text[at:]
+    body = text.index("\n\n", at) + 2
+    return text[:body] + "Mit Klingel\x07. " + text[body:]
+
+
+@pytest.mark.parametrize("warning", ["split", "read"])
+def test_warnings_of_the_newest_year_are_counted_again(
+    project: Project, warning: str
+) -> None:
+    """A warning made, then fixed in the newest year: each build reads that
+    year alone, shows the warnings of what it read, and counts them as the
+    whole way does (both publish the same state)."""
+    text = source(project)
+    project.write(warned(text, "01.03.2020", warning))
+    result = project.both()
+    assert way(result) == "from 2020"
+    assert [d.message[:20] for d in result.warnings] == [
+        "line starts with a d" if warning == "split" else "removed 1 character("
+    ]
+    assert (result.state.summary.warnings, result.state.summary.warned) == (
+        1,
+        ((2020, 1),),
+    )
+    project.write(text.replace(*EDIT, 1))  # fixed, and another item edited
+    result = project.both()
+    assert way(result) == "from 2020"
+    assert result.warnings == ()
+    assert (result.state.summary.warnings, result.state.summary.warned) == (0, ())
+
+
+@pytest.mark.parametrize("warning", ["split", "read"])
+def test_a_warning_in_an_older_year_stays_counted(
+    project: Project, warning: str
+) -> None:
+    """A warning below the years read again is the last build's: counted as
+    it was, and not shown again (``feedpub check`` lists it)."""
+    text = warned(source(project), "01.03.2019", warning)
+    project.write(text)
+    assert project.both().state.summary.warned == ((2019, 1),)
+    for edit in range(1, 3):  # one build after another
+        project.write(text.replace(*EDIT, edit))
+        result = project.both()
+        assert way(result) == "from 2020"
+        assert result.warnings == ()
+        assert result.state.summary.warned == ((2019, 1),)
+
+
+def test_text_above_the_first_header_counts_with_the_newest_item(
     project: Project,
 ) -> None:
-    """Text read again may have given some of the last build's warnings,
-    which the summary counts but does not place: while one stands, an edit
-    in the newest years reads everything (items added at the top need not;
-    see test_append). Here the edit removes it: read from 2020 on alone,
-    the count would stay 1 where the whole way counts 0."""
-    text = source(project)
-    at = text.index("01.03.2020")
-    project.write(text[:at] + "05.05.2020 um 10 Uhr\n\n" + text[at:])
-    assert project.both().state.summary.warnings == 1
+    text = "Vorspann ohne Datum.\n\n" + source(project)
     project.write(text)
+    assert project.both().state.summary.warned == ((2020, 1),)
+    project.write(text.replace(*EDIT, 1))
+    result = project.both()
+    assert way(result) == "from 2020"
+    assert [d.line for d in result.warnings] == [1]
+    project.write(  # gone, and the newest item edited again
+        text[len("Vorspann ohne Datum.\n\n") :].replace(" Nummer ", " Neu, Nummer ", 1)
+    )
+    result = project.both()
+    assert way(result) == "from 2020"
+    assert result.state.summary.warnings == 0
+
+
+def test_text_above_the_items_of_a_source_read_from_a_later_year(
+    tmp_path: Path,
+) -> None:
+    """A source whose items are all older than the years read again, below
+    text that gives a warning: that text, cut alone, holds no item, and the
+    build reads everything; the warning counts with the source's newest
+    item, in a year not read again."""
+    project = Project(tmp_path, archive(610, start=dt.date(2018, 10, 1)))
+    older = "Vorspann ohne Datum.\n\n" + archive(30, start=dt.date(2018, 1, 1))
+    project.write(older.replace("Nummer", "Alt"), "alt.txt")
+    assert project.both().state.summary.warned == ((2018, 1),)
+    project.write(source(project).replace(*EDIT, 1))
     result = project.both()
     assert way(result) == "whole"
-    assert result.state.summary.warnings == 0
+    assert result.state.summary.warned == ((2018, 1),)
+
+
+def test_a_summary_that_does_not_place_its_warnings_reads_everything(
+    project: Project,
+) -> None:
+    """A state written before warnings were counted by year: while one
+    stands, an edit reads everything (read again from 2020 on, a warning
+    fixed there would stay counted)."""
+    text = warned(source(project), "01.03.2020", "split")
+    project.write(text)
+    project.both()
+    for root in project.roots:
+        path = root / "feeds" / STATE
+        lines = path.read_bytes().split(b"\n")
+        record = json.loads(lines[-2])
+        del record["summary"]["warned"], record["summary"]["check"]
+        record["summary"]["check"] = _check(record)
+        lines[-2] = json.dumps(
+            record, ensure_ascii=False, separators=(", ", ": ")
+        ).encode()
+        path.write_bytes(b"\n".join(lines))
+        assert load_tail(path.read_bytes(), str(path)).summary.warned is None
+    project.write(text.replace(*EDIT, 1))
+    result = project.both()
+    assert way(result) == "whole"
+    assert result.state.summary.warned == ((2020, 1),)
 
 
 def test_a_year_added_at_the_top_then_edited(project: Project) -> None:
