@@ -1469,17 +1469,6 @@ def _jobs(
     def later(render: Callable[[_Spec], bytes], spec: _Spec) -> Callable[[], bytes]:
         return lambda: render(loader.spec(spec))
 
-    jobs: list[_Job] = []
-    for prefix, feed in plan.feeds:
-        jobs.append(_Job(f"{prefix}{RSS}", ("rss", feed), later(render_rss, feed)))
-        jobs.append(_Job(f"{prefix}{ATOM}", ("atom", feed), later(render_atom, feed)))
-        jobs.append(
-            _Job(
-                f"{prefix}{JSON_FEED}",
-                ("json", feed),
-                later(render_json_feed, feed),
-            )
-        )
     # An item is in the archives of the main feed and of its topics: render
     # its fragments once, going through all feeds' pages period by period so
     # that each item's fragments are dropped soon after (FragmentCache).
@@ -1492,17 +1481,34 @@ def _jobs(
         for item in archive.spec.items:
             uses[item.id] = uses.get(item.id, 0) + 1
     fragments = FragmentCache(uses, check=check_fragments)
+    # The pages (a year of a feed, or its newest items) and the subscription
+    # documents go among them, each after the archive documents that begin
+    # before its newest item: their stubs were loaded just before
+    # (ItemLoader), not read again.
+    timed: list[tuple[dt.datetime, int, _Job]] = []
+    for prefix, feed in plan.feeds:
+        newest = max((i.published for i in feed.items), default=_EPOCH)
+        for job in (
+            _Job(f"{prefix}{RSS}", ("rss", feed), later(render_rss, feed)),
+            _Job(f"{prefix}{ATOM}", ("atom", feed), later(render_atom, feed)),
+            _Job(f"{prefix}{JSON_FEED}", ("json", feed), later(render_json_feed, feed)),
+        ):
+            timed.append((newest, len(timed), job))
     for archive in archives:
-        jobs.append(
-            _Job(
-                archive.path,
-                ("archive", archive.spec),
-                later(partial(_render_archive, fragments=fragments), archive.spec),
-                partial(_check_archive, archive, fragments),
-            )
+        start = archive.spec.items[0].published if archive.spec.items else _EPOCH
+        job = _Job(
+            archive.path,
+            ("archive", archive.spec),
+            later(partial(_render_archive, fragments=fragments), archive.spec),
+            partial(_check_archive, archive, fragments),
         )
+        timed.append((start, len(timed), job))
     for page in plan.pages:
-        jobs.append(_Job(page.path, ("page", page), later(render_page, page)))
+        newest = max((i.published for i in page.items), default=_EPOCH)
+        job = _Job(page.path, ("page", page), later(render_page, page))
+        timed.append((newest, len(timed), job))
+    timed.sort(key=lambda found: found[:2])
+    jobs = [job for *_, job in timed]
     for page in plan.embeds:
         jobs.append(_Job(page.path, ("embed", page), later(render_embed_page, page)))
     jobs.append(_Job(EMBED_SCRIPT, "embed.js", embed_script))
