@@ -8,6 +8,7 @@ Python and hashing the sources.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
@@ -34,7 +35,7 @@ from feedpub.publish import (
     unchanged_since,
 )
 from feedpub.state import STATE_FILE as STATE
-from feedpub.state import OutputRecord
+from feedpub.state import Entry, OutputRecord
 
 if TYPE_CHECKING:
     from feedpub.site import BuildResult
@@ -69,6 +70,17 @@ def _no_collection() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _records(out_dir: Path) -> tuple[Entry, ...]:
+    """The item records of the state file in ``out_dir`` (``compile_site``'s
+    ``records``); none when it is gone.
+
+    Raises:
+        StateError: the file is not valid (naming ``file:line``).
+    """
+    state = read_state(out_dir, STATE)
+    return () if state is None else state.entries
 
 
 def build_salt(config: Config) -> str:
@@ -188,7 +200,16 @@ def _publish(
             if found is not None:
                 return found, publication.commit()
             del tail  # its bytes go before the whole state is read
-        state = read_state(out_dir, STATE)
+        state = read_state(out_dir, STATE, records=False)
+        records = None
+        if state is not None:
+            if state.summary is not None and state.summary.salt != salt:
+                # Other code or config: no day can be taken from its records
+                # (site.block_digest), so they are read once the sources
+                # are, not held while they are (a large build's peak).
+                records = functools.partial(_records, out_dir)
+            else:
+                state = read_state(out_dir, STATE)
         reuse = {}
         if state is not None and not options.force and not interrupted:
             reuse = {r.path: r for r in files_in_place(out_dir, state.outputs)}
@@ -196,6 +217,7 @@ def _publish(
             documents,
             config,
             state=state,
+            records=records,
             now=now,
             inputs=inputs,
             salt=salt,

@@ -155,7 +155,10 @@ def reconcile(
             link, in the same step (see ``plan.item_link``); None: links stay.
         in_place: ``items`` is a list the caller lets go: put each result in
             it, in place of its item, so that a large build never holds two
-            copies of every item; that list is returned.
+            copies of every item; that list is returned. So is ``entries``,
+            if a list: it is emptied once its records are sorted by day,
+            and each day's go once matched, so that the records made for a
+            day can take the memory of those of the days before.
 
     Returns:
         The items (same order) and all records for the next state: every old
@@ -170,6 +173,8 @@ def reconcile(
     records: dict[dt.date, list[Entry]] = defaultdict(list)
     for entry in entries:
         records[entry.day].append(entry)
+    if in_place and isinstance(entries, list):
+        entries.clear()
 
     # Each item is read (by _match, then _assign) before its result takes its
     # place, and days are matched one by one: no result is read as an item.
@@ -304,7 +309,7 @@ def _assign(
                 item,
                 entry.id,
                 (entry.published, updated),
-                prints[index],
+                records[-1].fingerprint,  # prints[index], as the record holds it
                 link,
             )
             newest_older = max(newest_older or entry.published, entry.published)

@@ -602,8 +602,9 @@ def end_repair(out_dir: Path) -> None:
         (out_dir / REPAIR).unlink()
 
 
-def read_state(out_dir: Path, name: str) -> State | None:
+def read_state(out_dir: Path, name: str, *, records: bool = True) -> State | None:
     """The state file in the output folder; ``None`` when there is none.
+    ``records``: False leaves its item records out (``state.load_state``).
 
     Raises:
         StateError: the file is not valid (naming ``file:line``).
@@ -612,7 +613,7 @@ def read_state(out_dir: Path, name: str) -> State | None:
     path = out_dir / name
     try:
         with path.open("rb") as handle:  # read line by line, never held whole
-            return load_state(handle, str(path))
+            return load_state(handle, str(path), records=records)
     except FileNotFoundError:
         return None
     except OSError as e:

@@ -202,6 +202,7 @@ def _compile(
     release: bool = False,
     *,
     recent: bool = False,
+    records: Callable[[], Sequence[Entry]] | None = None,
 ) -> tuple[list[Item], list[Diagnostic], State]:
     """The items of the documents, in source order, and the next state (see
     ``compile_site``).
@@ -227,14 +228,14 @@ def _compile(
     tagged: list[Item] = []
     days: set[dt.date] = set()
     tagger = Tagger(config.topics)
-    records: dict[dt.date, list[Entry]] = defaultdict(list)
+    by_day: dict[dt.date, list[Entry]] = defaultdict(list)
     for entry in previous.entries if salt else ():
-        records[entry.day].append(entry)
+        by_day[entry.day].append(entry)
     counts: Counter[str] = Counter()  # items read by feed key, "": the main feed
     while groups:
         positions, part = groups.pop()
         digests = [block_digest(b, salt) for b in part] if salt else []
-        found = _stubs(part, digests, records, config.base_url, places)
+        found = _stubs(part, digests, by_day, config.base_url, places)
         stubs.update((positions[k], stub) for k, stub in found.items())
         unread = [k for k in range(len(part)) if k not in found]
         full += [positions[k] for k in unread]
@@ -254,31 +255,37 @@ def _compile(
         del kept
         if reached:
             break
-    del groups, places, records, tagger
+    del groups, places, by_day, tagger
     if errors:
         raise SourceError(
             sorted(errors, key=lambda d: (order.get(d.source, -1), d.line))
         )
     warnings.sort(key=lambda d: (order.get(d.source, -1), d.line))
+    # Records read only now, with the blocks gone, are held by these lists
+    # alone: reconcile lets each day's go once matched, and the records it
+    # makes take their place in memory.
+    old = previous.entries if records is None else records()
+    read_days = [e for e in old if e.day in days]
+    others = [e for e in old if e.day not in days]
+    del old
     base_url = config.base_url
     identified, entries = reconcile(
         tagged,
-        [e for e in previous.entries if e.day in days],
+        read_days,
         now,
         lambda item, anchor: item_link(item, base_url, anchor),
         in_place=True,
     )
-    del tagged  # now the same list as identified
+    del tagged, read_days  # now the same lists as identified, and emptied
     # The records of unchanged days: those of stubs at the stubs' places
     # (a day of unchanged items may have moved), the others at none (the
     # days of items gone, and with ``recent`` those of years not read).
     placed = {stub.id: stub.at for stub in stubs.values()}
     entries += [
         e if e.at == placed.get(e.id, 0) else evolve(e, at=placed.get(e.id, 0))
-        for e in previous.entries
-        if e.day not in days
+        for e in others
     ]
-    del placed
+    del placed, others
     items: list[Item] = [*stubs.values(), *identified]
     positions = [*stubs, *full]
     items = [items[i] for i in sorted(range(len(items)), key=positions.__getitem__)]
@@ -651,6 +658,7 @@ def compile_site(
     config: Config,
     *,
     state: State | None = None,
+    records: Callable[[], Sequence[Entry]] | None = None,
     now: dt.datetime = _EPOCH,
     inputs: str = "",
     salt: str = "",
@@ -668,6 +676,10 @@ def compile_site(
         documents: ``(name, bytes)`` in build order.
         config: the validated configuration.
         state: the state of the last build, if any (see ``state.py``).
+        records: gives the item records of ``state`` when it was read
+            without them (``state.load_state``); called once the sources
+            are read, so a large build never holds both. Only for a state
+            of another salt: no day is taken from records read so late.
         now: the time of this build; used only for items edited since the last
             build and for topics removed since (never written otherwise).
         inputs: a digest of everything the build read, kept in the new state.
@@ -710,7 +722,14 @@ def compile_site(
     # Named before _compile, which may empty ``documents`` (``release``).
     names = ", ".join(name for name, _ in documents) or "no documents"
     items, warnings, next_state = _compile(
-        documents, config, state, now, salt, release, recent=config.history == "recent"
+        documents,
+        config,
+        state,
+        now,
+        salt,
+        release,
+        recent=config.history == "recent",
+        records=records,
     )
     if not items:
         raise SourceError(
@@ -725,8 +744,8 @@ def compile_site(
         )
     plan = plan_feeds(items, config, next_state.retired)
     first = min(i.published for i in items)
-    records, kept, outputs = _render(plan, config, first, salt, reuse, progress, emit)
-    next_state = dataclasses.replace(next_state, inputs=inputs, outputs=records)
+    published, kept, outputs = _render(plan, config, first, salt, reuse, progress, emit)
+    next_state = dataclasses.replace(next_state, inputs=inputs, outputs=published)
     (emit or _collect(outputs))(STATE, state_chunks(next_state), None)
     return BuildResult(
         items=tuple(items),

@@ -399,9 +399,12 @@ def read_inputs(first_line: bytes, name: str) -> str:
     return _header(_record(first_line, name, 1), name)
 
 
-def load_state(data: bytes | BinaryIO, name: str) -> State:
+def load_state(data: bytes | BinaryIO, name: str, *, records: bool = True) -> State:
     """Parse a state file: its bytes, or the file opened in binary mode (read
     line by line).
+
+    ``records``: False leaves the item records out (``State.entries`` is
+    empty), and the lines they are written on unread.
 
     Raises:
         StateError: naming ``name`` and the line that is not valid.
@@ -413,7 +416,8 @@ def load_state(data: bytes | BinaryIO, name: str) -> State:
     entries: list[Entry] = []
     summary: Summary | None = None
     ids: set[str] = set()
-    for number, record in _records(data, name):
+    skip = b"" if records else _ITEM
+    for number, record in _records(data, name, skip):
         try:
             if summary is not None:
                 raise ValueError("expected the summary last")
@@ -422,6 +426,8 @@ def load_state(data: bytes | BinaryIO, name: str) -> State:
             elif "summary" in record:
                 summary = _summary(record["summary"])
             elif "id" in record:
+                if not records:
+                    continue
                 entry = _entry(record)
                 if entry.id in ids:
                     raise ValueError(f"id {entry.id!r} appears twice")
@@ -644,12 +650,18 @@ def _lines(data: bytes | BinaryIO) -> Iterator[bytes]:
         yield line[:-1] if line.endswith(b"\n") else line
 
 
-def _records(data: bytes | BinaryIO, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+_ITEM = b'{"id": '  # how an item record starts, as written (_entry_line)
+
+
+def _records(
+    data: bytes | BinaryIO, name: str, skip: bytes = b""
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """The records of a state file with their line numbers, blank lines skipped,
-    one at a time: a large state is never held as lines or objects at once."""
+    one at a time: a large state is never held as lines or objects at once.
+    Lines that start with ``skip`` (unless empty) are skipped too, unread."""
     decode = json.JSONDecoder().decode
     for number, raw in enumerate(_lines(data), start=1):
-        if not raw.strip():
+        if not raw.strip() or (skip and raw.startswith(skip)):
             continue
         try:
             record = decode(raw.decode("utf-8"))

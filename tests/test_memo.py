@@ -12,16 +12,22 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import shutil
+from pathlib import Path
 
 import pytest
 
 import feedpub.site as site
-from feedpub.config import Config
+from feedpub.build import BuildOptions
+from feedpub.build import build as run_build
+from feedpub.config import Config, load_config
 from feedpub.model import Block, Item, RawItem
 from feedpub.plan import STATE
+from feedpub.publish import read_state as read_state_file
 from feedpub.site import BuildResult, ItemLoader, compile_site
 from feedpub.state import State
 from tests.conftest import ROOT
+from tests.test_append import SHELL as shell
 from tests.test_append import archive
 from tests.test_identity import SAME_DAY
 
@@ -224,3 +230,44 @@ def test_a_build_of_every_output_from_stubs_reads_each_one_once(
     assert stubs == len(again.items) > 800  # more than the loader keeps
     assert reads == stubs
     assert again.outputs == first.outputs | {STATE: again.outputs[STATE]}
+
+
+def test_records_of_other_code_or_config_are_read_once_the_sources_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No day can be taken from the records of a build under other code or
+    config (their block digests are salted with it): the state's item
+    records are read after the sources, so a large build holds the records
+    or the blocks, not both at once. Under the same, they are read first,
+    for the stubs. Both publish what a build without a state publishes,
+    but for the times of edited items."""
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    config_file = tmp_path / "feedpub.toml"
+    config_file.write_text((ROOT / "feedpub.toml").read_text())
+    out = tmp_path / "feeds"
+    assert run_build(load_config(config_file), output=out)[0] is not None
+    events: list[str] = []
+    real_state, real_read = shell.read_state, site._read
+
+    def read_state(*args: object, records: bool = True) -> State | None:
+        events.append(f"state records={records}")
+        return real_state(*args, records=records)  # type: ignore[arg-type]
+
+    def read(*args: object, **kwargs: object) -> list[Item]:
+        events.append("sources")
+        return real_read(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(shell, "read_state", read_state)
+    monkeypatch.setattr(site, "_read", read)
+    config_file.write_text(config_file.read_text().replace("limit = 50", "limit = 40"))
+    result, _ = run_build(load_config(config_file), output=out)
+    assert result is not None
+    assert events == ["state records=False", "sources", "state records=True"]
+    assert result.state.entries == read_state_file(out, STATE).entries  # type: ignore[union-attr]
+    events.clear()
+    result, _ = run_build(
+        load_config(config_file), output=out, options=BuildOptions(force=True)
+    )
+    # The same code and config: every day a stub of its records.
+    assert events == ["state records=False", "state records=True", "sources"]
+    assert all(item.pending is not None for item in result.items)
