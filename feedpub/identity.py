@@ -155,10 +155,10 @@ def reconcile(
             link, in the same step (see ``plan.item_link``); None: links stay.
         in_place: ``items`` is a list the caller lets go: put each result in
             it, in place of its item, so that a large build never holds two
-            copies of every item; that list is returned. So is ``entries``,
-            if a list: it is emptied once its records are sorted by day,
-            and each day's go once matched, so that the records made for a
-            day can take the memory of those of the days before.
+            copies of every item; that list is returned. ``entries``, if a
+            list, is let go too: emptied once its records are sorted by
+            day, so that each day's go once matched and the records made
+            for a day can take the memory of those of the days before.
 
     Returns:
         The items (same order) and all records for the next state: every old

@@ -102,7 +102,7 @@ def lint_topics(
     reached = {slug for item in items for slug in item.topics}
     headers = [
         number
-        for number, line in enumerate(config_text.splitlines(), start=1)
+        for number, line in enumerate(config_text.split("\n"), start=1)
         if _TOPIC_HEADER.fullmatch(line)
     ]
     if len(headers) != len(config.topics):

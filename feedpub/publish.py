@@ -680,16 +680,19 @@ def _last_line(handle: BinaryIO, chunk: int = 1 << 16) -> tuple[bytes, int]:
     """The last line of an open file, and where it starts; read from the end
     (a state file's last line is its summary, of a few KB)."""
     end = handle.seek(0, os.SEEK_END)
-    tail = b""
+    pieces: list[bytes] = []  # read from the end, each once
     start = end
     while start > 0:
-        start = max(0, start - chunk)
+        size = min(chunk, start)
+        start -= size
         handle.seek(start)
-        tail = handle.read(end - start)
-        cut = tail.rfind(b"\n", 0, len(tail) - 1)
+        piece = handle.read(size)
+        # the newline before the last line; not the one that ends the file
+        cut = piece.rfind(b"\n", 0, size - 1 if start + size == end else size)
         if cut >= 0:
-            return tail[cut + 1 :], start + cut + 1
-    return tail, 0
+            return b"".join([piece[cut + 1 :], *reversed(pieces)]), start + cut + 1
+        pieces.append(piece)
+    return b"".join(reversed(pieces)), 0
 
 
 def files_in_place(

@@ -1378,6 +1378,9 @@ def _new_blocks(
             return None
         if not _as_split(data) or _same_below(data, old.cuts) != 0:
             return None
+        first = len(data) - old.cuts[0].at  # the old first item header
+        if data[max(first - old.lead, 0) : first].strip():
+            return None  # text before it, now part of a new item, warns no more
         above = _blocks_above(data, name, old.cuts[0].at)
         if above is None or above[1]:
             return None  # the whole way reports the warnings of new text

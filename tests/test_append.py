@@ -261,6 +261,29 @@ def test_a_warning_that_stays_in_the_sources_leaves_the_appended_path(
         assert result.state.summary.warnings == 2
 
 
+def test_items_added_above_text_before_the_first_header(tmp_path: Path) -> None:
+    """Text above a source's first header gives a warning; an item added
+    above it takes that text as its own, and the warning goes: the whole
+    way counts it no more, so this build reads everything."""
+    body = archive(400, start=dt.date(2019, 1, 1))
+    text = "Vorspann ohne Datum.\n\n" + body
+    project = Project(tmp_path, text)
+    state = project.roots[0] / "feeds" / "feedpub-state.jsonl"
+    tail = load_tail(state.read_bytes(), str(state))
+    assert tail is not None
+    assert tail.summary.warnings == 1
+    project.write(item(newest(body) + dt.timedelta(days=1), 9300) + text)
+    result = project.both()
+    assert not result.appended
+    assert result.state.summary.warnings == 0
+    # Blank lines alone above the first header give none, and take this path.
+    text = (project.roots[0] / "sources" / "news.txt").read_text()
+    project.write("\n\n" + text)
+    project.both()
+    project.write(item(newest(text) + dt.timedelta(days=2), 9301) + "\n\n" + text)
+    assert project.both().appended
+
+
 def test_items_added_on_the_newest_day(project: Project) -> None:
     """The whole way reads the newest day again and matches its items to
     their records; added on that day, items are numbered and timed after

@@ -165,7 +165,8 @@ def test_build_refuses_to_publish_an_invalid_file(
             project_config, sources=[ROOT / "seeds", tmp_path / "seed.txt"], output=out
         )
     assert str(caught.value).startswith("refusing to publish: ")
-    assert "index.html: duplicate element id 'main'" in str(caught.value)
+    # The first page rendered is named (the pages go by their newest item).
+    assert "  - archive/2019.html: duplicate element id 'main'" in str(caught.value)
     assert read_tree(out) == before
 
 

@@ -374,6 +374,11 @@ def test_a_failed_first_build_removes_the_folders_its_files_went_to(
         (b"head\n" + b"x" * 100, b"x" * 100, 5),  # no newline at the end
         (b"y" * 40 + b"\n", b"y" * 40 + b"\n", 0),  # one line
         (b"", b"", 0),
+        (
+            b"head\n" + b"x" * 15 + b"\n",
+            b"x" * 15 + b"\n",
+            5,
+        ),  # newline at a read's end
     ],
 )
 def test_the_last_line_of_a_file_is_read_from_its_end(
