@@ -211,7 +211,7 @@ def test_a_build_of_every_output_from_stubs_reads_each_one_once(
     """Rendering everything (``build --force``, or a repair) from stubs: the
     pages of a year go right after the archive documents of that year, so
     the stubs loaded for those are still loaded for them. Here the loader
-    keeps fewer items than there are (1,413; about 560 a year), as a
+    keeps fewer items than there are (1,365; about 550 a year), as a
     large archive's does."""
     config = dataclasses.replace(project_config, archive_size=20, limit=20)
     text = archive(910, start=dt.date(2018, 1, 1))
