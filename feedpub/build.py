@@ -32,6 +32,7 @@ from feedpub.publish import (
     read_state,
     read_tail,
     scan_output,
+    state_salt,
     unchanged_since,
 )
 from feedpub.state import STATE_FILE as STATE
@@ -200,16 +201,13 @@ def _publish(
             if found is not None:
                 return found, publication.commit()
             del tail  # its bytes go before the whole state is read
-        state = read_state(out_dir, STATE, records=False)
-        records = None
-        if state is not None:
-            if state.summary is not None and state.summary.salt != salt:
-                # Other code or config: no day can be taken from its records
-                # (site.block_digest), so they are read once the sources
-                # are, not held while they are (a large build's peak).
-                records = functools.partial(_records, out_dir)
-            else:
-                state = read_state(out_dir, STATE)
+        # Under other code or config no day can be taken from the state's
+        # records (site.block_digest): they are read once the sources are,
+        # not held while they are (a large build's peak).
+        written_under = state_salt(out_dir, STATE)
+        late = written_under is not None and written_under != salt
+        state = read_state(out_dir, STATE, records=not late)
+        records = functools.partial(_records, out_dir) if late else None
         reuse = {}
         if state is not None and not options.force and not interrupted:
             reuse = {r.path: r for r in files_in_place(out_dir, state.outputs)}

@@ -26,6 +26,7 @@ from feedpub.state import (
     load_tail,
     read_inputs,
     summary_fits,
+    summary_salt,
 )
 
 # Publication._stage() names a temporary ".NAME.RANDOM.tmp", RANDOM 8 hex
@@ -618,6 +619,17 @@ def read_state(out_dir: Path, name: str, *, records: bool = True) -> State | Non
         return None
     except OSError as e:
         raise PublishError(f"{path}: cannot read state: {e.strerror or e}") from e
+
+
+def state_salt(out_dir: Path, name: str) -> str | None:
+    """The salt (code and config) of the build that wrote the state file, from
+    its summary, its last line; ``None`` when there is no file, or no summary
+    as written."""
+    try:
+        with (out_dir / name).open("rb") as handle:
+            return summary_salt(_last_line(handle)[0])
+    except OSError:
+        return None
 
 
 def read_tail(out_dir: Path, name: str, salt: str | None = None) -> Tail | None:

@@ -590,6 +590,14 @@ def _summary_record(line: bytes) -> dict[str, Any] | None:
     return found if check == _check(record) else None
 
 
+def summary_salt(line: bytes) -> str | None:
+    """The salt of a summary record as written (``Summary.salt``); None for
+    any other line."""
+    found = _summary_record(line)
+    salt = None if found is None else found.get("salt")
+    return salt if isinstance(salt, str) else None
+
+
 def summary_fits(line: bytes, at: int) -> bool:
     """Whether ``line``, which starts at ``at`` in a state file, is a summary
     as written, and the item records it names end there: a file cut short or
