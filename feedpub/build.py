@@ -223,5 +223,6 @@ def _publish(
             progress=options.progress,
             emit=stage,
             release=True,  # documents: the list this module read; let go once read
+            aside=publication.spill,  # the item records wait on disk
         )
         return result, publication.commit()

@@ -9,6 +9,7 @@ import functools
 import hashlib
 import os
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -191,11 +192,14 @@ class Publication:
         # Flushing what was staged before the ``last`` file, while that one
         # is written (see ``stage``); None: not begun.
         self._flush: _Flush | None = None
+        self._spills: list[Spill] = []
 
     def __enter__(self) -> Publication:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        for spill in self._spills:
+            spill.close()
         if self._flush is not None:
             self._flush.join()
         for temp, _ in self._staged:
@@ -292,6 +296,13 @@ class Publication:
         except OSError as e:
             raise PublishError(f"{path}: cannot write: {e.strerror or e}") from e
 
+    def spill(self) -> Spill:
+        """A temporary file in the output folder for bytes that wait to be
+        written (``state.Aside``); gone when the publication ends."""
+        spill = Spill(self._root)
+        self._spills.append(spill)
+        return spill
+
     def commit(self) -> PublishReport:
         """Rename every staged file into place, the ``last`` one last.
 
@@ -369,6 +380,44 @@ def _file_sha256(path: Path) -> str | None:
 
 # Up to this many staged files are flushed one by one, more with one syncfs.
 _FSYNC_FILES = 64
+
+
+class Spill:
+    """Bytes written to a temporary file without a name (on Linux), read back
+    once in pieces: a ``state.Aside`` that keeps them out of memory. Nothing
+    of it stays on disk, whatever stops the build."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        try:
+            self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 (closed by close)
+        except OSError as e:
+            raise self._error(e) from e
+
+    def write(self, data: bytes, /) -> None:
+        try:
+            self._file.write(data)
+        except OSError as e:
+            raise self._error(e) from e
+
+    def pieces(self, size: int = 1 << 22) -> Iterator[bytes]:
+        """What was written, in pieces of ``size`` bytes; then the file goes."""
+        try:
+            self._file.seek(0)
+            while piece := self._file.read(size):
+                yield piece
+        except OSError as e:
+            raise self._error(e) from e
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def _error(self, e: OSError) -> PublishError:
+        return PublishError(
+            f"{self._folder}: cannot write a temporary file: {e.strerror or e}"
+        )
 
 
 class _Flush(threading.Thread):

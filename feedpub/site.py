@@ -59,6 +59,7 @@ from feedpub.render.pages import render_embed_page, render_page, render_styleshe
 from feedpub.render.rss_atom import render_atom, render_rss
 from feedpub.state import (
     NO_ITEMS,
+    Aside,
     Cut,
     Entry,
     OutputRecord,
@@ -70,6 +71,7 @@ from feedpub.state import (
     YearRecord,
     appended_chunks,
     entry_order,
+    hold_records,
     place,
     sorted_entries,
     state_chunks,
@@ -93,6 +95,8 @@ class BuildResult:
     items: tuple[Item, ...]
     warnings: tuple[Diagnostic, ...]
     outputs: dict[str, bytes]  # rendered this time, by path
+    # The next state; its entries are empty when they were put aside
+    # (``compile_site``'s ``aside``): the state file written holds them.
     state: State = field(default_factory=State)
     kept: tuple[str, ...] = ()  # paths not rendered again: same key, file in place
     count: int = 0  # items in the sources (published: of the years read)
@@ -667,6 +671,7 @@ def compile_site(
     emit: Callable[[str, bytes | Iterator[bytes], OutputRecord | None], None]
     | None = None,
     release: bool = False,
+    aside: Callable[[], Aside] | None = None,
 ) -> BuildResult:
     """Turn documents into every output file, as bytes by relative path.
 
@@ -700,6 +705,12 @@ def compile_site(
             so that the bytes of a document go as soon as its items are read,
             instead of staying for the whole build (the shell's build does;
             a document stays while a stub of an unchanged day needs it).
+        aside: gives a place (``state.Aside``) where the item records of the
+            next state wait, serialised, while the outputs are rendered,
+            instead of the records themselves (the shell's build gives a
+            temporary file: a large build's memory peaks while it renders).
+            The result's ``state.entries`` is then empty. Default: they wait
+            as they are.
 
     Raises:
         ConfigError: the config has no ``base_url`` to make absolute URLs with,
@@ -742,11 +753,15 @@ def compile_site(
                 )
             ]
         )
+    held = None
+    if aside is not None:
+        held = hold_records(next_state.entries, aside())
+        next_state = dataclasses.replace(next_state, entries=())
     plan = plan_feeds(items, config, next_state.retired)
     first = min(i.published for i in items)
     published, kept, outputs = _render(plan, config, first, salt, reuse, progress, emit)
     next_state = dataclasses.replace(next_state, inputs=inputs, outputs=published)
-    (emit or _collect(outputs))(STATE, state_chunks(next_state), None)
+    (emit or _collect(outputs))(STATE, state_chunks(next_state, held), None)
     return BuildResult(
         items=tuple(items),
         warnings=tuple(warnings),

@@ -44,7 +44,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from feedpub.errors import StateError
 
@@ -241,10 +241,51 @@ def dump_state(state: State) -> bytes:
     return b"".join(state_chunks(state))
 
 
-def state_chunks(state: State) -> Iterator[bytes]:
+def state_chunks(state: State, held: HeldRecords | None = None) -> Iterator[bytes]:
     """``dump_state`` in pieces of a few thousand lines: a large state is
-    written without ever being held whole (100,000 items: about 50 MB)."""
-    return _chunks(state, None)
+    written without ever being held whole (100,000 items: about 50 MB).
+    ``held``: the item records, serialised already (``hold_records``), in
+    place of ``state.entries``."""
+    return _chunks(state, None, held)
+
+
+class Aside(Protocol):
+    """Where bytes wait until they are written: ``write`` them, in order,
+    then read them back once with ``pieces``. The shell keeps them in a
+    temporary file (``publish.Spill``), out of the build's memory."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+    def pieces(self) -> Iterable[bytes]: ...
+
+
+class InMemory:
+    """An ``Aside`` in memory (a list of the pieces)."""
+
+    def __init__(self) -> None:
+        self._pieces: list[bytes] = []
+
+    def write(self, data: bytes, /) -> None:
+        self._pieces.append(data)
+
+    def pieces(self) -> Iterator[bytes]:
+        pieces, self._pieces = self._pieces, []
+        return iter(pieces)
+
+
+class HeldRecords:
+    """A state's item records, serialised before the rest of the state is
+    known, and put ``aside``: a large build's records (100,000 items: about
+    60 MB of objects) need not stay in memory while its outputs are rendered,
+    which is when its memory peaks. ``state_chunks`` writes them as they
+    would be written from the entries, byte for byte."""
+
+    def __init__(self, entries: Iterable[Entry], aside: Aside) -> None:
+        self._records = _Records()
+        self._aside = aside
+        for data, years in _entry_chunks(sorted_entries(entries)):
+            self._records.add(data, years)
+            aside.write(data)
 
 
 def appended_chunks(tail: Tail, state: State) -> Iterator[bytes]:
@@ -255,7 +296,24 @@ def appended_chunks(tail: Tail, state: State) -> Iterator[bytes]:
     return _chunks(state, tail)
 
 
-def _chunks(state: State, tail: Tail | None) -> Iterator[bytes]:
+def hold_records(entries: Iterable[Entry], aside: Aside) -> HeldRecords:
+    """The item records of ``entries`` serialised into ``aside`` (see
+    ``HeldRecords``); the entries can go once this returns."""
+    return HeldRecords(entries, aside)
+
+
+def _entry_chunks(entries: list[Entry]) -> Iterator[tuple[bytes, list[int]]]:
+    """Item records as written, a few thousand lines at a time, with the
+    year of each line's item."""
+    for start in range(0, len(entries), 4096):
+        chunk = entries[start : start + 4096]
+        data = ("\n".join(map(_entry_line, chunk)) + "\n").encode("utf-8")
+        yield data, [e.day.year for e in chunk]
+
+
+def _chunks(
+    state: State, tail: Tail | None, held: HeldRecords | None = None
+) -> Iterator[bytes]:
     lines = [_line({"format": FORMAT, "inputs": state.inputs})]
     lines += [
         _line({"output": o.path, "size": o.size, "sha256": o.sha256, "key": o.key})
@@ -268,7 +326,14 @@ def _chunks(state: State, tail: Tail | None) -> Iterator[bytes]:
     ]
     head = ("\n".join(lines) + "\n").encode("utf-8")
     yield head
-    records = _Records(len(head), tail)
+    if held is not None:
+        if state.entries or tail is not None:
+            raise ValueError("records are held aside or given, not both")
+        yield from held._aside.pieces()
+        if state.summary is not None:
+            yield held._records.summary_line(state.summary, len(head))
+        return
+    records = _Records(tail)
     entries = sorted_entries(state.entries)
     if tail is not None:
         last = tail.last
@@ -281,22 +346,19 @@ def _chunks(state: State, tail: Tail | None) -> Iterator[bytes]:
         end = tail.at + tail.size
         for start in range(tail.at, end, 1 << 22):
             yield tail.data[start : min(start + (1 << 22), end)]
-    for start in range(0, len(entries), 4096):
-        chunk = entries[start : start + 4096]
-        data = ("\n".join(map(_entry_line, chunk)) + "\n").encode("utf-8")
-        records.add(data, [e.day.year for e in chunk])
+    for data, years in _entry_chunks(entries):
+        records.add(data, years)
         yield data
     if state.summary is not None:
-        yield records.summary_line(state.summary)
+        yield records.summary_line(state.summary, len(head))
 
 
 class _Records:
-    """The item records as they are written: where they start, where each
-    year's records start, their size and sha256, for the summary; ``tail``:
-    those of a file that they follow."""
+    """The item records as they are written: where each year's records
+    start, their size and sha256, for the summary; ``tail``: those of a file
+    that they follow."""
 
-    def __init__(self, at: int, tail: Tail | None = None) -> None:
-        self.at = at
+    def __init__(self, tail: Tail | None = None) -> None:
         self.size = tail.size if tail else 0
         self.sha256 = tail.sha256.copy() if tail else hashlib.sha256()
         # year -> offset of its first record
@@ -314,7 +376,8 @@ class _Records:
         self.size += len(data)
         self.sha256.update(data)
 
-    def summary_line(self, summary: Summary) -> bytes:
+    def summary_line(self, summary: Summary, at: int) -> bytes:
+        """The summary record, the records starting at ``at`` in the file."""
         record = {
             "summary": {
                 "salt": summary.salt,
@@ -338,7 +401,7 @@ class _Records:
         }
         if summary.warned is not None:
             record["summary"]["warned"] = [list(pair) for pair in summary.warned]
-        record["summary"]["records"] = [self.at, self.size, self.sha256.hexdigest()]
+        record["summary"]["records"] = [at, self.size, self.sha256.hexdigest()]
         record["summary"]["offsets"] = [[year, at] for year, at in self.years.items()]
         record["summary"]["check"] = _check(record)
         return (_line(record) + "\n").encode("utf-8")
