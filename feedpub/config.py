@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedpub.basics import Topic
 from feedpub.errors import ConfigError
-from feedpub.tagging import rule_words
-from feedpub.text import MAIN_SLUG, SLUG_PATTERN, slugify, to_uri
+from feedpub.text import MAIN_SLUG, SLUG_PATTERN, rule_words, slugify, to_uri
 
 DEFAULT_CONFIG = Path("feedpub.toml")
 # RFC 4151 taggingEntity: a domain name or an e-mail address, lower case (the

@@ -9,7 +9,6 @@ import functools
 import hashlib
 import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -388,6 +387,8 @@ class Spill:
     of it stays on disk, whatever stops the build."""
 
     def __init__(self, folder: Path) -> None:
+        import tempfile  # loaded by a build that renders, not by a no-op one
+
         self._folder = folder
         try:
             self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 (closed by close)

@@ -15,15 +15,9 @@ import re
 from collections.abc import Sequence
 
 from feedpub.model import Category, Diagnostic, Item, Topic, evolve
-
-_WORD = r"[^\W_]"
-_WORDS = re.compile(rf"{_WORD}+")
-
-
-def rule_words(pattern: str) -> list[str]:
-    """The words of a keyword or exclude rule, casefolded, as they are
-    matched; none: the rule matches nothing (the config refuses it)."""
-    return _WORDS.findall(pattern.casefold())
+from feedpub.text import WORD_CHAR as _WORD
+from feedpub.text import WORDS as _WORDS
+from feedpub.text import rule_words
 
 
 def compile_rules(patterns: Sequence[str]) -> re.Pattern[str] | None:

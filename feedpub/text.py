@@ -74,6 +74,18 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
 
+# A word of a topic rule, and of the text it is matched against (tagging.py):
+# letters and digits, split at everything else (hyphens too).
+WORD_CHAR = r"[^\W_]"
+WORDS = re.compile(rf"{WORD_CHAR}+")
+
+
+def rule_words(pattern: str) -> list[str]:
+    """The words of a keyword or exclude rule, casefolded, as they are
+    matched; none: the rule matches nothing (the config refuses it)."""
+    return WORDS.findall(pattern.casefold())
+
+
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # Where topic slugs name per-feed files (embed/<slug>.html), the main feed is
 # named by this word, so no topic may take it.
