@@ -298,7 +298,7 @@ class Publication:
     def spill(self) -> Spill:
         """A temporary file in the output folder for bytes that wait to be
         written (``state.Aside``); gone when the publication ends."""
-        spill = Spill(self._root)
+        spill = Spill(self._out_dir)
         self._spills.append(spill)
         return spill
 
@@ -382,24 +382,31 @@ _FSYNC_FILES = 64
 
 
 class Spill:
-    """Bytes written to a temporary file without a name (on Linux), read back
-    once in pieces: a ``state.Aside`` that keeps them out of memory. Nothing
-    of it stays on disk, whatever stops the build."""
+    """Bytes written to a temporary file, read back once in pieces: a
+    ``state.Aside`` that keeps them out of memory. On Linux the file has no
+    name, so nothing of it stays on disk whatever stops the build; elsewhere
+    its name is removed as soon as it is made. Unbuffered: a write that
+    fails (a full disk) fails at once, and closing flushes nothing."""
 
     def __init__(self, folder: Path) -> None:
         import tempfile  # loaded by a build that renders, not by a no-op one
 
         self._folder = folder
         try:
-            self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 (closed by close)
+            self._file = tempfile.TemporaryFile(dir=folder, buffering=0)  # noqa: SIM115 (closed by close)
         except OSError as e:
-            raise self._error(e) from e
+            raise self._error("write", e) from e
 
     def write(self, data: bytes, /) -> None:
         try:
-            self._file.write(data)
+            view = memoryview(data)
+            while view:  # FileIO.write may write a part
+                written = self._file.write(view)
+                if not written:
+                    raise OSError("nothing written")
+                view = view[written:]
         except OSError as e:
-            raise self._error(e) from e
+            raise self._error("write", e) from e
 
     def pieces(self, size: int = 1 << 22) -> Iterator[bytes]:
         """What was written, in pieces of ``size`` bytes; then the file goes."""
@@ -407,17 +414,19 @@ class Spill:
             self._file.seek(0)
             while piece := self._file.read(size):
                 yield piece
-        except OSError as e:
-            raise self._error(e) from e
+        except (OSError, ValueError) as e:  # ValueError: read once already
+            raise self._error("read", e) from e
         finally:
             self.close()
 
     def close(self) -> None:
-        self._file.close()
+        with contextlib.suppress(OSError):  # nothing is lost: it is a temporary
+            self._file.close()
 
-    def _error(self, e: OSError) -> PublishError:
+    def _error(self, doing: str, e: Exception) -> PublishError:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else e
         return PublishError(
-            f"{self._folder}: cannot write a temporary file: {e.strerror or e}"
+            f"{self._folder}: cannot {doing} a temporary file: {reason}"
         )
 
 

@@ -62,6 +62,7 @@ from feedpub.state import (
     Aside,
     Cut,
     Entry,
+    HeldRecords,
     OutputRecord,
     Retired,
     SourceRecord,
@@ -71,7 +72,6 @@ from feedpub.state import (
     YearRecord,
     appended_chunks,
     entry_order,
-    hold_records,
     place,
     sorted_entries,
     state_chunks,
@@ -755,7 +755,7 @@ def compile_site(
         )
     held = None
     if aside is not None:
-        held = hold_records(next_state.entries, aside())
+        held = HeldRecords(next_state.entries, aside())
         next_state = dataclasses.replace(next_state, entries=())
     plan = plan_feeds(items, config, next_state.retired)
     first = min(i.published for i in items)

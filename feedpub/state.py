@@ -277,15 +277,27 @@ class HeldRecords:
     """A state's item records, serialised before the rest of the state is
     known, and put ``aside``: a large build's records (100,000 items: about
     60 MB of objects) need not stay in memory while its outputs are rendered,
-    which is when its memory peaks. ``state_chunks`` writes them as they
-    would be written from the entries, byte for byte."""
+    which is when its memory peaks. ``state_chunks`` writes them once, as
+    they would be written from the entries, byte for byte; the entries can
+    go once this is made."""
 
     def __init__(self, entries: Iterable[Entry], aside: Aside) -> None:
         self._records = _Records()
-        self._aside = aside
+        self._aside: Aside | None = aside
         for data, years in _entry_chunks(sorted_entries(entries)):
             self._records.add(data, years)
             aside.write(data)
+
+    def pieces(self) -> Iterable[bytes]:
+        """The records as written; once only, as ``Aside.pieces``."""
+        aside, self._aside = self._aside, None
+        if aside is None:
+            raise ValueError("records held aside are written once")
+        return aside.pieces()
+
+    def summary_line(self, summary: Summary, at: int) -> bytes:
+        """``_Records.summary_line`` of the records held."""
+        return self._records.summary_line(summary, at)
 
 
 def appended_chunks(tail: Tail, state: State) -> Iterator[bytes]:
@@ -294,12 +306,6 @@ def appended_chunks(tail: Tail, state: State) -> Iterator[bytes]:
     other records and the summary of ``state``; the old item records are
     written back as they are, not read."""
     return _chunks(state, tail)
-
-
-def hold_records(entries: Iterable[Entry], aside: Aside) -> HeldRecords:
-    """The item records of ``entries`` serialised into ``aside`` (see
-    ``HeldRecords``); the entries can go once this returns."""
-    return HeldRecords(entries, aside)
 
 
 def _entry_chunks(entries: list[Entry]) -> Iterator[tuple[bytes, list[int]]]:
@@ -329,9 +335,9 @@ def _chunks(
     if held is not None:
         if state.entries or tail is not None:
             raise ValueError("records are held aside or given, not both")
-        yield from held._aside.pieces()
+        yield from held.pieces()
         if state.summary is not None:
-            yield held._records.summary_line(state.summary, len(head))
+            yield held.summary_line(state.summary, len(head))
         return
     records = _Records(tail)
     entries = sorted_entries(state.entries)

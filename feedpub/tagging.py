@@ -15,9 +15,7 @@ import re
 from collections.abc import Sequence
 
 from feedpub.model import Category, Diagnostic, Item, Topic, evolve
-from feedpub.text import WORD_CHAR as _WORD
-from feedpub.text import WORDS as _WORDS
-from feedpub.text import rule_words
+from feedpub.text import WORD_CHAR, WORDS, rule_words
 
 
 def compile_rules(patterns: Sequence[str]) -> re.Pattern[str] | None:
@@ -28,8 +26,8 @@ def compile_rules(patterns: Sequence[str]) -> re.Pattern[str] | None:
         words = rule_words(pattern)
         if not words:
             continue
-        body = rf"{_WORD}*(?:[\W_]+)".join(re.escape(w) for w in words)
-        alternatives.append(body if anywhere else rf"(?<!{_WORD}){body}")
+        body = rf"{WORD_CHAR}*(?:[\W_]+)".join(re.escape(w) for w in words)
+        alternatives.append(body if anywhere else rf"(?<!{WORD_CHAR}){body}")
     if not alternatives:
         return None
     return re.compile("|".join(alternatives))
@@ -139,7 +137,7 @@ class _Rules:
     def _examine(self, token: str) -> frozenset[int]:
         # casefold() maps each character on its own and never adds or removes
         # white space, so folding a token equals folding the text around it.
-        words = _WORDS.findall(token.casefold())
+        words = WORDS.findall(token.casefold())
         if self._any_stem is None or not self._any_stem.search("\0".join(words)):
             return _NONE
         return frozenset(

@@ -10,10 +10,16 @@ does from the records themselves.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import errno
+import io
 import os
+import random
 import shutil
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +31,14 @@ from feedpub.errors import PublishError
 from feedpub.plan import STATE
 from feedpub.publish import Spill
 from feedpub.site import BuildResult, compile_site
-from feedpub.state import InMemory, State, dump_state, hold_records, state_chunks
+from feedpub.state import (
+    HeldRecords,
+    InMemory,
+    State,
+    dump_state,
+    sorted_entries,
+    state_chunks,
+)
 from tests.conftest import ROOT, read_tree
 from tests.test_append import archive
 from tests.test_identity import SAME_DAY
@@ -75,16 +88,22 @@ def test_records_put_aside_are_written_as_the_records_are(
     assert held.outputs == whole.outputs  # the state file among them
     assert len(whole.state.entries) > 40
     assert held.state.entries == ()
-    assert dump_state(whole.state) == whole.outputs[STATE]
 
 
-def test_records_are_held_once_and_only_in_place_of_the_entries(
+def test_records_are_held_in_order_written_once_and_only_in_place_of_entries(
     project_config: Config,
 ) -> None:
-    result = build(SEED, project_config, None, aside=False)
-    held = hold_records(result.state.entries, InMemory())
+    state = build(SEED + archive(40), project_config, None, aside=False).state
+    shuffled = list(state.entries)
+    random.Random(5).shuffle(shuffled)
+    assert shuffled != sorted_entries(shuffled)
+    held = HeldRecords(shuffled, InMemory())
     with pytest.raises(ValueError, match="not both"):
-        list(state_chunks(result.state, held))
+        list(state_chunks(state, held))
+    without = dataclasses.replace(state, entries=())
+    assert b"".join(state_chunks(without, held)) == dump_state(state)
+    with pytest.raises(ValueError, match="written once"):
+        list(state_chunks(without, held))
 
 
 def test_the_shell_build_puts_the_records_in_a_temporary_file(
@@ -135,8 +154,40 @@ def test_a_spill_that_cannot_be_made_names_the_folder(tmp_path: Path) -> None:
     )
 
 
-def test_a_full_disk_while_spilling_publishes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+class _Failing(io.BytesIO):
+    """A temporary file whose ``fails`` ("write", "read" or "close") fails
+    as a full disk or a bad sector does."""
+
+    def __init__(self, fails: str) -> None:
+        super().__init__()
+        self.fails = fails
+
+    def write(self, data: Any, /) -> int:
+        if self.fails == "write":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return super().write(data)
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        if self.fails == "read":
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return super().read(size)
+
+    def close(self) -> None:
+        super().close()
+        if self.fails == "close":
+            raise OSError(errno.EFBIG, os.strerror(errno.EFBIG))
+
+
+@pytest.mark.parametrize(
+    ("fails", "message"),
+    [
+        ("write", "cannot write a temporary file: No space left on device"),
+        ("read", "cannot read a temporary file: Input/output error"),
+        ("close", None),  # nothing is lost: the build publishes
+    ],
+)
+def test_a_spill_that_fails_publishes_nothing_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails: str, message: str | None
 ) -> None:
     shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
     config = tmp_path / "feedpub.toml"
@@ -144,12 +195,22 @@ def test_a_full_disk_while_spilling_publishes_nothing(
     out = tmp_path / "feeds"
     run_build(load_config(config), output=out)
     before = read_tree(out)
+    made: list[_Failing] = []
 
-    def full(spill: Spill, data: bytes, /) -> None:
-        raise spill._error(OSError(28, os.strerror(28)))
+    def temporary(**_: object) -> _Failing:
+        made.append(_Failing(fails))
+        return made[-1]
 
-    monkeypatch.setattr(Spill, "write", full)
-    with pytest.raises(PublishError, match="No space left on device"):
-        run_build(load_config(config), output=out, options=BuildOptions(force=True))
-    assert read_tree(out) == before
+    monkeypatch.setattr(tempfile, "TemporaryFile", temporary)
+    force = BuildOptions(force=True)
+    if message is None:
+        run_build(load_config(config), output=out, options=force)
+        assert read_tree(out) == before  # the same bytes, published again
+    else:
+        with pytest.raises(PublishError) as caught:
+            run_build(load_config(config), output=out, options=force)
+        assert str(caught.value) == f"{out}: {message}"
+        assert read_tree(out) == before
+    assert len(made) == 1
+    assert made[0].closed
     assert publish.scan_output(out)[1] == ()  # no temporary left

@@ -171,7 +171,7 @@ def test_a_token_carries_the_stems_its_words_have(
 ) -> None:
     # _examine searches all stems at once before it looks at them one by one.
     rules = tagging._Rules([Topic(name="T", slug="t", keywords=tuple(keywords))])
-    words = tagging._WORDS.findall(token.casefold())
+    words = tagging.WORDS.findall(token.casefold())
     by_definition = frozenset(
         index
         for index, (stem, anywhere) in enumerate(rules._stems)
