@@ -201,13 +201,20 @@ def _publish(
             if found is not None:
                 return found, publication.commit()
             del tail  # its bytes go before the whole state is read
-        # Under other code or config no day can be taken from the state's
-        # records (site.block_digest): they are read once the sources are,
-        # not held while they are (a large build's peak).
-        written_under = state_salt(out_dir, STATE)
-        late = written_under is not None and written_under != salt
-        state = read_state(out_dir, STATE, records=not late)
-        records = functools.partial(_records, out_dir) if late else None
+        # The state's item records are read apart from it, when the build
+        # asks for them (compile_site's ``records``): under the same code
+        # and config before the sources, for the stubs of unchanged days;
+        # under other code or config, whose records give no stubs
+        # (site.block_digest), once the sources are read, not held while
+        # they are. Either way this function does not hold them while the
+        # outputs render, when a large build's memory peaks. A state
+        # without a summary names no salt: read as it is.
+        records = None
+        if state_salt(out_dir, STATE) is None:
+            state = read_state(out_dir, STATE)
+        else:
+            state = read_state(out_dir, STATE, records=False)
+            records = functools.partial(_records, out_dir)
         reuse = {}
         if state is not None and not options.force and not interrupted:
             reuse = {r.path: r for r in files_in_place(out_dir, state.outputs)}

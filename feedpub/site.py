@@ -224,6 +224,12 @@ def _compile(
     if release and isinstance(documents, list):
         documents.clear()  # from here on, only blocks hold their document
     previous = state or State()
+    # Records given apart from the state are read now if they can give
+    # stubs (written under this salt), else once the sources are read.
+    early: Sequence[Entry] = previous.entries
+    summary = previous.summary
+    if records is not None and salt and summary is not None and summary.salt == salt:
+        early, records = records(), None
     groups = _by_year(blocks) if recent else [(list(range(len(blocks))), blocks)]
     del blocks  # the stubs keep theirs; the others go once read
     groups.reverse()
@@ -233,7 +239,7 @@ def _compile(
     days: set[dt.date] = set()
     tagger = Tagger(config.topics)
     by_day: dict[dt.date, list[Entry]] = defaultdict(list)
-    for entry in previous.entries if salt else ():
+    for entry in early if salt else ():
         by_day[entry.day].append(entry)
     counts: Counter[str] = Counter()  # items read by feed key, "": the main feed
     while groups:
@@ -268,7 +274,8 @@ def _compile(
     # Records read only now, with the blocks gone, are held by these lists
     # alone: reconcile lets each day's go once matched, and the records it
     # makes take their place in memory.
-    old = previous.entries if records is None else records()
+    old = early if records is None else records()
+    del early
     read_days = [e for e in old if e.day in days]
     others = [e for e in old if e.day not in days]
     del old
@@ -682,9 +689,13 @@ def compile_site(
         config: the validated configuration.
         state: the state of the last build, if any (see ``state.py``).
         records: gives the item records of ``state`` when it was read
-            without them (``state.load_state``); called once the sources
-            are read, so a large build never holds both. Only for a state
-            of another salt: no day is taken from records read so late.
+            without them (``state.load_state``), called once: before the
+            sources are read if ``state`` was written under ``salt`` (its
+            records give stubs of unchanged days), else once they are read,
+            so that a large build never holds both. Records given so are
+            let go once they are in the next state, which ``aside`` may
+            put out of memory (the records of unchanged days are the same
+            objects); those of ``state`` stay with its holder.
         now: the time of this build; used only for items edited since the last
             build and for topics removed since (never written otherwise).
         inputs: a digest of everything the build read, kept in the new state.
