@@ -8,6 +8,7 @@ Python and hashing the sources.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import gc
 import hashlib
@@ -210,13 +211,18 @@ def _publish(
         # outputs render, when a large build's memory peaks. A state
         # without a summary names no salt: read as it is.
         records = None
-        if state_salt(out_dir, STATE) is None:
+        written_under = state_salt(out_dir, STATE)
+        if written_under is None:
             state = read_state(out_dir, STATE)
         else:
             state = read_state(out_dir, STATE, records=False)
             records = functools.partial(_records, out_dir)
         reuse = {}
-        if state is not None and not options.force and not interrupted:
+        if state is not None and written_under not in (None, salt):
+            # Every output's key holds the salt: none is kept as it is,
+            # so the records of the outputs are not held either.
+            state = dataclasses.replace(state, outputs=())
+        elif state is not None and not options.force and not interrupted:
             reuse = {r.path: r for r in files_in_place(out_dir, state.outputs)}
         result = compile_site(
             documents,

@@ -305,11 +305,14 @@ def _assign(
                         sketch=sketch(item),
                     )
                 )
+            # The item keeps its own strings and time where they equal the
+            # record's: the records go before the outputs render
+            # (compile_site's ``aside``), and with them, all they hold.
             result[index] = _with(
                 item,
-                entry.id,
-                (entry.published, updated),
-                records[-1].fingerprint,  # prints[index], as the record holds it
+                item.id if item.id == entry.id else entry.id,
+                (_same(item.published, entry.published), updated),
+                prints[index],  # the record's fingerprint now
                 link,
             )
             newest_older = max(newest_older or entry.published, entry.published)
@@ -346,6 +349,11 @@ def _assign(
             )
         )
     return records
+
+
+def _same(mine: dt.datetime, recorded: dt.datetime) -> dt.datetime:
+    """``recorded``, or ``mine`` when it is the same time."""
+    return mine if mine == recorded else recorded
 
 
 def _between(

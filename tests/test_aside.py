@@ -36,6 +36,7 @@ from feedpub.state import (
     InMemory,
     State,
     dump_state,
+    load_state,
     sorted_entries,
     state_chunks,
 )
@@ -214,3 +215,25 @@ def test_a_spill_that_fails_publishes_nothing_and_says_why(
     assert len(made) == 1
     assert made[0].closed
     assert publish.scan_output(out)[1] == ()  # no temporary left
+
+
+def test_matched_items_hold_none_of_their_records_objects(
+    project_config: Config,
+) -> None:
+    """An item matched to its record keeps its own id, fingerprint and time
+    where they equal the record's: holding the record's would keep the
+    memory of the old records, read from the state, after they are put
+    aside."""
+    first = build(SAME_DAY + "\n" + SEED, project_config, None, aside=False)
+    state = load_state(dump_state(first.state), "state")
+    again = build(SAME_DAY + "\n" + SEED, project_config, state, aside=True, salt="o")
+    records = {e.id: e for e in state.entries}
+    assert len(again.items) == len(records) > 10
+    for item in again.items:
+        record = records[item.id]
+        assert item.pending is None  # read again: no stub shares the record
+        assert item.id is not record.id
+        assert item.fingerprint == record.fingerprint
+        assert item.fingerprint is not record.fingerprint
+        assert item.published == record.published
+        assert item.published is not record.published

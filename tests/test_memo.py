@@ -26,8 +26,8 @@ from feedpub.model import Block, Item, RawItem
 from feedpub.plan import STATE
 from feedpub.publish import read_state as read_state_file
 from feedpub.site import BuildResult, ItemLoader, compile_site
-from feedpub.state import Entry, State
-from tests.conftest import ROOT
+from feedpub.state import Entry, OutputRecord, State
+from tests.conftest import ROOT, read_tree
 from tests.test_append import SHELL as shell
 from tests.test_append import archive
 from tests.test_identity import SAME_DAY
@@ -266,11 +266,19 @@ def test_records_of_other_code_or_config_are_read_once_the_sources_are(
         events.append("sources")
         return real_read(*args, **kwargs)  # type: ignore[arg-type]
 
+    real_in_place = shell.files_in_place
+
+    def in_place(*args: object) -> list[OutputRecord]:
+        events.append("outputs")
+        return real_in_place(*args)  # type: ignore[arg-type]
+
     monkeypatch.setattr(shell, "read_state", read_state)
     monkeypatch.setattr(site, "_read", read)
+    monkeypatch.setattr(shell, "files_in_place", in_place)
     config_file.write_text(config_file.read_text().replace("limit = 50", "limit = 40"))
     result, _ = run_build(load_config(config_file), output=out)
     assert result is not None
+    # Every output's key holds the salt: no output record is looked at.
     assert events == ["state records=False", "sources", "state records=True"]
     assert result.state.entries == ()  # put aside while rendering, then written
     assert kept(_entries(out)) == kept(first.entries)
@@ -285,6 +293,16 @@ def test_records_of_other_code_or_config_are_read_once_the_sources_are(
     assert result is not None
     assert all(item.pending is not None for item in result.items)
     assert kept(_entries(out)) == kept(first.entries)
+    events.clear()
+    monkeypatch.setattr(shell, "read_tail", lambda *_: None)  # the whole way
+    seed = next((tmp_path / "seeds").glob("*.txt"))
+    seed.write_text(seed.read_text() + "\n")  # other inputs, the same items
+    # A whole build under the same: the outputs in place are kept.
+    result, report = run_build(load_config(config_file), output=out)
+    assert events == ["state records=False", "outputs", "state records=True", "sources"]
+    assert result is not None
+    assert report.written == (STATE,)  # the other outputs kept by their records
+    assert len(result.kept) == len(read_tree(out)) - 1
 
 
 def _entries(out: Path) -> tuple[Entry, ...]:
