@@ -310,3 +310,30 @@ def _entries(out: Path) -> tuple[Entry, ...]:
     state = read_state_file(out, STATE)
     assert state is not None
     return state.entries
+
+
+def test_under_other_config_every_file_is_compared_with_what_it_holds(
+    tmp_path: Path,
+) -> None:
+    """Under other code or config every output renders (its key holds the
+    salt), and the build holds no record of the outputs: each rendered file
+    is compared with the bytes the published one holds, so a file rendered
+    the same is left alone, and one edited by hand (its size the same,
+    which a build under the same config does not look past) is put right."""
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    config_file = tmp_path / "feedpub.toml"
+    config_file.write_text((ROOT / "feedpub.toml").read_text())
+    out = tmp_path / "feeds"
+    run_build(load_config(config_file), output=out)
+    before = read_tree(out)
+    script = out / "embed.js"
+    edited = script.read_bytes().replace(b"function", b"FUNCTION", 1)
+    assert edited != before["embed.js"]
+    script.write_bytes(edited)
+    # The seed has 9 items: a limit of 40 instead of 50 changes no file.
+    config_file.write_text(config_file.read_text().replace("limit = 50", "limit = 40"))
+    result, report = run_build(load_config(config_file), output=out)
+    assert result is not None
+    assert report.written == ("embed.js", STATE)
+    after = read_tree(out)
+    assert {p for p in after if after[p] != before[p]} == {STATE}
