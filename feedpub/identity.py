@@ -42,6 +42,7 @@ import struct
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from feedpub.model import Item, evolve, item_anchor, item_number
 from feedpub.state import Entry
@@ -50,6 +51,7 @@ LIKENESS = 0.3  # least likeness of words for an edit; unrelated news scores < 0
 SKETCH_SIZE = 32
 _WORD = re.compile(r"\w{4,}")  # short words (der, und, ist) say little
 _STEP = dt.timedelta(minutes=1)
+_T = TypeVar("_T")
 
 
 def fingerprint(item: Item) -> str:
@@ -310,8 +312,8 @@ def _assign(
             # (compile_site's ``aside``), and with them, all they hold.
             result[index] = _with(
                 item,
-                item.id if item.id == entry.id else entry.id,
-                (_same(item.published, entry.published), updated),
+                _own(item.id, entry.id),
+                (_own(item.published, entry.published), updated),
                 prints[index],  # the record's fingerprint now
                 link,
             )
@@ -351,8 +353,8 @@ def _assign(
     return records
 
 
-def _same(mine: dt.datetime, recorded: dt.datetime) -> dt.datetime:
-    """``recorded``, or ``mine`` when it is the same time."""
+def _own(mine: _T, recorded: _T) -> _T:
+    """``recorded``, or ``mine`` when it equals it (the same value, held once)."""
     return mine if mine == recorded else recorded
 
 

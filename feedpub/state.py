@@ -244,7 +244,7 @@ def dump_state(state: State) -> bytes:
 def state_chunks(state: State, held: HeldRecords | None = None) -> Iterator[bytes]:
     """``dump_state`` in pieces of a few thousand lines: a large state is
     written without ever being held whole (100,000 items: about 50 MB).
-    ``held``: the item records, serialised already (``hold_records``), in
+    ``held``: the item records, serialised already (``HeldRecords``), in
     place of ``state.entries``."""
     return _chunks(state, None, held)
 
@@ -408,7 +408,7 @@ class _Records:
         if summary.warned is not None:
             record["summary"]["warned"] = [list(pair) for pair in summary.warned]
         record["summary"]["records"] = [at, self.size, self.sha256.hexdigest()]
-        record["summary"]["offsets"] = [[year, at] for year, at in self.years.items()]
+        record["summary"]["offsets"] = [list(pair) for pair in self.years.items()]
         record["summary"]["check"] = _check(record)
         return (_line(record) + "\n").encode("utf-8")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -53,6 +54,13 @@ def project_config() -> Config:
 @pytest.fixture
 def tricky_config() -> Config:
     return load_config(DATA / "tricky.toml")
+
+
+def copy_project(folder: Path) -> Path:
+    """Copy the project's config and seeds into ``folder``; return the
+    config's path there (its sources are the copied seeds)."""
+    shutil.copytree(ROOT / "seeds", folder / "seeds")
+    return Path(shutil.copy(ROOT / "feedpub.toml", folder / "feedpub.toml"))
 
 
 def read_tree(folder: Path) -> dict[str, bytes]:

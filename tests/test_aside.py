@@ -16,7 +16,6 @@ import errno
 import io
 import os
 import random
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ from feedpub.state import (
     sorted_entries,
     state_chunks,
 )
-from tests.conftest import ROOT, read_tree
+from tests.conftest import ROOT, copy_project, read_tree
 from tests.test_append import archive
 from tests.test_identity import SAME_DAY
 
@@ -122,9 +121,7 @@ def test_the_shell_build_puts_the_records_in_a_temporary_file(
 
     monkeypatch.setattr(Spill, "write", write)
     out = tmp_path / "feeds"
-    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
-    config = tmp_path / "feedpub.toml"
-    config.write_text((ROOT / "feedpub.toml").read_text())
+    config = copy_project(tmp_path)
     for options in (BuildOptions(), BuildOptions(force=True)):
         written.clear()
         result, _ = run_build(load_config(config), output=out, options=options)
@@ -190,9 +187,7 @@ class _Failing(io.BytesIO):
 def test_a_spill_that_fails_publishes_nothing_and_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails: str, message: str | None
 ) -> None:
-    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
-    config = tmp_path / "feedpub.toml"
-    config.write_text((ROOT / "feedpub.toml").read_text())
+    config = copy_project(tmp_path)
     out = tmp_path / "feeds"
     run_build(load_config(config), output=out)
     before = read_tree(out)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import unicodedata
@@ -14,7 +13,7 @@ from click.testing import CliRunner
 
 from feedpub import __version__
 from feedpub.cli import cli
-from tests.conftest import ROOT, read_tree
+from tests.conftest import ROOT, copy_project, read_tree
 
 SEED = "seeds/demografiewerkstatt-kommunen.txt"
 
@@ -22,8 +21,7 @@ SEED = "seeds/demografiewerkstatt-kommunen.txt"
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the project's config and seeds as the working directory."""
-    shutil.copy(ROOT / "feedpub.toml", tmp_path / "feedpub.toml")
-    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    copy_project(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

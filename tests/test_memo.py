@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from feedpub.plan import STATE
 from feedpub.publish import read_state as read_state_file
 from feedpub.site import BuildResult, ItemLoader, compile_site
 from feedpub.state import Entry, OutputRecord, State
-from tests.conftest import ROOT, read_tree
+from tests.conftest import ROOT, copy_project, read_tree
 from tests.test_append import SHELL as shell
 from tests.test_append import archive
 from tests.test_identity import SAME_DAY
@@ -244,9 +243,7 @@ def test_records_of_other_code_or_config_are_read_once_the_sources_are(
     the rest of the state, so that it does not hold them while the build
     renders, and every record keeps its id, times and fingerprint: a change
     of config alone edits no item."""
-    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
-    config_file = tmp_path / "feedpub.toml"
-    config_file.write_text((ROOT / "feedpub.toml").read_text())
+    config_file = copy_project(tmp_path)
     out = tmp_path / "feeds"
     assert run_build(load_config(config_file), output=out)[0] is not None
     first = read_state_file(out, STATE)
@@ -320,9 +317,7 @@ def test_under_other_config_every_file_is_compared_with_what_it_holds(
     is compared with the bytes the published one holds, so a file rendered
     the same is left alone, and one edited by hand (its size the same,
     which a build under the same config does not look past) is put right."""
-    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
-    config_file = tmp_path / "feedpub.toml"
-    config_file.write_text((ROOT / "feedpub.toml").read_text())
+    config_file = copy_project(tmp_path)
     out = tmp_path / "feeds"
     run_build(load_config(config_file), output=out)
     before = read_tree(out)
