@@ -28,8 +28,11 @@ feedpub's modules are compiled to bytecode first (``compile_feedpub``), as
 an installed package's are. Runs are interleaved, so machine noise hits all
 of them alike. Times are
 wall-clock medians; memory is each child's own peak RSS (``ru_maxrss`` from
-``os.wait4``). Run it with the Python of the environment feedpub is installed
-in: it starts ``python -m feedpub`` with that same interpreter.
+``os.wait4``), or, if larger, the peak of the sum of the proportional set
+sizes of the child and its own children (a build's helper process,
+``feedpub/spread.py``), sampled every 0.1 s (``TreeMemory``). Run it with
+the Python of the environment feedpub is installed in: it starts
+``python -m feedpub`` with that same interpreter.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -139,14 +143,60 @@ def measure(
         child = subprocess.Popen(
             command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors
         )
+        tree = TreeMemory(child.pid)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - start
+        tree_mb = tree.stop()
         child.returncode = os.waitstatus_to_exitcode(status)
         if child.returncode != 0:
             errors.seek(0)
             message = errors.read().decode(errors="replace")[-2000:]
             raise SystemExit(f"{' '.join(command)} failed:\n{message}")
-    return Sample(seconds=seconds, peak_mb=usage.ru_maxrss / 1024)  # KiB on Linux
+    peak_mb = max(usage.ru_maxrss / 1024, tree_mb)  # KiB on Linux
+    return Sample(seconds=seconds, peak_mb=peak_mb)
+
+
+class TreeMemory(threading.Thread):
+    """Samples the sum of ``Pss`` (``/proc/PID/smaps_rollup``) over a process
+    and its descendants every 0.1 s: pages two processes share count half
+    in each, so the sum is the memory they hold together. ``ru_maxrss``
+    counts one process; a process and a helper forked from it would each
+    count the pages they share in full, or, read alone, hide the helper."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self._pid = pid
+        self._done = threading.Event()
+        self.peak_kb = 0
+        self.start()
+
+    def run(self) -> None:
+        while not self._done.wait(0.1):
+            self.peak_kb = max(self.peak_kb, sum(map(_pss_kb, _tree(self._pid))))
+
+    def stop(self) -> float:
+        """Stop sampling; the peak in MB."""
+        self._done.set()
+        self.join()
+        return self.peak_kb / 1024
+
+
+def _tree(pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [pid, *(p for c in children for p in _tree(int(c)))]
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:

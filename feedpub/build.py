@@ -101,6 +101,7 @@ class BuildOptions:
     wait: float = 0.0  # seconds to wait for another build to finish
     force: bool = False  # render everything even when the inputs did not change
     progress: Callable[[int, int], None] | None = None  # see compile_site
+    jobs: int = 2  # 2: a large build reads its items on two cores (spread.py)
 
 
 def build(
@@ -166,6 +167,7 @@ def _publish(
         compile_edited,
         compile_site,
     )
+    from feedpub.spread import Spread
 
     salt = build_salt(config)
     now = build_clock()
@@ -224,18 +226,23 @@ def _publish(
             state = dataclasses.replace(state, outputs=())
         elif state is not None and not options.force and not interrupted:
             reuse = {r.path: r for r in files_in_place(out_dir, state.outputs)}
-        result = compile_site(
-            documents,
-            config,
-            state=state,
-            records=records,
-            now=now,
-            inputs=inputs,
-            salt=salt,
-            reuse=reuse,
-            progress=options.progress,
-            emit=stage,
-            release=True,  # documents: the list this module read; let go once read
-            aside=publication.spill,  # the item records wait on disk
-        )
+        # A helper process reads half of a large build's items (spread.py),
+        # forked now, while this one holds little but the sources.
+        size = sum(len(data) for _, data in documents)
+        with Spread(size) if options.jobs > 1 else contextlib.nullcontext() as spread:
+            result = compile_site(
+                documents,
+                config,
+                state=state,
+                records=records,
+                now=now,
+                inputs=inputs,
+                salt=salt,
+                reuse=reuse,
+                progress=options.progress,
+                emit=stage,
+                release=True,  # documents: the list this module read; let go once read
+                aside=publication.spill,  # the item records wait on disk
+                spread=spread,
+            )
         return result, publication.commit()

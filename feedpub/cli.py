@@ -130,6 +130,13 @@ def cli() -> None:
 @click.option(
     "--force", is_flag=True, help="Render everything even if no input changed."
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 2),
+    default=2,
+    show_default=True,
+    help="Processes that read a large build's items (2: a helper reads half).",
+)
 @_SOURCES
 @click.pass_context
 def build(
@@ -140,6 +147,7 @@ def build(
     wait: float,
     busy_exit: int,
     force: bool,
+    jobs: int,
     sources: tuple[Path, ...],
 ) -> None:
     """Build all feeds and pages into the output folder.
@@ -157,7 +165,7 @@ def build(
     config = load_config(config_path)
     # A progress bar only for a person watching: never under cron or --quiet.
     bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
-    options = BuildOptions(wait=wait, force=force, progress=bar)
+    options = BuildOptions(wait=wait, force=force, progress=bar, jobs=jobs)
     try:
         result, report = run_build(config, sources, output, options)
     finally:

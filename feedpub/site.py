@@ -207,6 +207,7 @@ def _compile(
     *,
     recent: bool = False,
     records: Callable[[], Sequence[Entry]] | None = None,
+    spread: Spread | None = None,
 ) -> tuple[list[Item], list[Diagnostic], State]:
     """The items of the documents, in source order, and the next state (see
     ``compile_site``).
@@ -260,7 +261,7 @@ def _compile(
         start = len(tagged)
         # Only ``tagged`` may hold the items read: reconcile replaces each
         # in place, and the one it replaced goes.
-        tagged += _read(reading, config, warnings, errors, tagger, warned)
+        tagged += _read(reading, config, warnings, errors, tagger, warned, spread)
         reached = recent and _reached(counts, [*kept, *tagged[start:]], config)
         del kept
         if reached:
@@ -397,22 +398,76 @@ def warned_years(
     return warned
 
 
+Job = tuple[Block, tuple[int, int], str, int]  # see _read
+RUN = 250  # blocks read as one run: what a helper process is handed at once
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadRun:
+    """What reading a run of blocks gave (``read_run``)."""
+
+    items: list[Item]
+    warnings: list[Diagnostic]
+    errors: list[Diagnostic]
+    warned: Counter[int]  # the warnings by the year of their item
+
+
+# Reads runs of blocks with a function and gives what each gave, in the
+# order of the runs; it may let each run go (pop it) once read. The shell's
+# build gives one that shares the runs with a second process (spread.py).
+Spread = Callable[[list[list[Job]], Callable[[list[Job]], ReadRun]], Iterable[ReadRun]]
+
+
+def in_turn(
+    runs: list[list[Job]], read: Callable[[list[Job]], ReadRun]
+) -> Iterator[ReadRun]:
+    """Read the runs one after the other, each let go once read."""
+    runs.reverse()
+    while runs:
+        yield read(runs.pop())
+
+
 def _read(
-    reading: list[tuple[Block, tuple[int, int], str, int]],
+    reading: list[Job],
     config: Config,
     warnings: list[Diagnostic],
     errors: list[Diagnostic],
     tagger: Tagger | None = None,
     warned: Counter[int] | None = None,
+    spread: Spread | None = None,
 ) -> list[Item]:
     """Read, normalise and tag the blocks of ``reading`` (block, (rank, count)
-    on its day, digest), taking them from its end: each block goes once read,
-    and its document with the last block that points into it. ``warned``
-    counts the warnings they give by the year of their item."""
+    on its day, digest, place), taking them from its end: each block goes
+    once read, and its document with the last block that points into it.
+    ``warned`` counts the warnings they give by the year of their item.
+
+    The blocks are read in runs of ``RUN``, by ``spread`` (default: one after
+    the other, here); what a run gives does not depend on where or when it
+    was read, so the result is the same."""
     tagger = tagger or Tagger(config.topics)
+    runs: list[list[Job]] = []
+    while reading:
+        run = reading[-RUN:]
+        del reading[-RUN:]
+        runs.append(run)  # as ``reading``: its first block last
     tagged: list[Item] = []
-    while reading:  # one item at a time: no stage holds every item's lines
-        block, (rank, count), digest, at = reading.pop()
+    for done in (spread or in_turn)(
+        runs, partial(read_run, config=config, tagger=tagger)
+    ):
+        tagged += tagger.shared(done.items)
+        warnings += done.warnings
+        errors += done.errors
+        if warned is not None:
+            warned.update(done.warned)
+    return tagged
+
+
+def read_run(run: list[Job], *, config: Config, tagger: Tagger) -> ReadRun:
+    """Read, normalise and tag the blocks of ``run``, taken from its end."""
+    done = ReadRun(items=[], warnings=[], errors=[], warned=Counter())
+    warnings, errors = done.warnings, done.errors
+    while run:  # one item at a time: no stage holds every item's lines
+        block, (rank, count), digest, at = run.pop()
         before = len(warnings)
         try:
             raw = read_block(block)
@@ -430,10 +485,9 @@ def _read(
                 # A block that gave a warning gets no digest: every build
                 # reads it again and warns again.
                 item = evolve(item, block="")
-            if warned is not None:
-                warned[item.day.year] += len(warnings) - before
-        tagged.append(item)
-    return tagged
+            done.warned[item.day.year] += len(warnings) - before
+        done.items.append(item)
+    return done
 
 
 def _split(
@@ -679,6 +733,7 @@ def compile_site(
     | None = None,
     release: bool = False,
     aside: Callable[[], Aside] | None = None,
+    spread: Spread | None = None,
 ) -> BuildResult:
     """Turn documents into every output file, as bytes by relative path.
 
@@ -722,6 +777,9 @@ def compile_site(
             temporary file: a large build's memory peaks while it renders).
             The result's ``state.entries`` is then empty. Default: they wait
             as they are.
+        spread: reads the sources' blocks, in runs (``Spread``); the shell's
+            build gives one that reads on two cores (``spread.spread_runs``).
+            Default: one run after the other.
 
     Raises:
         ConfigError: the config has no ``base_url`` to make absolute URLs with,
@@ -752,6 +810,7 @@ def compile_site(
         release,
         recent=config.history == "recent",
         records=records,
+        spread=spread,
     )
     if not items:
         raise SourceError(

@@ -175,6 +175,10 @@ class Tagger:
         self._shared: dict[
             tuple[int, ...], tuple[tuple[str, ...], tuple[Category, ...]]
         ] = {}
+        self._slugs = [t.slug for t in topics]
+        self._by_slugs: dict[
+            tuple[str, ...], tuple[tuple[str, ...], tuple[Category, ...]]
+        ] = {}
 
     def tag(self, item: Item, warnings: list[Diagnostic]) -> Item:
         """The item with its topics (in config order) and categories; appends a
@@ -202,16 +206,40 @@ class Tagger:
             for index, topic in enumerate(topics)
             if index in matched or topic.slug in explicit
         )
-        shared = self._shared.get(chosen)
-        if shared is None:  # items with the same topics share their tuples
-            shared = self._shared[chosen] = (
-                tuple(topics[i].slug for i in chosen),
-                tuple(self._categories[i] for i in chosen),
-            )
-        slugs, categories = shared
+        slugs, categories = self._pair(chosen)
         if unknown:
             categories += tuple(Category(term=tag, label=tag) for tag in unknown)
         return evolve(item, topics=slugs, categories=categories)
+
+    def _pair(
+        self, chosen: tuple[int, ...]
+    ) -> tuple[tuple[str, ...], tuple[Category, ...]]:
+        """The slugs and categories of the topics ``chosen`` (indexes), the
+        same tuples for every item of those topics."""
+        shared = self._shared.get(chosen)
+        if shared is None:
+            shared = self._shared[chosen] = (
+                tuple(self._slugs[i] for i in chosen),
+                tuple(self._categories[i] for i in chosen),
+            )
+        return shared
+
+    def shared(self, items: list[Item]) -> list[Item]:
+        """``items`` tagged by this tagger or a copy of it (in another
+        process, whose items come back with tuples of their own): each with
+        the topic tuples this tagger shares among the items of the same
+        topics, so that a large build holds a few, not one per item."""
+        for index, item in enumerate(items):
+            shared = self._by_slugs.get(item.topics)
+            if shared is None:
+                shared = self._pair(tuple(map(self._slugs.index, item.topics)))
+                self._by_slugs[shared[0]] = shared
+            slugs, categories = shared
+            if item.topics is slugs:
+                continue
+            extra = item.categories[len(categories) :]  # explicit tags
+            items[index] = evolve(item, topics=slugs, categories=categories + extra)
+        return items
 
 
 def tag_items(

@@ -1,0 +1,251 @@
+"""Reading a large build's items on two cores: a helper process (shell).
+
+A build from scratch spends about a third of its time reading, normalising
+and tagging its items, one block at a time, each on its own (``site._read``,
+in runs of ``site.RUN`` blocks). ``Spread`` shares those runs with a helper
+process: the helper reads the runs it is handed and sends back what each
+gave, pickled, while this process reads the others, and the results are
+given in the order of the runs. A run gives the same wherever it is read,
+so the build publishes the same bytes as one that reads alone
+(``build --jobs 1``).
+
+Runs are handed a few ahead, and the pipe back is widened to hold a few
+results, so the helper never waits for this process between runs.
+
+Whatever goes wrong with the helper (it cannot be forked, dies, a run fails
+in it, or what it is handed cannot be pickled), this process reads the runs
+it had handed it: a run that failed there fails here with its own error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from feedpub.model import Block, evolve
+from feedpub.site import Job, ReadRun
+
+# Fewer runs than this are read here alone: forking costs more than it saves.
+LEAST_RUNS = 8
+LEAST_BYTES = 2 << 20  # sources smaller than this give few runs: no helper
+_AHEAD = 3  # runs handed to the helper before it sent any back
+_PATIENCE = 60.0  # seconds to wait for one run of the helper (one takes 0.1)
+_PIPE_SIZE = 1 << 20  # bytes a pipe holds (F_SETPIPE_SZ; Linux's usual most)
+_F_SETPIPE_SZ = 1031
+
+
+class Spread:
+    """Reads runs of blocks here and in a helper process forked at its start
+    (``site.Spread``); a context manager, which ends the helper.
+
+    The helper is forked before the build cuts its sources into blocks, when
+    this process holds little but the sources' bytes, which neither process
+    writes to: the two share their pages. The runs it reads are sent to it,
+    each block with its own lines only. It serves the first call that has
+    ``LEAST_RUNS`` runs or more, and ends with it; the runs of later calls
+    (a build that reads a year at a time) are read here alone. A helper
+    forked later would share the pages of every item this process has made
+    so far, and copy each that either process writes to.
+    """
+
+    def __init__(self, size: int) -> None:
+        """``size``: the bytes of the sources; below ``LEAST_BYTES``, there
+        is no helper and every run is read here."""
+        self._helper = _start() if size >= LEAST_BYTES and _can_fork() else None
+
+    def __enter__(self) -> Spread:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the helper if no call has (the build read nothing)."""
+        if self._helper is not None:
+            self._helper.stop()
+            self._helper = None
+
+    def __call__(
+        self, runs: list[list[Job]], read: Callable[[list[Job]], ReadRun]
+    ) -> Iterator[ReadRun]:
+        """What each of ``runs`` gave when read with ``read``, in order; each
+        run is let go once read, here or by the helper."""
+        helper, self._helper = self._helper, None  # it serves this call or none
+        if helper is not None and (len(runs) < LEAST_RUNS or not helper.begin(read)):
+            helper.stop()
+            helper = None
+        try:
+            yield from _share(runs, read, helper)
+        finally:
+            if helper is not None:
+                helper.stop()
+
+
+def _can_fork() -> bool:
+    # A fork copies only the thread that calls it: with another thread
+    # running (none does before a build reads), read alone.
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _share(
+    runs: list[list[Job]],
+    read: Callable[[list[Job]], ReadRun],
+    helper: _Helper | None,
+) -> Iterator[ReadRun]:
+    done: dict[int, ReadRun] = {}
+    handed: deque[int] = deque()  # the runs the helper has, oldest first
+    taken = given = 0  # runs taken by either process; results given
+
+    def ours(number: int) -> None:
+        done[number] = read(runs[number])
+        runs[number] = []
+
+    while given < len(runs):
+        while helper is not None and len(handed) < _AHEAD and taken < len(runs):
+            if not helper.hand(runs[taken]):
+                break
+            handed.append(taken)
+            taken += 1
+        # Take what the helper sent; wait for it once nothing else is left.
+        while helper is not None and helper.alive and handed:
+            if not helper.ready(wait=taken == len(runs)):
+                break
+            result = helper.take()
+            if result is None:
+                break
+            number = handed.popleft()
+            done[number] = result
+            runs[number] = []
+        if helper is not None and not helper.alive:
+            helper = None
+            while handed:  # the helper failed: read here what it had
+                ours(handed.popleft())
+        while given in done:
+            yield done.pop(given)
+            given += 1
+        if taken < len(runs):
+            ours(taken)
+            taken += 1
+
+
+class _Helper:
+    """The helper process and the two pipes to it (orders; results)."""
+
+    def __init__(self) -> None:
+        import multiprocessing  # only a large build forks
+
+        context = multiprocessing.get_context("fork")
+        orders_in, self._orders = context.Pipe(duplex=False)
+        self._results, results_out = context.Pipe(duplex=False)
+        for end in (self._orders, results_out):
+            with contextlib.suppress(OSError):  # a pipe of the usual size does
+                import fcntl
+
+                fcntl.fcntl(end.fileno(), _F_SETPIPE_SZ, _PIPE_SIZE)
+        self._process = context.Process(
+            target=_serve,
+            args=(orders_in, results_out, (self._orders, self._results)),
+            name="feedpub-reader",
+            daemon=True,
+        )
+        self._process.start()
+        orders_in.close()
+        results_out.close()
+        self.alive = True
+
+    def _send(self, order: object) -> bool:
+        if self.alive:
+            try:
+                self._orders.send(order)
+            except Exception:
+                self.alive = False
+        return self.alive
+
+    def begin(self, read: Callable[[list[Job]], ReadRun]) -> bool:
+        """Have the helper read with ``read`` (pickled: a function of the
+        core with the config and tagger); False if it is gone."""
+        return self._send(("read", read))
+
+    def hand(self, run: list[Job]) -> bool:
+        """Hand the helper a run to read; False if it is gone."""
+        return self._send(("run", [(_slim(block), *rest) for block, *rest in run]))
+
+    def ready(self, *, wait: bool) -> bool:
+        """Whether a result (or the helper's end) is there; waits if asked,
+        ``_PATIENCE`` seconds at most: a helper that hangs is given up."""
+        try:
+            if self._results.poll(_PATIENCE if wait else 0):
+                return True
+        except (OSError, ValueError):
+            pass
+        else:
+            if not wait:
+                return False
+        self.alive = False
+        return False
+
+    def take(self) -> ReadRun | None:
+        """The next result the helper sent; None: it failed or is gone."""
+        try:
+            result: Any = self._results.recv()
+        except (EOFError, OSError, ValueError):
+            result = None
+        if not isinstance(result, ReadRun):
+            self.alive = False
+            return None
+        return result
+
+    def stop(self) -> None:
+        """End the helper and close the pipes: a helper given up is killed."""
+        given_up, self.alive = not self.alive, False
+        with contextlib.suppress(OSError, ValueError):
+            self._orders.close()
+        with contextlib.suppress(OSError, ValueError):
+            self._results.close()
+        self._process.join(timeout=0 if given_up else 5)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+
+def _slim(block: Block) -> Block:
+    """The block with its own lines only: the rest of its document stays."""
+    body = block.document[block.start : block.end]
+    return evolve(block, document=body, head=0, start=0, end=len(body))
+
+
+def _start() -> _Helper | None:
+    try:
+        return _Helper()
+    except OSError:  # no process to be had: read alone
+        return None
+
+
+def _serve(orders: Any, results: Any, theirs: Any) -> None:
+    """The helper: read each run handed until the orders end."""
+    for end in theirs:  # the other ends, copied by the fork: the orders end
+        end.close()  # when the parent closes its end
+    read: Callable[[list[Job]], ReadRun] | None = None
+    while True:
+        try:
+            kind, what = orders.recv()
+        except (EOFError, OSError):
+            return
+        if kind == "read":
+            read = what
+            continue
+        try:
+            result: ReadRun | None = read(what) if read is not None else None
+        except BaseException:
+            result = None
+        del what
+        try:
+            results.send(result)
+        except (OSError, ValueError):
+            return
+        if result is None:
+            return
