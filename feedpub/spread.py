@@ -20,14 +20,21 @@ it had handed it: a run that failed there fails here with its own error.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import fcntl
 import os
+import pickle
+import queue
+import signal
+import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from feedpub.model import Block, evolve
-from feedpub.site import Job, ReadRun
+from feedpub.site import Job, ReadRun, in_turn
 
 # Fewer runs than this are read here alone: forking costs more than it saves.
 LEAST_RUNS = 8
@@ -36,6 +43,8 @@ _AHEAD = 3  # runs handed to the helper before it sent any back
 _PATIENCE = 60.0  # seconds to wait for one run of the helper (one takes 0.1)
 _PIPE_SIZE = 1 << 20  # bytes a pipe holds (F_SETPIPE_SZ; Linux's usual most)
 _F_SETPIPE_SZ = 1031
+_PR_SET_PDEATHSIG = 1
+_ENDING = 5.0  # seconds a helper has to end once its orders end
 
 
 class Spread:
@@ -46,7 +55,7 @@ class Spread:
     this process holds little but the sources' bytes, which neither process
     writes to: the two share their pages. The runs it reads are sent to it,
     each block with its own lines only. It serves the first call that has
-    ``LEAST_RUNS`` runs or more, and ends with it; the runs of later calls
+    ``LEAST_RUNS`` runs or more, and ends with it; the runs of other calls
     (a build that reads a year at a time) are read here alone. A helper
     forked later would share the pages of every item this process has made
     so far, and copy each that either process writes to.
@@ -64,7 +73,7 @@ class Spread:
         self.close()
 
     def close(self) -> None:
-        """End the helper if no call has (the build read nothing)."""
+        """End the helper if no call has (the build read little)."""
         if self._helper is not None:
             self._helper.stop()
             self._helper = None
@@ -74,8 +83,11 @@ class Spread:
     ) -> Iterator[ReadRun]:
         """What each of ``runs`` gave when read with ``read``, in order; each
         run is let go once read, here or by the helper."""
-        helper, self._helper = self._helper, None  # it serves this call or none
-        if helper is not None and (len(runs) < LEAST_RUNS or not helper.begin(read)):
+        if len(runs) < LEAST_RUNS:  # the helper waits for a larger call
+            yield from in_turn(runs, read)
+            return
+        helper, self._helper = self._helper, None  # it serves this call alone
+        if helper is not None and not helper.begin(read):
             helper.stop()
             helper = None
         try:
@@ -87,8 +99,9 @@ class Spread:
 
 def _can_fork() -> bool:
     # A fork copies only the thread that calls it: with another thread
-    # running (none does before a build reads), read alone.
-    return hasattr(os, "fork") and threading.active_count() == 1
+    # running (none does before a build reads), read alone. Only on Linux:
+    # elsewhere, system libraries may not survive a fork (macOS).
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def _share(
@@ -136,33 +149,41 @@ class _Helper:
     """The helper process and the two pipes to it (orders; results)."""
 
     def __init__(self) -> None:
-        import multiprocessing  # only a large build forks
+        from multiprocessing.connection import Connection  # only a large build forks
 
-        context = multiprocessing.get_context("fork")
-        orders_in, self._orders = context.Pipe(duplex=False)
-        self._results, results_out = context.Pipe(duplex=False)
-        for end in (self._orders, results_out):
+        orders_in, orders_out = os.pipe()
+        results_in, results_out = os.pipe()
+        for end in (orders_out, results_out):
             with contextlib.suppress(OSError):  # a pipe of the usual size does
-                import fcntl
-
-                fcntl.fcntl(end.fileno(), _F_SETPIPE_SZ, _PIPE_SIZE)
-        self._process = context.Process(
-            target=_serve,
-            args=(orders_in, results_out, (self._orders, self._results)),
-            name="feedpub-reader",
-            daemon=True,
-        )
-        self._process.start()
-        orders_in.close()
-        results_out.close()
+                fcntl.fcntl(end, _F_SETPIPE_SZ, _PIPE_SIZE)
+        parent = os.getpid()
+        self.pid = os.fork()
+        if self.pid == 0:  # the helper: never returns into the build
+            try:
+                _serve(
+                    Connection(orders_in, writable=False),
+                    Connection(results_out, readable=False),
+                    parent,
+                )
+            finally:
+                os._exit(0)
+        os.close(orders_in)
+        os.close(results_out)
+        self._orders = Connection(orders_out, readable=False)
+        self._results = Connection(results_in, writable=False)
         self.alive = True
 
     def _send(self, order: object) -> bool:
         if self.alive:
             try:
-                self._orders.send(order)
-            except Exception:
-                self.alive = False
+                data = pickle.dumps(order, protocol=pickle.HIGHEST_PROTOCOL)
+            except (pickle.PicklingError, TypeError, AttributeError):
+                self.alive = False  # not for the helper: read it here
+            else:
+                try:  # the helper takes every order as it comes: never waits
+                    self._orders.send_bytes(data)
+                except OSError:
+                    self.alive = False
         return self.alive
 
     def begin(self, read: Callable[[list[Job]], ReadRun]) -> bool:
@@ -192,7 +213,7 @@ class _Helper:
         """The next result the helper sent; None: it failed or is gone."""
         try:
             result: Any = self._results.recv()
-        except (EOFError, OSError, ValueError):
+        except (EOFError, OSError):
             result = None
         if not isinstance(result, ReadRun):
             self.alive = False
@@ -200,16 +221,21 @@ class _Helper:
         return result
 
     def stop(self) -> None:
-        """End the helper and close the pipes: a helper given up is killed."""
+        """End the helper and close the pipes: a helper given up is killed,
+        one that does not end within 5 seconds too."""
         given_up, self.alive = not self.alive, False
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError):
             self._orders.close()
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError):
             self._results.close()
-        self._process.join(timeout=0 if given_up else 5)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join()
+        deadline = time.monotonic() + (0 if given_up else _ENDING)
+        while os.waitpid(self.pid, os.WNOHANG) == (0, 0):
+            if time.monotonic() >= deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+                break
+            time.sleep(0.005)
 
 
 def _slim(block: Block) -> Block:
@@ -225,27 +251,66 @@ def _start() -> _Helper | None:
         return None
 
 
-def _serve(orders: Any, results: Any, theirs: Any) -> None:
-    """The helper: read each run handed until the orders end."""
-    for end in theirs:  # the other ends, copied by the fork: the orders end
-        end.close()  # when the parent closes its end
+def _serve(orders: Any, results: Any, parent: int) -> None:
+    """The helper: read each run handed, in order, until the orders end."""
+    _detach(parent, keep=(orders.fileno(), results.fileno()))
+    # A thread takes the orders as they come, so the build never waits to
+    # hand a run while this process waits to send a result, whatever the
+    # size of the pipes.
+    inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+    threading.Thread(target=_take_orders, args=(orders, inbox), daemon=True).start()
     read: Callable[[list[Job]], ReadRun] | None = None
     while True:
-        try:
-            kind, what = orders.recv()
-        except (EOFError, OSError):
-            return
+        kind, what = inbox.get()
+        if kind == "end":
+            break
         if kind == "read":
             read = what
             continue
         try:
             result: ReadRun | None = read(what) if read is not None else None
-        except BaseException:
+        except Exception:  # the build reads the run again and says why
             result = None
         del what
         try:
             results.send(result)
-        except (OSError, ValueError):
-            return
+        except OSError:
+            break
         if result is None:
+            break
+    os._exit(0)  # nothing of the build's to clean up or flush here
+
+
+def _take_orders(orders: Any, inbox: queue.SimpleQueue[tuple[str, Any]]) -> None:
+    while True:
+        try:
+            order = orders.recv()
+        except (EOFError, OSError):
+            inbox.put(("end", None))
             return
+        inbox.put(order)
+
+
+def _detach(parent: int, keep: tuple[int, ...]) -> None:
+    """Leave the build's signals, files and lock to the build.
+
+    Ctrl-C and SIGTERM stop the build, which ends this process (a signal to
+    the process group ends it at once); the kernel kills it when the build
+    dies. Every file the fork copied is closed but the two pipes: the
+    output folder's lock goes with the build, and whoever reads the build's
+    output or error stream does not wait for this process.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the build died before the line above
+        os._exit(0)
+    null = os.open(os.devnull, os.O_RDWR)
+    for standard in (0, 1, 2):
+        os.dup2(null, standard)
+    last = 3
+    for fd in sorted(keep):
+        os.closerange(last, fd)
+        last = fd + 1
+    os.closerange(last, os.sysconf("SC_OPEN_MAX"))

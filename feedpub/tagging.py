@@ -160,6 +160,12 @@ class _Rules:
         return len(self._hits) + len(self._plain) + len(older_hits) + len(older_plain)
 
 
+# The slots' own setters: an item back from another process is held by
+# nothing else yet, and takes the shared tuples in place.
+_TOPICS = getattr(Item, "topics").__set__  # noqa: B009 - the slot, not the field
+_CATEGORIES = getattr(Item, "categories").__set__  # noqa: B009
+
+
 class Tagger:
     """Tags items one by one with the rules of ``topics``, compiled once."""
 
@@ -225,20 +231,22 @@ class Tagger:
         return shared
 
     def shared(self, items: list[Item]) -> list[Item]:
-        """``items`` tagged by this tagger or a copy of it (in another
-        process, whose items come back with tuples of their own): each with
-        the topic tuples this tagger shares among the items of the same
-        topics, so that a large build holds a few, not one per item."""
-        for index, item in enumerate(items):
+        """Give ``items``, tagged by this tagger or a copy of it in another
+        process (whose items come back with tuples of their own), the topic
+        tuples this tagger shares among the items of the same topics, so
+        that a large build holds a few, not one per item. An item with
+        tuples of its own takes the shared ones in place: ``items`` must be
+        held by nothing else (fresh from ``site.read_run`` or a pickle)."""
+        for item in items:
             shared = self._by_slugs.get(item.topics)
             if shared is None:
                 shared = self._pair(tuple(map(self._slugs.index, item.topics)))
                 self._by_slugs[shared[0]] = shared
             slugs, categories = shared
-            if item.topics is slugs:
-                continue
-            extra = item.categories[len(categories) :]  # explicit tags
-            items[index] = evolve(item, topics=slugs, categories=categories + extra)
+            if item.topics is not slugs:
+                extra = item.categories[len(categories) :]  # explicit tags
+                _TOPICS(item, slugs)
+                _CATEGORIES(item, categories + extra)
         return items
 
 

@@ -10,9 +10,11 @@ hundred items is read in many runs by both processes.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import pickle
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,44 +34,60 @@ from tests.conftest import load_benchmark, read_tree
 # process that builds. Both are copied into the helper when it is forked.
 LOG: list[Path] = []
 BUILDER: list[int] = []
+ORIGINAL = site.read_run
+
+
+def _log() -> None:
+    with LOG[0].open("a") as log:
+        log.write(f"{os.getpid()}\n")
 
 
 def logged_read_run(run: list[Job], **kwargs: object) -> ReadRun:
     """``site.read_run``, logging the reading process's id (module-level:
     the helper is handed it pickled, by name)."""
-    with LOG[0].open("a") as log:
-        log.write(f"{os.getpid()}\n")
+    _log()
     return ORIGINAL(run, **kwargs)  # type: ignore[arg-type]
 
 
 def helper_dies(run: list[Job], **kwargs: object) -> ReadRun:
     """``site.read_run``, but the helper process ends without a word."""
+    _log()
     if os.getpid() != BUILDER[0]:
         os._exit(3)
     return ORIGINAL(run, **kwargs)  # type: ignore[arg-type]
 
 
-def helper_hangs(run: list[Job], **kwargs: object) -> ReadRun:
-    """``site.read_run``, but the helper process never answers."""
-    if os.getpid() != BUILDER[0]:
-        time.sleep(600)
-    return ORIGINAL(run, **kwargs)  # type: ignore[arg-type]
-
-
 def helper_fails(run: list[Job], **kwargs: object) -> ReadRun:
     """``site.read_run``, but it fails in the helper process."""
+    _log()
     if os.getpid() != BUILDER[0]:
         raise RuntimeError("a run that fails in the helper")
     return ORIGINAL(run, **kwargs)  # type: ignore[arg-type]
 
 
-ORIGINAL = site.read_run
+def helper_hangs(run: list[Job], **kwargs: object) -> ReadRun:
+    """``site.read_run``, but the helper process never answers."""
+    _log()
+    if os.getpid() != BUILDER[0]:
+        time.sleep(600)
+    return ORIGINAL(run, **kwargs)  # type: ignore[arg-type]
+
+
+def fails_everywhere(run: list[Job], **kwargs: object) -> ReadRun:
+    """``site.read_run`` that fails, wherever it runs."""
+    _log()
+    raise RuntimeError("a run that fails")
+
+
+def readers() -> set[int]:
+    """The processes that read a run so far."""
+    return {int(pid) for pid in LOG[0].read_text().split()}
 
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    """A generated corpus of 400 items, with a line the build warns about
-    in several places (a character XML cannot carry)."""
+    """A generated corpus of 400 items, with a character XML cannot carry
+    in several of them: warnings from many runs."""
     config_path: Path = load_benchmark("corpus").write_corpus(tmp_path / "corpus", 400)
     source = config_path.parent / "sources" / "news.txt"
     parts = source.read_text().split(" die ")
@@ -85,18 +103,33 @@ def corpus(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def many_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Runs of 7 blocks and a helper for any build; the log of the readers."""
+def many_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """Runs of 7 blocks and a helper for any build; the log of the readers.
+    No process or open file is left behind."""
     monkeypatch.setattr(site, "RUN", 7)
     monkeypatch.setattr(spread, "LEAST_BYTES", 0)
     monkeypatch.setattr(spread, "LEAST_RUNS", 2)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     log = tmp_path / "readers.log"
     log.touch()
-    monkeypatch.setattr(LOG, "[:]", [log], raising=False) if False else None
     LOG[:] = [log]
     BUILDER[:] = [os.getpid()]
-    return log
+    files = set(os.listdir("/proc/self/fd"))
+    before = _children()
+    yield log
+    LOG.clear()
+    BUILDER.clear()
+    assert _children() == before  # none left, not even a zombie
+    assert set(os.listdir("/proc/self/fd")) == files
+
+
+def _children() -> set[str]:
+    """The processes this one started that are still there (zombies too)."""
+    return {
+        pid
+        for task in Path("/proc/self/task").iterdir()
+        for pid in (task / "children").read_text().split()
+    }
 
 
 def _published(config: Config, out: Path, jobs: int) -> dict[str, bytes]:
@@ -109,18 +142,36 @@ def test_two_processes_publish_what_one_does(
 ) -> None:
     config = load_config(corpus)
     alone = _published(config, tmp_path / "alone", jobs=1)
-    assert many_runs.read_text().split() == []  # site.read_run itself: no log
     monkeypatch.setattr(site, "read_run", logged_read_run)
     shared = _published(config, tmp_path / "shared", jobs=2)
-    readers = many_runs.read_text().split()
-    assert len(readers) == -(-400 // 7)  # every run read once
-    assert set(readers) - {str(os.getpid())}, "the helper read no run"
-    assert str(os.getpid()) in readers, "the build read no run itself"
+    pids = many_runs.read_text().split()
+    assert len(pids) == -(-400 // 7)  # every run read once
+    assert readers() - {os.getpid()}, "the helper read no run"
+    assert os.getpid() in readers(), "the build read no run itself"
+    assert shared == alone
+
+
+def test_pipes_of_one_page_hold_no_run_yet_nothing_waits(
+    corpus: Path, many_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run of 50 items is ten times what such a pipe holds, each way: the
+    # build hands runs while the helper sends what it read.
+    config = load_config(corpus)
+    alone = _published(config, tmp_path / "alone", jobs=1)
+    monkeypatch.setattr(site, "RUN", 50)
+    monkeypatch.setattr(spread, "_PIPE_SIZE", 4096)
+    monkeypatch.setattr(site, "read_run", logged_read_run)
+    faulthandler.dump_traceback_later(120, exit=True)  # a hang fails the run
+    try:
+        shared = _published(config, tmp_path / "shared", jobs=2)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    assert readers() - {os.getpid()}, "the helper read no run"
     assert shared == alone
 
 
 def test_items_warnings_and_errors_come_in_source_order(
-    corpus: Path, many_runs: Path
+    corpus: Path, many_runs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = load_config(corpus)
     documents = [("news.txt", (corpus.parent / "sources" / "news.txt").read_bytes())]
@@ -130,22 +181,23 @@ def test_items_warnings_and_errors_come_in_source_order(
 
     alone = compiled(None)
     assert len(alone.warnings) >= 3  # in different runs
+    monkeypatch.setattr(site, "read_run", logged_read_run)
     with Spread(0) as two:
         shared = compiled(two)
+    assert readers() - {os.getpid()}, "the helper read no run"
     assert shared.items == alone.items
     assert shared.warnings == alone.warnings
     assert shared.outputs == alone.outputs
-    # An item whose header gives an impossible date, in two places.
+    # Items whose headers give impossible dates, in two places.
     text = documents[0][1].decode()
-    broken = text.replace("\n\n", "\n\n31.02.2020\n\nKaputt.\n\n", 1)
+    middle = text.index("\n\n", len(text) // 2)
     broken = (
-        broken[: len(broken) // 2]
-        + "\n31.02.2019\n\nAuch kaputt.\n"
-        + broken[len(broken) // 2 :]
+        text.replace("\n\n", "\n\n31.02.2020\n\nKaputt.\n\n", 1)[:middle]
+        + "\n\n31.02.2019\n\nAuch kaputt."
+        + text[middle:]
     )
     errors = []
-    for make in (lambda: None, lambda: Spread(0)):
-        helper = make()
+    for helper in (None, Spread(0)):
         with pytest.raises(SourceError) as caught:
             compile_site(
                 [("news.txt", broken.encode())], config, salt="s", spread=helper
@@ -153,6 +205,7 @@ def test_items_warnings_and_errors_come_in_source_order(
         if helper is not None:
             helper.close()
         errors.append(caught.value.diagnostics)
+    assert len(errors[0]) == 2
     assert errors[0] == errors[1]
 
 
@@ -171,18 +224,44 @@ def test_runs_of_a_helper_that_fails_are_read_by_the_build(
     started = time.monotonic()
     assert _published(config, tmp_path / "shared", jobs=2) == alone
     assert time.monotonic() - started < 60
+    assert readers() - {os.getpid()}, "the helper read no run"
 
 
 def test_a_run_that_fails_everywhere_fails_the_build_with_its_error(
     corpus: Path, many_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def fails(run: list[Job], **kwargs: object) -> ReadRun:
-        raise RuntimeError("a run that fails")
-
-    monkeypatch.setattr(site, "read_run", fails)  # local: cannot be pickled
+    monkeypatch.setattr(site, "read_run", fails_everywhere)
     with pytest.raises(RuntimeError, match="a run that fails"):
         _published(load_config(corpus), tmp_path / "out", jobs=2)
+    assert readers() - {os.getpid()}, "the helper read no run"
+    assert os.getpid() in readers(), "the build did not read it again"
     assert not (tmp_path / "out" / "feedpub-state.jsonl").exists()
+
+
+def test_no_helper_to_be_had_or_handed_its_work_leaves_the_build_alone(
+    corpus: Path, many_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(corpus)
+    alone = _published(config, tmp_path / "alone", jobs=1)
+
+    def no_fork() -> None:
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(spread, "_Helper", no_fork)
+    assert _published(config, tmp_path / "no fork", jobs=2) == alone
+    monkeypatch.undo()
+    monkeypatch.setattr(site, "RUN", 7)
+    monkeypatch.setattr(spread, "LEAST_BYTES", 0)
+    monkeypatch.setattr(spread, "LEAST_RUNS", 2)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+    def local(run: list[Job], **kwargs: object) -> ReadRun:  # cannot be pickled
+        _log()
+        return ORIGINAL(run, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(site, "read_run", local)
+    assert _published(config, tmp_path / "not handed", jobs=2) == alone
+    assert readers() == {os.getpid()}
 
 
 def test_items_read_elsewhere_share_the_tuples_of_their_topics(
