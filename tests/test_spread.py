@@ -303,3 +303,24 @@ def test_small_sources_fork_no_helper(monkeypatch: pytest.MonkeyPatch) -> None:
     assert started == []
     Spread(spread.LEAST_BYTES).close()
     assert started == [1]
+
+
+def test_the_first_build_under_another_config_reads_alone(
+    corpus: Path, many_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It holds the last state's records beside every item: its memory peaks
+    # highest, and items back from a helper would take more of it.
+    started: list[int] = []
+    fork = spread._start
+    monkeypatch.setattr(spread, "_start", lambda: started.append(1) or fork())
+    out = tmp_path / "out"
+    first = _published(load_config(corpus), out, jobs=2)
+    assert started == [1]
+    other = corpus.read_text().replace('title = "Kreisnachrichten"', 'title = "Kreis"')
+    assert other != corpus.read_text()
+    corpus.write_text(other)
+    second = _published(load_config(corpus), out, jobs=2)
+    assert started == [1]
+    assert second != first
+    assert second == _published(load_config(corpus), tmp_path / "fresh", jobs=2)
+    assert started == [1, 1]
