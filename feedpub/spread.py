@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from feedpub.model import Block, evolve
-from feedpub.site import Job, ReadRun, in_turn
+from feedpub.site import Job, ReadRun
 
 # Fewer runs than this are read here alone: forking costs more than it saves.
 LEAST_RUNS = 8
@@ -54,11 +54,13 @@ class Spread:
     The helper is forked before the build cuts its sources into blocks, when
     this process holds little but the sources' bytes, which neither process
     writes to: the two share their pages. The runs it reads are sent to it,
-    each block with its own lines only. It serves the first call that has
-    ``LEAST_RUNS`` runs or more, and ends with it; the runs of other calls
-    (a build that reads a year at a time) are read here alone. A helper
-    forked later would share the pages of every item this process has made
-    so far, and copy each that either process writes to.
+    each block with its own lines only. It serves the first call, if that
+    has ``LEAST_RUNS`` runs or more, and ends with it, so that it is not
+    kept while the build renders: the runs of later calls (a build that
+    reads a year at a time, the newest first, until its feeds are full:
+    small years, read quickly) are read here alone. A helper forked later
+    would share the pages of every item this process has made so far, and
+    copy each that either process writes to.
     """
 
     def __init__(self, size: int) -> None:
@@ -83,12 +85,9 @@ class Spread:
     ) -> Iterator[ReadRun]:
         """What each of ``runs`` gave when read with ``read``, in order; each
         run is let go once read, here or by the helper."""
-        if len(runs) < LEAST_RUNS:  # the helper waits for a larger call
-            yield from in_turn(runs, read)
-            return
-        helper, self._helper = self._helper, None  # it serves this call alone
-        if helper is not None and not helper.begin(read):
-            helper.stop()
+        helper, self._helper = self._helper, None  # this call, or none
+        if helper is not None and (len(runs) < LEAST_RUNS or not helper.begin(read)):
+            helper.stop()  # not kept idle while the build renders
             helper = None
         try:
             yield from _share(runs, read, helper)

@@ -14,6 +14,7 @@ import faulthandler
 import os
 import pickle
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -324,3 +325,20 @@ def test_the_first_build_under_another_config_reads_alone(
     assert second != first
     assert second == _published(load_config(corpus), tmp_path / "fresh", jobs=2)
     assert started == [1, 1]
+
+
+def test_the_helper_ends_with_the_first_call_even_a_small_one(
+    many_runs: Path,
+) -> None:
+    # A build that reads little (every day unchanged, or a recent history)
+    # does not keep an idle helper while it renders.
+    before = _children()
+    with Spread(0) as two:
+        assert len(_children() - before) == 1
+        one_run: list[list[Job]] = [[]]  # fewer than LEAST_RUNS (2 here)
+        assert len(list(two(one_run, _nothing_read))) == 1
+        assert _children() == before
+
+
+def _nothing_read(run: list[Job]) -> ReadRun:
+    return ReadRun(items=[], warnings=[], errors=[], warned=Counter())
