@@ -97,10 +97,15 @@ class Spread:
 
 
 def _can_fork() -> bool:
-    # A fork copies only the thread that calls it: with another thread
-    # running (none does before a build reads), read alone. Only on Linux:
-    # elsewhere, system libraries may not survive a fork (macOS).
-    return sys.platform.startswith("linux") and threading.active_count() == 1
+    # Only on Linux (elsewhere, system libraries may not survive a fork:
+    # macOS), with a second core to run on, and with no other thread running
+    # (a fork copies only the thread that calls it; none runs before a
+    # build reads).
+    return (
+        sys.platform.startswith("linux")
+        and len(os.sched_getaffinity(0)) > 1
+        and threading.active_count() == 1
+    )
 
 
 def _share(

@@ -297,6 +297,17 @@ def test_items_read_elsewhere_share_the_tuples_of_their_topics(
     assert [c.term for c in shared[1].categories][-1] == "Unbekannt"
 
 
+def test_one_core_forks_no_helper(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[object] = []
+    monkeypatch.setattr(spread, "_start", lambda: started.append(1))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    Spread(spread.LEAST_BYTES).close()
+    assert started == []
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    Spread(spread.LEAST_BYTES).close()
+    assert started == [1]
+
+
 def test_small_sources_fork_no_helper(monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[object] = []
     monkeypatch.setattr(spread, "_start", lambda: started.append(1))
