@@ -778,7 +778,7 @@ def compile_site(
             The result's ``state.entries`` is then empty. Default: they wait
             as they are.
         spread: reads the sources' blocks, in runs (``Spread``); the shell's
-            build gives one that reads on two cores (``spread.spread_runs``).
+            build gives one that reads on two cores (``spread.Spread``).
             Default: one run after the other.
 
     Raises:
