@@ -25,7 +25,9 @@ import fcntl
 import os
 import pickle
 import queue
+import select
 import signal
+import struct
 import sys
 import threading
 import time
@@ -75,21 +77,24 @@ class Spread:
         self.close()
 
     def close(self) -> None:
-        """End the helper if no call has (the build read little)."""
+        """End the helper, whether a call has it or not."""
         if self._helper is not None:
             self._helper.stop()
-            self._helper = None
 
     def __call__(
         self, runs: list[list[Job]], read: Callable[[list[Job]], ReadRun]
     ) -> Iterator[ReadRun]:
         """What each of ``runs`` gave when read with ``read``, in order; each
         run is let go once read, here or by the helper."""
-        helper, self._helper = self._helper, None  # this call, or none
-        if helper is not None and (len(runs) < LEAST_RUNS or not helper.begin(read)):
-            helper.stop()  # not kept idle while the build renders
-            helper = None
+        helper = self._helper
+        if helper is not None and not helper.alive:
+            helper = None  # a call has had it: this one reads here
         try:
+            if helper is not None and (
+                len(runs) < LEAST_RUNS or not helper.begin(read)
+            ):
+                helper.stop()  # not kept idle while the build renders
+                helper = None
             yield from _share(runs, read, helper)
         finally:
             if helper is not None:
@@ -161,7 +166,12 @@ class _Helper:
             with contextlib.suppress(OSError):  # a pipe of the usual size does
                 fcntl.fcntl(end, _F_SETPIPE_SZ, _PIPE_SIZE)
         parent = os.getpid()
-        self.pid = os.fork()
+        try:
+            self.pid = os.fork()
+        except OSError:
+            for fd in (orders_in, orders_out, results_in, results_out):
+                os.close(fd)
+            raise
         if self.pid == 0:  # the helper: never returns into the build
             try:
                 _serve(
@@ -173,9 +183,11 @@ class _Helper:
                 os._exit(0)
         os.close(orders_in)
         os.close(results_out)
-        self._orders = Connection(orders_out, readable=False)
+        os.set_blocking(orders_out, False)  # see _write
+        self._orders = orders_out
         self._results = Connection(results_in, writable=False)
         self.alive = True
+        self._stopped = False
 
     def _send(self, order: object) -> bool:
         if self.alive:
@@ -184,11 +196,25 @@ class _Helper:
             except (pickle.PicklingError, TypeError, AttributeError):
                 self.alive = False  # not for the helper: read it here
             else:
-                try:  # the helper takes every order as it comes: never waits
-                    self._orders.send_bytes(data)
-                except OSError:
-                    self.alive = False
+                self.alive = self._write(struct.pack("!i", len(data)) + data)
         return self.alive
+
+    def _write(self, data: bytes) -> bool:
+        """Write one order as ``Connection.recv`` reads it; False if the
+        helper is gone or takes none for ``_PATIENCE`` seconds (it takes
+        every order as it comes, in a thread of its own)."""
+        view = memoryview(data)
+        deadline = time.monotonic() + _PATIENCE
+        try:
+            while view:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([], [self._orders], [], left)[1]:
+                    return False
+                with contextlib.suppress(BlockingIOError):
+                    view = view[os.write(self._orders, view) :]
+        except OSError:
+            return False
+        return True
 
     def begin(self, read: Callable[[list[Job]], ReadRun]) -> bool:
         """Have the helper read with ``read`` (pickled: a function of the
@@ -225,21 +251,26 @@ class _Helper:
         return result
 
     def stop(self) -> None:
-        """End the helper and close the pipes: a helper given up is killed,
-        one that does not end within 5 seconds too."""
+        """End the helper and close the pipes, once: a helper given up is
+        killed, one that does not end within 5 seconds too."""
+        if self._stopped:
+            return
+        self._stopped = True
         given_up, self.alive = not self.alive, False
         with contextlib.suppress(OSError):
-            self._orders.close()
+            os.close(self._orders)
         with contextlib.suppress(OSError):
             self._results.close()
-        deadline = time.monotonic() + (0 if given_up else _ENDING)
-        while os.waitpid(self.pid, os.WNOHANG) == (0, 0):
-            if time.monotonic() >= deadline:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-                break
-            time.sleep(0.005)
+        # No child to wait for when SIGCHLD is ignored: the kernel reaped it.
+        with contextlib.suppress(ChildProcessError):
+            deadline = time.monotonic() + (0 if given_up else _ENDING)
+            while os.waitpid(self.pid, os.WNOHANG) == (0, 0):
+                if time.monotonic() >= deadline:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(self.pid, signal.SIGKILL)
+                    os.waitpid(self.pid, 0)
+                    break
+                time.sleep(0.005)
 
 
 def _slim(block: Block) -> Block:
@@ -289,7 +320,7 @@ def _take_orders(orders: Any, inbox: queue.SimpleQueue[tuple[str, Any]]) -> None
     while True:
         try:
             order = orders.recv()
-        except (EOFError, OSError):
+        except BaseException:  # the end of the orders, or one that cannot be read
             inbox.put(("end", None))
             return
         inbox.put(order)
@@ -311,10 +342,10 @@ def _detach(parent: int, keep: tuple[int, ...]) -> None:
     if os.getppid() != parent:  # the build died before the line above
         os._exit(0)
     null = os.open(os.devnull, os.O_RDWR)
-    for standard in (0, 1, 2):
+    for standard in {0, 1, 2} - set(keep):  # a pipe may be one (stdio closed)
         os.dup2(null, standard)
     last = 3
-    for fd in sorted(keep):
+    for fd in sorted(fd for fd in keep if fd >= last):
         os.closerange(last, fd)
         last = fd + 1
     os.closerange(last, os.sysconf("SC_OPEN_MAX"))

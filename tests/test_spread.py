@@ -13,6 +13,7 @@ from __future__ import annotations
 import faulthandler
 import os
 import pickle
+import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -353,3 +354,76 @@ def test_the_helper_ends_with_the_first_call_even_a_small_one(
 
 def _nothing_read(run: list[Job]) -> ReadRun:
     return ReadRun(items=[], warnings=[], errors=[], warned=Counter())
+
+
+def _helper_of(before: set[str]) -> int:
+    """The one process started since ``before`` was taken."""
+    (pid,) = _children() - before
+    return int(pid)
+
+
+def test_the_helper_holds_no_file_or_signal_of_the_build(many_runs: Path) -> None:
+    before = _children()
+    with Spread(0):
+        pid = _helper_of(before)
+        deadline = time.monotonic() + 10
+        while len(os.listdir(f"/proc/{pid}/fd")) > 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        # /dev/null as stdin, stdout and stderr, and its two pipes: not the
+        # output lock, not this process's output streams or other files.
+        held = sorted(int(fd) for fd in os.listdir(f"/proc/{pid}/fd"))
+        assert len(held) == 5, held
+        assert all(
+            os.readlink(f"/proc/{pid}/fd/{fd}") == os.devnull for fd in (0, 1, 2)
+        )
+        status = Path(f"/proc/{pid}/status").read_text()
+        ignored = int(status.split("SigIgn:")[1].split()[0], 16)
+        assert ignored & (1 << (signal.SIGINT - 1)), "Ctrl-C is the build's to take"
+        started = time.monotonic()
+    assert time.monotonic() - started < _SPREAD_ENDING  # it ended by itself
+    assert _children() == before
+
+
+_SPREAD_ENDING = 2.0  # well under spread._ENDING, after which it is killed
+
+
+def test_a_helper_that_takes_no_orders_is_given_up(
+    corpus: Path, many_runs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stopped, it neither reads its pipe nor answers: handing it a run
+    # larger than the pipe waits _PATIENCE at most, then the build reads.
+    config = load_config(corpus)
+    documents = [("news.txt", (corpus.parent / "sources" / "news.txt").read_bytes())]
+    alone = compile_site(list(documents), config, salt="s")
+    monkeypatch.setattr(site, "RUN", 50)
+    monkeypatch.setattr(spread, "_PIPE_SIZE", 4096)
+    monkeypatch.setattr(spread, "_PATIENCE", 1.0)
+    before = _children()
+    started = time.monotonic()
+    with Spread(0) as two:
+        os.kill(_helper_of(before), signal.SIGSTOP)
+        shared = compile_site(list(documents), config, salt="s", spread=two)
+    assert time.monotonic() - started < 30
+    assert shared.items == alone.items
+    assert shared.outputs == alone.outputs
+
+
+def test_a_fork_that_fails_leaves_no_pipe_open(
+    many_runs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    with Spread(0) as two:
+        assert list(two([[]], _nothing_read)) == [_nothing_read([])]
+    # many_runs checks that no file is left open
+
+
+def test_a_build_that_ignores_sigchld_still_ends_its_helper(many_runs: Path) -> None:
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps
+    try:
+        with Spread(0) as two:
+            assert len(list(two([[], []], _nothing_read))) == 2
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
