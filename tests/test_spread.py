@@ -200,12 +200,14 @@ def test_items_warnings_and_errors_come_in_source_order(
     )
     errors = []
     for helper in (None, Spread(0)):
+        many_runs.write_text("")
         with pytest.raises(SourceError) as caught:
             compile_site(
                 [("news.txt", broken.encode())], config, salt="s", spread=helper
             )
         if helper is not None:
             helper.close()
+            assert readers() - {os.getpid()}, "the helper read no run"
         errors.append(caught.value.diagnostics)
     assert len(errors[0]) == 2
     assert errors[0] == errors[1]
