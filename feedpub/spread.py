@@ -46,6 +46,7 @@ _PATIENCE = 60.0  # seconds to wait for one run of the helper (one takes 0.1)
 _PIPE_SIZE = 1 << 20  # bytes a pipe holds (F_SETPIPE_SZ; Linux's usual most)
 _F_SETPIPE_SZ = 1031
 _PR_SET_PDEATHSIG = 1
+_LENGTH = struct.Struct("!Q")  # the length of an order, before its pickle
 _ENDING = 5.0  # seconds a helper has to end once its orders end
 
 
@@ -175,7 +176,7 @@ class _Helper:
         if self.pid == 0:  # the helper: never returns into the build
             try:
                 _serve(
-                    Connection(orders_in, writable=False),
+                    orders_in,
                     Connection(results_out, readable=False),
                     parent,
                 )
@@ -196,12 +197,12 @@ class _Helper:
             except (pickle.PicklingError, TypeError, AttributeError):
                 self.alive = False  # not for the helper: read it here
             else:
-                self.alive = self._write(struct.pack("!i", len(data)) + data)
+                self.alive = self._write(_LENGTH.pack(len(data)) + data)
         return self.alive
 
     def _write(self, data: bytes) -> bool:
-        """Write one order as ``Connection.recv`` reads it; False if the
-        helper is gone or takes none for ``_PATIENCE`` seconds (it takes
+        """Write one order (its length, then its pickle: ``_next_order``);
+        False if the helper is gone or takes none for ``_PATIENCE`` seconds (it takes
         every order as it comes, in a thread of its own)."""
         view = memoryview(data)
         deadline = time.monotonic() + _PATIENCE
@@ -286,9 +287,9 @@ def _start() -> _Helper | None:
         return None
 
 
-def _serve(orders: Any, results: Any, parent: int) -> None:
+def _serve(orders: int, results: Any, parent: int) -> None:
     """The helper: read each run handed, in order, until the orders end."""
-    _detach(parent, keep=(orders.fileno(), results.fileno()))
+    _detach(parent, keep=(orders, results.fileno()))
     # A thread takes the orders as they come, so the build never waits to
     # hand a run while this process waits to send a result, whatever the
     # size of the pipes.
@@ -316,14 +317,30 @@ def _serve(orders: Any, results: Any, parent: int) -> None:
     os._exit(0)  # nothing of the build's to clean up or flush here
 
 
-def _take_orders(orders: Any, inbox: queue.SimpleQueue[tuple[str, Any]]) -> None:
+def _take_orders(orders: int, inbox: queue.SimpleQueue[tuple[str, Any]]) -> None:
     while True:
         try:
-            order = orders.recv()
+            order = _next_order(orders)
         except BaseException:  # the end of the orders, or one that cannot be read
             inbox.put(("end", None))
             return
         inbox.put(order)
+
+
+def _next_order(orders: int) -> Any:
+    """The next order ``_Helper._write`` wrote; EOFError at the end."""
+    (size,) = _LENGTH.unpack(_exactly(orders, _LENGTH.size))
+    return pickle.loads(_exactly(orders, size))
+
+
+def _exactly(fd: int, size: int) -> bytes:
+    data = bytearray()
+    while len(data) < size:
+        piece = os.read(fd, size - len(data))
+        if not piece:
+            raise EOFError("the orders ended")
+        data += piece
+    return bytes(data)
 
 
 def _detach(parent: int, keep: tuple[int, ...]) -> None:
