@@ -233,7 +233,12 @@ def _publish(
         # the items that come back from the helper take 4-8 MB more of it.
         size = sum(len(data) for _, data in documents)
         helped = options.jobs > 1 and (state is None or written_under == salt)
-        with Spread(size) if helped else contextlib.nullcontext() as spread:
+        # The helper empties its copy of the list that alone holds the
+        # sources' bytes (read_sources' own), which this process empties
+        # once they are cut into blocks (``release``).
+        held = documents if isinstance(documents, list) else None
+        spread_over = Spread(size, let_go=held) if helped else None
+        with spread_over or contextlib.nullcontext() as spread:
             result = compile_site(
                 documents,
                 config,

@@ -146,6 +146,8 @@ def reconcile(
     link: Callable[[Item, str], str] | None = None,
     *,
     in_place: bool = False,
+    prints: list[str] | None = None,
+    sketches: list[bytes] | None = None,
 ) -> tuple[list[Item], list[Entry]]:
     """Give items the ids and dates recorded for them; record the new ones.
 
@@ -161,6 +163,9 @@ def reconcile(
             list, is let go too: emptied once its records are sorted by
             day, so that each day's go once matched and the records made
             for a day can take the memory of those of the days before.
+        prints: the ``fingerprint`` of each item, in the order of ``items``,
+            worked out where the items were read; None: worked out here.
+        sketches: the ``sketch`` of each item, the same way.
 
     Returns:
         The items (same order) and all records for the next state: every old
@@ -168,7 +173,9 @@ def reconcile(
         record that nothing changed is returned as the same object, by which
         ``site.compile_appended`` tells that a day's records stay as written.
     """
-    prints = [fingerprint(i) for i in items]
+    if prints is None:
+        prints = [fingerprint(i) for i in items]
+    marks = _Marks(items, prints, sketches)
     by_day: dict[dt.date, list[int]] = defaultdict(list)
     for index, item in enumerate(items):
         by_day[item.day].append(index)
@@ -183,13 +190,12 @@ def reconcile(
     result = items if in_place and isinstance(items, list) else list(items)
     kept: list[Entry] = []
     for day, indexes in by_day.items():
-        matched, unmatched = _match(indexes, items, prints, records.pop(day, []))
+        matched, unmatched = _match(indexes, marks, records.pop(day, []))
         kept += map(_gone, unmatched)
         kept += _assign(
             day,
             indexes,
-            items,
-            prints,
+            marks,
             matched,
             unmatched,
             now,
@@ -201,6 +207,23 @@ def reconcile(
     return result, kept
 
 
+class _Marks:
+    """The items being matched, with what identifies each: its fingerprint,
+    and its sketch (given, or worked out when asked)."""
+
+    def __init__(
+        self, items: Sequence[Item], prints: list[str], sketches: list[bytes] | None
+    ) -> None:
+        self.items = items
+        self.prints = prints
+        self._sketches = sketches
+
+    def sketch(self, index: int, item: Item) -> bytes:
+        """The sketch of ``item``, the item at ``index``."""
+        given = self._sketches
+        return sketch(item) if given is None else given[index]
+
+
 def _gone(entry: Entry) -> Entry:
     """The record of an item no longer in the sources: it has no place."""
     return evolve(entry, at=0) if entry.at else entry
@@ -208,8 +231,7 @@ def _gone(entry: Entry) -> Entry:
 
 def _match(
     indexes: list[int],
-    items: Sequence[Item],
-    prints: Sequence[str],
+    marks: _Marks,
     day_entries: list[Entry],
 ) -> tuple[dict[int, tuple[Entry, bool]], list[Entry]]:
     """Match one day's items to its records.
@@ -217,6 +239,7 @@ def _match(
     Returns:
         item index -> (record, unchanged?), and the records left unmatched.
     """
+    items, prints = marks.items, marks.prints
     matched: dict[int, tuple[Entry, bool]] = {}
     free = list(day_entries)
 
@@ -235,7 +258,7 @@ def _match(
                     break
     open_items = [i for i in indexes if i not in matched]
     if open_items and free:  # 2. most alike pairs first
-        sketches = {i: sketch(items[i]) for i in open_items}
+        sketches = {i: marks.sketch(i, items[i]) for i in open_items}
         pairs = sorted(
             (
                 -score,
@@ -259,8 +282,7 @@ def _match(
 def _assign(
     day: dt.date,
     indexes: list[int],
-    items: Sequence[Item],
-    prints: Sequence[str],
+    marks: _Marks,
     matched: dict[int, tuple[Entry, bool]],
     unmatched: list[Entry],
     now: dt.datetime,
@@ -271,6 +293,7 @@ def _assign(
 
     Records of removed items (``unmatched``) keep their ids reserved.
     """
+    items, prints = marks.items, marks.prints
     records: list[Entry] = []
     held = [e for e, _ in matched.values()] + unmatched
     taken = {e.id for e in held}
@@ -304,7 +327,7 @@ def _assign(
                         _memo(entry, item),
                         updated=updated,
                         fingerprint=prints[index],
-                        sketch=sketch(item),
+                        sketch=marks.sketch(index, item),
                     )
                 )
             # The item keeps its own strings and time where they equal the
@@ -343,7 +366,7 @@ def _assign(
                 published=moment,
                 updated=moment,
                 fingerprint=prints[index],
-                sketch=sketch(item),
+                sketch=marks.sketch(index, item),
                 block=block,
                 topics=topics,
                 link=explicit,

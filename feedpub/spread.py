@@ -55,9 +55,9 @@ class Spread:
     (``site.Spread``); a context manager, which ends the helper.
 
     The helper is forked before the build cuts its sources into blocks, when
-    this process holds little but the sources' bytes, which neither process
-    writes to: the two share their pages. The runs it reads are sent to it,
-    each block with its own lines only. It serves the first call, if that
+    this process holds little but the sources' bytes. The runs it reads are
+    sent to it, each block with its own lines only, so it lets go of the
+    sources at once (``let_go``). It serves the first call, if that
     has ``LEAST_RUNS`` runs or more, and ends with it, so that it is not
     kept while the build renders: the runs of later calls (a build that
     reads a year at a time, the newest first, until its feeds are full:
@@ -66,10 +66,14 @@ class Spread:
     copy each that either process writes to.
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, let_go: list[Any] | None = None) -> None:
         """``size``: the bytes of the sources; below ``LEAST_BYTES``, there
-        is no helper and every run is read here."""
-        self._helper = _start() if size >= LEAST_BYTES and _can_fork() else None
+        is no helper and every run is read here. ``let_go``: a list (the
+        sources read) that the helper empties at once: it is handed each
+        block with its own lines, and the pages of what only that list holds
+        go once this process lets go of it too, not when the helper ends."""
+        fork = size >= LEAST_BYTES and _can_fork()
+        self._helper = _start(let_go) if fork else None
 
     def __enter__(self) -> Spread:
         return self
@@ -158,7 +162,7 @@ def _share(
 class _Helper:
     """The helper process and the two pipes to it (orders; results)."""
 
-    def __init__(self) -> None:
+    def __init__(self, let_go: list[Any] | None = None) -> None:
         from multiprocessing.connection import Connection  # only a large build forks
 
         orders_in, orders_out = os.pipe()
@@ -175,6 +179,8 @@ class _Helper:
             raise
         if self.pid == 0:  # the helper: never returns into the build
             try:
+                if let_go is not None:
+                    let_go.clear()
                 _serve(
                     orders_in,
                     Connection(results_out, readable=False),
@@ -280,9 +286,9 @@ def _slim(block: Block) -> Block:
     return evolve(block, document=body, head=0, start=0, end=len(body))
 
 
-def _start() -> _Helper | None:
+def _start(let_go: list[Any] | None) -> _Helper | None:
     try:
-        return _Helper()
+        return _Helper(let_go)
     except OSError:  # no process to be had: read alone
         return None
 

@@ -14,20 +14,22 @@ import faulthandler
 import os
 import pickle
 import signal
+import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 import feedpub.site as site
 import feedpub.spread as spread
+from feedpub.basics import Diagnostic
 from feedpub.build import BuildOptions
 from feedpub.build import build as run_build
 from feedpub.config import Config, load_config
 from feedpub.errors import SourceError
-from feedpub.site import Job, ReadRun, compile_site
+from feedpub.site import Job, ReadRun, compile_site, in_turn
 from feedpub.spread import Spread
 from feedpub.tagging import Tagger
 from tests.conftest import load_benchmark, read_tree
@@ -79,6 +81,17 @@ def fails_everywhere(run: list[Job], **kwargs: object) -> ReadRun:
     """``site.read_run`` that fails, wherever it runs."""
     _log()
     raise RuntimeError("a run that fails")
+
+
+HELD: list[list[object]] = []  # the list a helper is to let go of
+
+
+def held_read(run: list[Job]) -> ReadRun:
+    """Nothing read; a warning gives the reading process's id (as its
+    source) and how many entries ``HELD[0]`` has there (as its line)."""
+    _log()
+    said = Diagnostic(source=str(os.getpid()), line=len(HELD[0]), message="held")
+    return ReadRun(items=[], warnings=[said], errors=[], warned=Counter())
 
 
 def readers() -> set[int]:
@@ -248,7 +261,7 @@ def test_no_helper_to_be_had_or_handed_its_work_leaves_the_build_alone(
     config = load_config(corpus)
     alone = _published(config, tmp_path / "alone", jobs=1)
 
-    def no_fork() -> None:
+    def no_fork(*_: object) -> None:
         raise OSError("Resource temporarily unavailable")
 
     monkeypatch.setattr(spread, "_Helper", no_fork)
@@ -302,7 +315,7 @@ def test_items_read_elsewhere_share_the_tuples_of_their_topics(
 
 def test_one_core_forks_no_helper(monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[object] = []
-    monkeypatch.setattr(spread, "_start", lambda: started.append(1))
+    monkeypatch.setattr(spread, "_start", lambda _: started.append(1))
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
     Spread(spread.LEAST_BYTES).close()
     assert started == []
@@ -313,7 +326,7 @@ def test_one_core_forks_no_helper(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_small_sources_fork_no_helper(monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[object] = []
-    monkeypatch.setattr(spread, "_start", lambda: started.append(1))
+    monkeypatch.setattr(spread, "_start", lambda _: started.append(1))
     Spread(spread.LEAST_BYTES - 1).close()
     assert started == []
     Spread(spread.LEAST_BYTES).close()
@@ -327,7 +340,7 @@ def test_the_first_build_under_another_config_reads_alone(
     # highest, and items back from a helper would take more of it.
     started: list[int] = []
     fork = spread._start
-    monkeypatch.setattr(spread, "_start", lambda: started.append(1) or fork())
+    monkeypatch.setattr(spread, "_start", lambda held: started.append(1) or fork(held))
     out = tmp_path / "out"
     first = _published(load_config(corpus), out, jobs=2)
     assert started == [1]
@@ -352,6 +365,43 @@ def test_the_helper_ends_with_the_first_call_even_a_small_one(
         one_run: list[list[Job]] = [[]]  # fewer than LEAST_RUNS (2 here)
         assert len(list(two(one_run, _nothing_read))) == 1
         assert _children() == before
+
+
+def test_the_helper_lets_go_of_the_sources(many_runs: Path) -> None:
+    # It is handed each block with its own lines: the pages of the sources
+    # go once the build lets go of them, not when the helper ends.
+    documents: list[object] = [("news.txt", b"16.09.20\n\nText.\n")]
+    HELD[:] = [documents]
+    with Spread(0, let_go=documents) as two:
+        done = list(two([[] for _ in range(6)], held_read))
+    held = {int(w.source): w.line for run in done for w in run.warnings}
+    assert held.pop(os.getpid()) == 1  # this process's list is its own
+    assert list(held.values()) == [0]  # the helper read runs, and held none
+
+
+def test_reading_lets_go_of_the_sources_before_the_items_are_read(
+    corpus: Path,
+) -> None:
+    # Each run has a copy of its lines: the sources' bytes do not wait for
+    # the last item to be read, when a large build holds every item.
+    config = load_config(corpus)
+    data = (corpus.parent / "sources" / "news.txt").read_bytes()
+    documents = [("news.txt", data)]
+    alone = compile_site(list(documents), config, salt="s")
+    holders: list[int] = []
+
+    def counting(
+        runs: list[list[Job]], read: Callable[[list[Job]], ReadRun]
+    ) -> Iterator[ReadRun]:
+        holders.append(sys.getrefcount(data))
+        yield from in_turn(runs, read)
+
+    free = sys.getrefcount(data) - 1  # once the list lets go
+    shared = compile_site(documents, config, salt="s", release=True, spread=counting)
+    assert documents == []
+    assert holders == [free]  # no block holds it
+    assert shared.items == alone.items
+    assert shared.outputs == alone.outputs
 
 
 def _nothing_read(run: list[Job]) -> ReadRun:
