@@ -183,7 +183,6 @@ class Publication:
         self._out_dir = out_dir
         self._root = out_dir.resolve()
         self._last = last
-        self._mode = _file_mode()
         self._staged: list[tuple[str, str]] = []  # (temporary, output name)
         self._folders: set[Path] = set()  # made, and found inside the root
         self.written: list[str] = []
@@ -282,15 +281,22 @@ class Publication:
                 temp = str(folder / f".{path.name}.{os.urandom(4).hex()}.tmp")
                 self._staged.append((temp, name))
                 try:
-                    fd = os.open(temp, flags, 0o600)
+                    # The mode a plainly created file gets (umask, default ACL).
+                    fd = os.open(temp, flags, 0o666)
                     break
                 except FileExistsError:
                     self._staged.pop()  # another file's name: leave that file alone
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(fd, self._mode)
-                if isinstance(data, bytes):
-                    handle.write(data)
-                else:
+            if isinstance(data, bytes):
+                # One system call for most files: a build writes thousands,
+                # and a file object for each costs more than the writing.
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                finally:
+                    os.close(fd)
+            else:
+                with os.fdopen(fd, "wb") as handle:
                     handle.writelines(data)
         except OSError as e:
             raise PublishError(f"{path}: cannot write: {e.strerror or e}") from e
@@ -824,13 +830,6 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _file_mode() -> int:
-    """The mode a plainly created file would get (a temporary is made 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def _problem(path: Path, message: str) -> Diagnostic:

@@ -124,13 +124,22 @@ def test_outputs_cannot_leave_the_output_folder(tmp_path: Path, name: str) -> No
     assert not (tmp_path / "x").exists()
 
 
-def test_written_files_are_world_readable_like_any_file(tmp_path: Path) -> None:
-    old = os.umask(0o022)
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640)])
+def test_written_files_get_the_mode_of_any_file(
+    tmp_path: Path, umask: int, mode: int
+) -> None:
+    # World-readable under the usual umask: a web server serves them.
+    old = os.umask(umask)
     try:
-        write_outputs({"a/b.xml": b"<x/>"}, tmp_path)
+        with Publication(tmp_path) as publication:
+            publication.stage("a/b.xml", b"<x/>")
+            publication.stage("a/c.xml", iter([b"<x", b"/>"]))  # in pieces
+            publication.commit()
     finally:
         os.umask(old)
-    assert (tmp_path / "a" / "b.xml").stat().st_mode & 0o777 == 0o644
+    for name in ("b.xml", "c.xml"):
+        assert (tmp_path / "a" / name).read_bytes() == b"<x/>"
+        assert (tmp_path / "a" / name).stat().st_mode & 0o777 == mode
 
 
 def test_unwritable_output_is_a_publish_error_naming_the_path(tmp_path: Path) -> None:
