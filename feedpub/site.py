@@ -222,7 +222,8 @@ def _compile(
     order = {name: index for index, (name, _) in enumerate(documents)}
     blocks, warnings, errors, sources, places = _split(documents, config)
     warned = warned_years(warnings, blocks)
-    if release and isinstance(documents, list):
+    released = release and isinstance(documents, list)
+    if release and isinstance(documents, list):  # as ``released``, for mypy
         documents.clear()  # from here on, only blocks hold their document
     previous = state or State()
     # Records given apart from the state are read now if they can give
@@ -269,10 +270,11 @@ def _compile(
         # Only ``tagged`` may hold the items read: reconcile replaces each
         # in place, and the one it replaced goes.
         # Nothing else holds the sources' bytes once these blocks are read
-        # (no stub, no year left): each run takes a copy of its own lines,
-        # so that the documents go now and each run's copy once it is read,
-        # not every byte at the end of the reading, when the items peak.
-        own = not stubs and not groups
+        # (the caller's list let go, no stub, no year left): each run takes
+        # a copy of its own lines, so that the documents go now and each
+        # run's copy once it is read, not every byte at the end of the
+        # reading, when the items peak.
+        own = released and not stubs and not groups
         tagged += _read(
             reading,
             config,

@@ -402,6 +402,11 @@ def test_reading_lets_go_of_the_sources_before_the_items_are_read(
     assert holders == [free]  # no block holds it
     assert shared.items == alone.items
     assert shared.outputs == alone.outputs
+    # A caller that keeps its list keeps the bytes: no run copies them.
+    documents = [("news.txt", data)]
+    kept = compile_site(documents, config, salt="s", spread=counting)
+    assert holders[-1] > free + 100  # the blocks still point into it
+    assert kept.outputs == alone.outputs
 
 
 def _nothing_read(run: list[Job]) -> ReadRun:
