@@ -222,9 +222,10 @@ def _compile(
     order = {name: index for index, (name, _) in enumerate(documents)}
     blocks, warnings, errors, sources, places = _split(documents, config)
     warned = warned_years(warnings, blocks)
-    released = release and isinstance(documents, list)
-    if release and isinstance(documents, list):  # as ``released``, for mypy
-        documents.clear()  # from here on, only blocks hold their document
+    released = False  # whether only blocks hold the documents from here on
+    if release and isinstance(documents, list):
+        documents.clear()
+        released = True
     previous = state or State()
     # Records given apart from the state are read now if they can give
     # stubs (written under this salt), else once the sources are read.
