@@ -35,8 +35,10 @@ sys.path.insert(0, str(HERE))
 
 from run import (  # noqa: E402
     Sample,
+    Trash,
     changed,
     corpus_files,
+    linked_copy,
     machine,
     measure,
     put_on_top,
@@ -126,24 +128,25 @@ def compare(
     def pristine(revision: Revision) -> Path:
         return work / f"compare-pristine-{revision.tree.name}"
 
+    trash = Trash(work)  # see Trash: no folder is removed between runs
     try:
         for revision in tested:
             checkout(repo, revision.commit, revision.tree)
             revision.samples = {name: [] for name in scenarios}
             if {"unchanged", "one_new"} & set(scenarios):
-                shutil.rmtree(pristine(revision), ignore_errors=True)
+                trash.discard(pristine(revision))
                 build(revision, config, pristine(revision))  # untimed
         for run in range(runs):
             order = tested if run % 2 == 0 else tested[::-1]
             for name in scenarios:
                 for revision in order:
-                    shutil.rmtree(out, ignore_errors=True)
+                    trash.discard(out)
                     if name == "feeds_only":
                         sample = build(revision, feeds_config, out)
                     elif name == "scratch":
                         sample = build(revision, config, out)
                     else:
-                        shutil.copytree(pristine(revision), out)
+                        linked_copy(pristine(revision), out)
                         before = snapshot(out)
                         if name == "one_new":
                             put_on_top(files.new_item, source, original)
@@ -155,10 +158,11 @@ def compare(
                     revision.samples[name].append(sample)
     finally:
         shutil.copyfile(original, source)
-        shutil.rmtree(out, ignore_errors=True)
+        trash.discard(out)
         for revision in tested:
-            shutil.rmtree(pristine(revision), ignore_errors=True)
+            trash.discard(pristine(revision))
             remove(repo, revision.tree)
+        trash.empty()
     return tested
 
 

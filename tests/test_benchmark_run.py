@@ -1,0 +1,64 @@
+"""benchmarks/run.py: every scenario measured, used folders kept until the end."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+from tests.conftest import load_benchmark
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_a_linked_copy_stays_as_it_was_when_a_build_runs_over_the_other(
+    tmp_path: Path,
+) -> None:
+    """The rebuilds start from hard links of one output: that is a copy only
+    because a build replaces files by renaming and never writes into one."""
+    run = load_benchmark("run")
+    files = run.corpus_files(tmp_path / "work", 80, 2020)
+    out, pristine = tmp_path / "out", tmp_path / "pristine"
+    command = [sys.executable, "-m", "feedpub", "build", "-q", "-c", str(files.config)]
+    run.measure([*command, "-o", str(out)], files.folder)
+    run.linked_copy(out, pristine)
+    before = _digests(pristine)
+    assert before == _digests(out)
+    run.put_on_top(files.new_item, files.source, files.original)
+    try:
+        sample = run.measure([*command, "-o", str(out)], files.folder)
+    finally:
+        files.source.write_bytes(files.original.read_bytes())
+    assert sample.seconds > 0
+    after = _digests(out)
+    assert after != before  # the build did change files of the linked copy
+    assert [n for n in after if after[n] != before.get(n)]
+    assert _digests(pristine) == before
+
+
+def test_every_scenario_is_measured_and_only_the_corpus_is_left(
+    tmp_path: Path,
+) -> None:
+    run = load_benchmark("run")
+    work = tmp_path / "work"
+    work.mkdir()
+    trash = run.Trash(work)
+    try:
+        result = run.run_size(work, 60, 1, 2020, trash)
+        # Nothing was removed while measuring: the used folders wait in the trash.
+        assert len(list(trash.folder.iterdir())) >= 5
+    finally:
+        trash.empty()
+    assert {name: len(s) for name, s in result.samples.items()} == {
+        name: 1 for name in run.SCENARIOS
+    }
+    assert result.samples["unchanged"][0].written == 0
+    assert result.samples["one_new"][0].written >= 3
+    assert result.samples["scratch"][0].written == result.outputs > 10
+    assert sorted(p.name for p in work.iterdir()) == ["corpus-60-2020"]
