@@ -128,9 +128,9 @@ class Trash:
     Removing a full build's 11,468 files just before the next build made
     each of that build's files take about 0.6 ms to create instead of
     0.03 ms: 7 s of a 40 s build, growing from run to run, paid for the
-    benchmark's own cleanup. So a used folder is
-    renamed into the trash, which costs no inode, and the trash is emptied
-    once, after the last measurement (``empty``).
+    benchmark's own cleanup. So a used folder is renamed into the trash,
+    which costs no inode, and the trash is emptied once, after the last
+    measurement (``empty``).
     """
 
     def __init__(self, work: Path) -> None:
