@@ -153,8 +153,16 @@ def linked_copy(source: Path, target: Path) -> None:
     """``target`` as a copy of the output folder ``source``, its files hard
     links: feedpub replaces a file by renaming a new one over it, never
     writes into one, so the copy stays as it was. Unlike a copy it makes no
-    new inode, and the trash holds no second copy of 0.9 GB per run."""
-    shutil.copytree(source, target, copy_function=os.link)
+    new inode, and the trash holds no second copy of 0.9 GB per run. Where
+    a file system has no hard links, its files are copied."""
+    shutil.copytree(source, target, copy_function=_link_or_copy)
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def measure(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import load_benchmark
 
@@ -62,3 +65,21 @@ def test_every_scenario_is_measured_and_only_the_corpus_is_left(
     assert result.samples["one_new"][0].written >= 3
     assert result.samples["scratch"][0].written == result.outputs > 10
     assert sorted(p.name for p in work.iterdir()) == ["corpus-60-2020"]
+
+
+def test_a_linked_copy_falls_back_to_copying_without_hard_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = load_benchmark("run")
+    source = tmp_path / "out"
+    (source / "archive").mkdir(parents=True)
+    (source / "rss.xml").write_bytes(b"<rss/>")
+    (source / "archive" / "2020.html").write_bytes(b"<html></html>")
+
+    def no_links(*_: object) -> None:
+        raise OSError(errno.EXDEV, "no hard links here")
+
+    monkeypatch.setattr(run.os, "link", no_links)
+    run.linked_copy(source, tmp_path / "copy")
+    assert _digests(tmp_path / "copy") == _digests(source)
+    assert (tmp_path / "copy" / "rss.xml").stat().st_nlink == 1
