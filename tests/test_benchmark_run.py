@@ -33,6 +33,7 @@ def test_a_linked_copy_stays_as_it_was_when_a_build_runs_over_the_other(
     run.linked_copy(out, pristine)
     before = _digests(pristine)
     assert before == _digests(out)
+    assert (pristine / "rss.xml").stat().st_ino == (out / "rss.xml").stat().st_ino
     run.put_on_top(files.new_item, files.source, files.original)
     try:
         sample = run.measure([*command, "-o", str(out)], files.folder)
@@ -54,15 +55,21 @@ def test_every_scenario_is_measured_and_only_the_corpus_is_left(
     trash = run.Trash(work)
     try:
         result = run.run_size(work, 60, 1, 2020, trash)
-        # Nothing was removed while measuring: the used folders wait in the trash.
-        assert len(list(trash.folder.iterdir())) >= 5
+        # Nothing was removed while measuring: the used folders wait in the
+        # trash, the output of each of the six builds that start from none or
+        # from a copy (recent, no archives, full, one new, newest day,
+        # edited), the copy they start from, and the baseline's output.
+        assert len(list(trash.folder.iterdir())) == 8
     finally:
         trash.empty()
+    corpus = work / "corpus-60-2020"
+    source = corpus / "sources" / "news.txt"
+    assert source.read_bytes() == (corpus / "original.bak").read_bytes()
     assert {name: len(s) for name, s in result.samples.items()} == {
         name: 1 for name in run.SCENARIOS
     }
     assert result.samples["unchanged"][0].written == 0
-    assert result.samples["one_new"][0].written >= 3
+    assert 3 <= result.samples["one_new"][0].written < result.outputs
     assert result.samples["scratch"][0].written == result.outputs > 10
     assert sorted(p.name for p in work.iterdir()) == ["corpus-60-2020"]
 
@@ -83,3 +90,16 @@ def test_a_linked_copy_falls_back_to_copying_without_hard_links(
     run.linked_copy(source, tmp_path / "copy")
     assert _digests(tmp_path / "copy") == _digests(source)
     assert (tmp_path / "copy" / "rss.xml").stat().st_nlink == 1
+
+
+def test_emptying_one_trash_leaves_another_invocations_alone(tmp_path: Path) -> None:
+    run = load_benchmark("run")
+    mine, theirs = run.Trash(tmp_path), run.Trash(tmp_path)
+    for trash, name in ((mine, "a"), (theirs, "b")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "file").write_bytes(b"x")
+        trash.discard(tmp_path / name)
+    trash_of_theirs = list(theirs.folder.iterdir())
+    mine.empty()
+    assert not mine.folder.exists()
+    assert list(theirs.folder.iterdir()) == trash_of_theirs
