@@ -55,7 +55,7 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -175,13 +175,13 @@ def _link_or_copy(source: str, target: str) -> None:
     except OSError as e:
         if e.errno not in _NO_LINKS:
             raise
-        if not _copying:
-            _copying.append(target)
-            print(f"no hard link for {target} ({e.strerror}): copying", file=sys.stderr)
+        _say_copying(e.strerror or str(e))
         shutil.copy2(source, target)
 
 
-_copying: list[str] = []
+@cache
+def _say_copying(reason: str) -> None:
+    print(f"no hard links ({reason}): rebuilds start from copies", file=sys.stderr)
 
 
 def measure(

@@ -75,7 +75,7 @@ def test_every_scenario_is_measured_and_only_the_corpus_is_left(
 
 
 def test_a_linked_copy_falls_back_to_copying_without_hard_links(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run = load_benchmark("run")
     source = tmp_path / "out"
@@ -90,6 +90,8 @@ def test_a_linked_copy_falls_back_to_copying_without_hard_links(
     run.linked_copy(source, tmp_path / "copy")
     assert _digests(tmp_path / "copy") == _digests(source)
     assert (tmp_path / "copy" / "rss.xml").stat().st_nlink == 1
+    said = capsys.readouterr().err
+    assert said.count("no hard links (no hard links here)") == 1  # once, not per file
 
 
 def test_emptying_one_trash_leaves_another_invocations_alone(tmp_path: Path) -> None:
