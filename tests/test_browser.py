@@ -263,6 +263,9 @@ def test_landing_page_is_usable_by_keyboard_and_labels_its_fields(
     )
     assert focused == ["Zum Inhalt springen", "solid", True]
     page.keyboard.press("Enter")
+    # The link's navigation ends after the key press returns: wait for it
+    # (it failed once, read at once), then check where it went.
+    page.wait_for_function("location.hash === '#main'", timeout=5000)
     assert page.url.endswith("#main")
 
 
