@@ -121,17 +121,12 @@ class SizeResult:
 class Trash:
     """Where the benchmark puts the folders it is done with, until it ends.
 
-    On a file system without a journal (this machine's ext4: ``/proc/fs/jbd2``
-    is empty), Linux prefers not to reuse an inode freed in the last 60 s,
-    or in the last 360 s while the block that holds it has not been written
-    back (``recently_deleted`` in ``fs/ext4/ialloc.c``, since Linux 5.7; 5 s
-    before), and every new file scans past each such inode of its group.
-    Removing a full build's 11,468 files just before the next build made
-    each of that build's files take about 0.6 ms to create instead of
-    0.03 ms: 7 s of a 40 s build, growing from run to run, paid for the
-    benchmark's own cleanup. So a used folder is renamed into the trash,
-    which costs no inode, and the trash is emptied once, after the last
-    measurement (``empty``).
+    On ext4 without a journal, files created just after many were removed
+    are slow to create (``recently_deleted`` in ``fs/ext4/ialloc.c``; see
+    ``benchmarks/README.md``): removing one build's output before the next
+    cost that build about 7 s at 100k items. A used folder is renamed into
+    the trash instead, which frees no inode, and the trash is emptied once,
+    after the last measurement (``empty``).
     """
 
     def __init__(self, work: Path) -> None:

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import load_benchmark
-
-
-def _digests(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
+from tests.conftest import load_benchmark, read_tree
 
 
 def test_a_linked_copy_stays_as_it_was_when_a_build_runs_over_the_other(
@@ -31,8 +22,8 @@ def test_a_linked_copy_stays_as_it_was_when_a_build_runs_over_the_other(
     command = [sys.executable, "-m", "feedpub", "build", "-q", "-c", str(files.config)]
     run.measure([*command, "-o", str(out)], files.folder)
     run.linked_copy(out, pristine)
-    before = _digests(pristine)
-    assert before == _digests(out)
+    before = read_tree(pristine)
+    assert before == read_tree(out)
     assert (pristine / "rss.xml").stat().st_ino == (out / "rss.xml").stat().st_ino
     run.put_on_top(files.new_item, files.source, files.original)
     try:
@@ -40,10 +31,10 @@ def test_a_linked_copy_stays_as_it_was_when_a_build_runs_over_the_other(
     finally:
         files.source.write_bytes(files.original.read_bytes())
     assert sample.seconds > 0
-    after = _digests(out)
+    after = read_tree(out)
     assert after != before  # the build did change files of the linked copy
     assert [n for n in after if after[n] != before.get(n)]
-    assert _digests(pristine) == before
+    assert read_tree(pristine) == before
 
 
 def test_every_scenario_is_measured_and_only_the_corpus_is_left(
@@ -88,7 +79,7 @@ def test_a_linked_copy_falls_back_to_copying_without_hard_links(
 
     monkeypatch.setattr(run.os, "link", no_links)
     run.linked_copy(source, tmp_path / "copy")
-    assert _digests(tmp_path / "copy") == _digests(source)
+    assert read_tree(tmp_path / "copy") == read_tree(source)
     assert (tmp_path / "copy" / "rss.xml").stat().st_nlink == 1
     said = capsys.readouterr().err
     assert said.count("no hard links (no hard links here)") == 1  # once, not per file
