@@ -171,7 +171,7 @@ def _publish(
 
     salt = build_salt(config)
     now = build_clock()
-    with Publication(out_dir, last=STATE) as publication:
+    with Publication(out_dir, last=STATE, helper=options.jobs > 1) as publication:
 
         def stage(
             path: str, data: bytes | Iterator[bytes], previous: OutputRecord | None

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import functools
 import hashlib
+import mmap
 import os
 import re
+import select
+import struct
+import subprocess
+import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -177,9 +184,17 @@ class Publication:
     Leaving the ``with`` block without ``commit()``
     (a full disk, a read-only folder, a failed check, a signal) removes the
     temporaries, so no published file has changed.
+
+    With ``helper``, once ``_WRITER_AFTER`` files are staged, the files that
+    follow are written by a process of their own (``_Writer``), while this
+    one goes on: the same temporaries, the same bytes, and an error of that
+    process stops the build as one here would. Where it cannot be started,
+    or ends before its work is done, this process writes what it had left.
     """
 
-    def __init__(self, out_dir: Path, last: str | None = None) -> None:
+    def __init__(
+        self, out_dir: Path, last: str | None = None, *, helper: bool = False
+    ) -> None:
         self._out_dir = out_dir
         self._root = out_dir.resolve()
         self._last = last
@@ -191,6 +206,10 @@ class Publication:
         # is written (see ``stage``); None: not begun.
         self._flush: _Flush | None = None
         self._spills: list[Spill] = []
+        # Files staged until the writer process starts; None: it never will
+        # (no helper, or it could not start or ended).
+        self._until_writer: int | None = _WRITER_AFTER if helper else None
+        self._writer: _Writer | None = None
 
     def __enter__(self) -> Publication:
         return self
@@ -198,11 +217,15 @@ class Publication:
     def __exit__(self, *exc: object) -> None:
         for spill in self._spills:
             spill.close()
+        self._end_writer(kill=True)  # it creates no temporary after this
         if self._flush is not None:
             self._flush.join()
-        for temp, _ in self._staged:
-            if temp:
-                Path(temp).unlink(missing_ok=True)
+        # Each one, whatever one of them gives (a name too long to have been
+        # made): an error here would hide the one that stopped the build,
+        # and leave the others.
+        for temp in filter(None, (temp for temp, _ in self._staged)):
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
         self._staged.clear()
 
     def stage(
@@ -225,6 +248,7 @@ class Publication:
         if name == self._last and len(self._staged) > _FSYNC_FILES:
             # The last file (a large build's state) is written last: the
             # disk can take the others meanwhile.
+            self._drain()
             self._flush = self._flush or _Flush(self._root, self._staged)
         if not isinstance(data, bytes):
             digest = hashlib.sha256()
@@ -276,6 +300,11 @@ class Publication:
                 self._folders.add(folder)
             if path.is_symlink():
                 raise PublishError(f"{path}: refusing to replace a symbolic link")
+            if isinstance(data, bytes) and (writer := self._writer_for(data)):
+                temp = str(folder / f".{path.name}.{os.urandom(4).hex()}.tmp")
+                self._staged.append((temp, name))
+                self._answered(writer, writer.submit(_Order(temp, name, path, data)))
+                return
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
             while True:
                 temp = str(folder / f".{path.name}.{os.urandom(4).hex()}.tmp")
@@ -301,6 +330,62 @@ class Publication:
         except OSError as e:
             raise PublishError(f"{path}: cannot write: {e.strerror or e}") from e
 
+    def _writer_for(self, data: bytes) -> _Writer | None:
+        """The writer process for ``data``, started once ``_WRITER_AFTER``
+        files are staged; None: write it here (no writer, or the file is
+        empty or too large for its ring)."""
+        if self._until_writer is not None and self._writer is None:
+            self._until_writer -= 1
+            if self._until_writer < 0:
+                self._until_writer = None
+                self._writer = _Writer.start()
+        writer = self._writer
+        fits = writer is not None and 0 < len(data) <= writer.largest
+        return writer if fits else None
+
+    def _answered(self, writer: _Writer, running: bool) -> None:
+        """Act on what the writer could not write: a temporary whose name
+        was taken is written here under another name; any other error
+        stops the build. If the writer has ended (not ``running``), write
+        here what it had left."""
+        failed, writer.failed = writer.failed, []
+        for order, code in failed:
+            if code != errno.EEXIST:  # the exit removes what it left
+                raise PublishError(f"{order.path}: cannot write: {os.strerror(code)}")
+            self._staged.remove((order.temp, order.name))  # not ours: left alone
+            self._stage(order.path, order.data, order.name)
+        if not running:
+            self._writer_gone()
+
+    def _drain(self) -> None:
+        """Wait for the writer process to write every file handed to it,
+        those it was handed again included."""
+        while (writer := self._writer) is not None:
+            running = writer.drain()
+            if running and not writer.failed:
+                return
+            self._answered(writer, running)
+
+    def _writer_gone(self) -> None:
+        """The writer ended before its work was done: write here, under new
+        names, each file it had not answered for."""
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        left = writer.abandon()
+        for order in left:
+            self._staged.remove((order.temp, order.name))
+            with contextlib.suppress(OSError):  # perhaps made, half written
+                os.unlink(order.temp)
+        for order in left:
+            self._stage(order.path, order.data, order.name)
+
+    def _end_writer(self, *, kill: bool) -> None:
+        writer, self._writer = self._writer, None
+        self._until_writer = None
+        if writer is not None:
+            writer.end(kill=kill)
+
     def spill(self) -> Spill:
         """A temporary file in the output folder for bytes that wait to be
         written (``state.Aside``); gone when the publication ends."""
@@ -314,6 +399,8 @@ class Publication:
         Raises:
             PublishError: naming the path that could not be renamed.
         """
+        self._drain()
+        self._end_writer(kill=False)
         staged = self._staged
         staged.sort(key=lambda pair: pair[1] == self._last)  # stable: last last
         # Every temporary on disk before any rename.
@@ -385,6 +472,171 @@ def _file_sha256(path: Path) -> str | None:
 
 # Up to this many staged files are flushed one by one, more with one syncfs.
 _FSYNC_FILES = 64
+# Files a publication with a helper stages before it starts the writer
+# process: a build that changes a few files (a new item: 12) writes them
+# itself, with no process to start.
+_WRITER_AFTER = 64
+_ORDER = struct.Struct("<QII")  # as feedpub/writer.py reads it
+_ANSWER = struct.Struct("<i")
+
+
+@dataclass(slots=True)
+class _Order:
+    """A file handed to the writer process: its temporary, its output name
+    and path; its bytes, until they are copied into the ring, and again
+    when they have to be written here."""
+
+    temp: str
+    name: str
+    path: Path
+    data: bytes
+    offset: int = 0  # where its bytes are in the ring
+    size: int = 0
+
+
+class _Writer:
+    """The build's side of the writer process (``feedpub/writer.py``).
+
+    Each file's bytes are copied into a ring of shared memory (a memfd of
+    ``RING`` bytes), and an order naming its temporary is sent through the
+    process's standard input; its answers come back in order on its standard
+    output, and each frees its file's part of the ring. When the ring has no
+    room, the next file waits for answers. Linux only (``os.memfd_create``).
+    """
+
+    RING = 4 << 20  # the largest yearly page at 100k items is about 1.7 MB
+
+    def __init__(self, ring: mmap.mmap, process: subprocess.Popen[bytes]) -> None:
+        self._ring = ring
+        self._process = process
+        assert process.stdin is not None
+        assert process.stdout is not None
+        self._orders = process.stdin.fileno()
+        self._answers = process.stdout.fileno()
+        os.set_blocking(self._answers, False)
+        self._pending: deque[_Order] = deque()
+        self._head = 0  # where the next file's bytes go
+        self._partial = b""  # an answer read in part
+        # Files answered with an error number, with their bytes again.
+        self.failed: list[tuple[_Order, int]] = []
+        self.largest = self.RING // 2  # larger files are written by the build
+
+    @classmethod
+    def start(cls) -> _Writer | None:
+        """A writer process; None where none can be started."""
+        if not hasattr(os, "memfd_create") or not sys.executable:
+            return None
+        try:
+            fd = os.memfd_create("feedpub-ring", os.MFD_CLOEXEC)
+        except OSError:
+            return None
+        try:
+            os.ftruncate(fd, cls.RING)
+            ring = mmap.mmap(fd, cls.RING)
+        except OSError:
+            os.close(fd)
+            return None
+        command = [sys.executable, "-I", "-S", str(_PACKAGE / "writer.py"), str(fd)]
+        try:
+            process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, pass_fds=(fd,)
+            )
+        except OSError:
+            ring.close()
+            return None
+        finally:
+            os.close(fd)
+        return cls(ring, process)
+
+    def submit(self, order: _Order) -> bool:
+        """Hand one file to the process; False if it has ended (see
+        ``abandon``). Files it answered with an error number are added to
+        ``failed``."""
+        size = len(order.data)
+        while (offset := self._room(size)) is None:
+            if not self._collect(wait=True):
+                order.size = size
+                self._pending.append(order)  # its bytes are not in the ring
+                return False
+        self._ring[offset : offset + size] = order.data
+        order.offset, order.size, order.data = offset, size, b""
+        self._pending.append(order)
+        self._head = offset + size
+        path = os.fsencode(order.temp)
+        try:
+            os.write(self._orders, _ORDER.pack(offset, size, len(path)) + path)
+        except OSError:  # it ended; a short write of a few bytes does not happen
+            return False
+        return self._collect(wait=False)
+
+    def _room(self, size: int) -> int | None:
+        """Where ``size`` bytes fit in the ring without touching a pending
+        file's; None: nowhere yet."""
+        if not self._pending:
+            return 0
+        oldest, head = self._pending[0].offset, self._head
+        if head > oldest:  # pending: [oldest, head)
+            if head + size <= self.RING:
+                return head
+            return 0 if size < oldest else None
+        # pending: [oldest, RING) and [0, head)
+        return head if head + size < oldest else None
+
+    def _collect(self, *, wait: bool) -> bool:
+        """Take the answers that have come (with ``wait``, at least one);
+        False if the process has ended."""
+        if wait:
+            select.select([self._answers], [], [])
+        try:
+            data = os.read(self._answers, _ANSWER.size * len(self._pending) or 1)
+        except BlockingIOError:
+            return True
+        if not data:
+            return False
+        data = self._partial + data
+        whole = len(data) - len(data) % _ANSWER.size
+        data, self._partial = data[:whole], data[whole:]
+        for (code,) in _ANSWER.iter_unpack(data):
+            order = self._pending.popleft()
+            if code:
+                order.data = self._ring[order.offset : order.offset + order.size]
+                self.failed.append((order, code))
+        return True
+
+    def drain(self) -> bool:
+        """Wait until every file handed over is answered for; False if the
+        process has ended first."""
+        while self._pending:
+            if not self._collect(wait=True):
+                return False
+        return True
+
+    def abandon(self) -> list[_Order]:
+        """End the process (it has ended, or is of no more use) and give
+        back, with their bytes, the files it did not answer for."""
+        self.end(kill=True, close=False)
+        left = list(self._pending)
+        for order in left:
+            if not order.data:  # in the ring
+                order.data = self._ring[order.offset : order.offset + order.size]
+        self._pending.clear()
+        self._ring.close()
+        return left
+
+    def end(self, *, kill: bool, close: bool = True) -> None:
+        """End the process: at once (``kill``: nothing it still writes is
+        wanted), or once it has done its orders; ``close``: and the ring."""
+        process = self._process
+        assert process.stdin is not None
+        assert process.stdout is not None
+        if kill and process.poll() is None:
+            process.kill()
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+        process.wait()
+        process.stdout.close()
+        if close:
+            self._ring.close()
 
 
 class Spill:

@@ -1,0 +1,222 @@
+"""The writer process: a large publication's files written by a process of
+their own (``publish._Writer``, ``feedpub/writer.py``), published as the
+build would have written them itself."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from feedpub import publish
+from feedpub.build import BuildOptions
+from feedpub.build import build as run_build
+from feedpub.config import load_config
+from feedpub.errors import PublishError
+from feedpub.publish import Publication
+from tests.conftest import load_benchmark, read_tree
+
+RING = 64 << 10  # a small ring: files wait for room, and wrap around it
+
+
+@pytest.fixture
+def early(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer starts at the third file, with a small ring."""
+    monkeypatch.setattr(publish, "_WRITER_AFTER", 2)
+    monkeypatch.setattr(publish._Writer, "RING", RING)
+
+
+def _files(count: int) -> dict[str, bytes]:
+    """Files of many sizes, from empty to larger than half the ring (those
+    are written by the publication itself), each of its own bytes."""
+    draw = random.Random(5)
+    sizes = [0, RING // 2, RING // 2 + 1, RING] + [
+        draw.randrange(1, RING // 3) for _ in range(count - 4)
+    ]
+    return {
+        f"archive/{'rss' if n % 2 else 'atom'}-{n:04d}.xml": draw.randbytes(size)
+        for n, size in enumerate(sizes)
+    }
+
+
+def _children() -> set[str]:
+    """The processes this one started that are still there (zombies too)."""
+    return {
+        pid
+        for task in Path("/proc/self/task").iterdir()
+        for pid in (task / "children").read_text().split()
+    }
+
+
+def _leftovers(out: Path) -> list[str]:
+    return sorted(p.name for p in out.rglob("*.tmp"))
+
+
+def _pieces() -> Iterator[bytes]:
+    yield b"state "
+    yield b"last\n"
+
+
+def _publish(out: Path, files: dict[str, bytes], *, helper: bool) -> None:
+    with Publication(out, last="state.jsonl", helper=helper) as publication:
+        for name, data in files.items():
+            assert publication.stage(name, data)
+        publication.stage("state.jsonl", _pieces())
+        publication.commit()
+
+
+def test_the_writer_publishes_what_the_build_writes_itself(
+    tmp_path: Path, early: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[publish._Writer] = []
+    real_start = publish._Writer.start
+
+    def start() -> publish._Writer | None:
+        writer = real_start()
+        assert writer is not None
+        started.append(writer)
+        return writer
+
+    monkeypatch.setattr(publish._Writer, "start", start)
+    files = _files(300)  # 300 files of 11 kB on average: the ring fills often
+    _publish(tmp_path / "here", files, helper=False)
+    assert started == []
+    before = _children()
+    _publish(tmp_path / "writer", files, helper=True)
+    assert len(started) == 1
+    here, there = read_tree(tmp_path / "here"), read_tree(tmp_path / "writer")
+    assert there == here == files | {"state.jsonl": b"state last\n"}
+    for name in files:  # the mode a plainly created file gets, there too
+        modes = {
+            (out / name).stat().st_mode
+            for out in (tmp_path / "here", tmp_path / "writer")
+        }
+        assert len(modes) == 1
+    assert _leftovers(tmp_path / "writer") == []
+    assert _children() <= before, "the writer process is still there"
+
+
+def test_a_temporary_name_already_taken_is_left_alone(
+    tmp_path: Path, early: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    (out / "archive").mkdir(parents=True)
+    taken = out / "archive" / ".rss-0009.xml.00000000.tmp"
+    taken.write_bytes(b"not this build's")
+    real_urandom = os.urandom
+    calls = iter(range(1_000_000))
+
+    def urandom(size: int) -> bytes:
+        # The 10th file (the writer's 8th) is given the name that is taken.
+        return bytes(size) if next(calls) == 9 else real_urandom(size)
+
+    monkeypatch.setattr(os, "urandom", urandom)
+    files = {f"archive/rss-{n:04d}.xml": b"<rss>%d</rss>" % n for n in range(20)}
+    _publish(out, files, helper=True)
+    assert taken.read_bytes() == b"not this build's"
+    published = read_tree(out)
+    del published["archive/.rss-0009.xml.00000000.tmp"]
+    assert published == files | {"state.jsonl": b"state last\n"}
+    assert _leftovers(out) == [taken.name]
+
+
+def test_an_error_of_the_writer_stops_the_publication_as_one_here_does(
+    tmp_path: Path, early: None
+) -> None:
+    # A name its temporary cannot have: longer than a file name may be.
+    name = "archive/" + "n" * 243 + ".xml"
+    files = _files(40)
+    files[name] = b"<rss/>"
+    files |= {f"archive/later-{n}.xml": b"<rss/>" for n in range(40)}
+    messages = []
+    for helper in (False, True):
+        out = tmp_path / str(helper)
+        with pytest.raises(PublishError) as caught:
+            _publish(out, files, helper=helper)
+        messages.append(str(caught.value).replace(str(out), "OUT"))
+        assert [p for p in out.rglob("*") if p.is_file()] == []
+    assert messages == [f"OUT/{name}: cannot write: File name too long"] * 2
+
+
+def test_files_the_writer_left_when_it_ended_are_written_here(
+    tmp_path: Path, early: None
+) -> None:
+    files = _files(200)
+    out = tmp_path / "out"
+    with Publication(out, last="state.jsonl", helper=True) as publication:
+        for number, (name, data) in enumerate(files.items()):
+            publication.stage(name, data)
+            if number == 100:
+                writer = publication._writer
+                assert writer is not None
+                writer._process.send_signal(signal.SIGKILL)
+        assert publication._writer is None, "the build went on with a dead writer"
+        publication.stage("state.jsonl", _pieces())
+        publication.commit()
+    assert read_tree(out) == files | {"state.jsonl": b"state last\n"}
+
+
+def test_a_stopped_publication_ends_the_writer_and_leaves_nothing(
+    tmp_path: Path, early: None
+) -> None:
+    before = _children()
+    out = tmp_path / "out"
+
+    def stopped() -> None:
+        with Publication(out, helper=True) as publication:
+            for name, data in _files(100).items():
+                publication.stage(name, data)
+            assert publication._writer is not None
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        stopped()
+    assert [p for p in out.rglob("*") if p.is_file()] == []
+    assert _children() <= before
+
+
+def test_without_memfd_the_build_writes_its_files_itself(
+    tmp_path: Path, early: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(os, "memfd_create")
+    files = _files(20)
+    out = tmp_path / "out"
+    with Publication(out, last="state.jsonl", helper=True) as publication:
+        for name, data in files.items():
+            publication.stage(name, data)
+        assert publication._writer is None
+        publication.stage("state.jsonl", _pieces())
+        publication.commit()
+    assert read_tree(out) == files | {"state.jsonl": b"state last\n"}
+
+
+def test_a_build_with_the_writer_publishes_what_one_without_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No lowered threshold: a build of a few hundred items stages more files
+    # than a build starts the writer after.
+    config = load_config(load_benchmark("corpus").write_corpus(tmp_path / "c", 400))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    started: list[int] = []
+    real_start = publish._Writer.start
+
+    def start() -> publish._Writer | None:
+        started.append(1)
+        return real_start()
+
+    monkeypatch.setattr(publish._Writer, "start", start)
+    run_build(config, output=tmp_path / "alone", options=BuildOptions(jobs=1))
+    assert started == []
+    files = set(os.listdir("/proc/self/fd"))
+    before = _children()
+    run_build(config, output=tmp_path / "helped", options=BuildOptions(jobs=2))
+    assert started == [1]
+    alone = read_tree(tmp_path / "alone")
+    assert len(alone) > publish._WRITER_AFTER
+    assert read_tree(tmp_path / "helped") == alone
+    assert _children() <= before
+    assert set(os.listdir("/proc/self/fd")) == files
