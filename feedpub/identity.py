@@ -34,14 +34,12 @@ added again gets its old id and date back.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
-import itertools
 import re
 import struct
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 from feedpub.model import Item, evolve, item_anchor, item_number
@@ -98,7 +96,7 @@ def legacy_fingerprint(item: Item, topics: tuple[str, ...] | None = None) -> str
     )
 
 
-def sketch(item: Item) -> bytes:
+def sketch(item: Item, tokens: Iterable[str] | None = None) -> bytes:
     """The smallest ``SKETCH_SIZE`` CRC-32s of the item's distinct words,
     ascending, packed big-endian (a tuple of ints would cost ten times the
     memory); two words with the same CRC-32 both count.
@@ -106,26 +104,48 @@ def sketch(item: Item) -> bytes:
     The words are the runs of 4+ word characters of the casefolded title and
     text. Such a run never crosses white space, and casefolding maps each
     character on its own, so the words are those of the text's distinct
-    white-space-separated tokens, each casefolded: a token's words and their
-    hashes are worked out on their own, and the tokens met most recently
-    are remembered (``_token_words``).
+    white-space-separated tokens (``tokens``, ``Item.tokens()`` if not
+    given), each casefolded: a token's words and their hashes are worked
+    out on their own, and the tokens met most recently are remembered
+    (``_TokenWords``).
     """
-    tokens = set(item.title.split())
-    for paragraph in item.paragraphs:
-        tokens.update(paragraph.split())
-    words = set(itertools.chain.from_iterable(map(_token_words, tokens)))
-    hashes = sorted(words)[:SKETCH_SIZE]  # (hash, word): by hash first
-    return struct.pack(f">{len(hashes)}I", *(h for h, _ in hashes))
+    words: dict[str, int] = {}
+    known = _TOKEN_WORDS.newer.get
+    for token in item.tokens() if tokens is None else tokens:
+        found = known(token)
+        if found is None:
+            found = _TOKEN_WORDS.add(token)
+        if found:
+            words |= found
+    hashes = sorted(words.values())[:SKETCH_SIZE]
+    return struct.pack(f">{len(hashes)}I", *hashes)
 
 
-# The tokens met most often: a real archive's vocabulary has no bound, and a
-# token's entry takes a few hundred bytes.
-@functools.lru_cache(maxsize=1 << 13)
-def _token_words(token: str) -> tuple[tuple[int, str], ...]:
-    """(CRC-32, word) of each word in one token, for ``sketch``."""
-    return tuple(
-        (zlib.crc32(word.encode()), word) for word in _WORD.findall(token.casefold())
-    )
+class _TokenWords:
+    """Each token's words and their CRC-32s, for the tokens met recently: a
+    real archive's vocabulary has no bound, and a token's entry takes a few
+    hundred bytes. Two generations: when the newer holds ``kept`` tokens, it
+    becomes the older, and the older is forgotten; a token of the older met
+    again moves to the newer."""
+
+    def __init__(self, kept: int) -> None:
+        self.newer: dict[str, dict[str, int]] = {}
+        self.older: dict[str, dict[str, int]] = {}
+        self.kept = kept
+
+    def add(self, token: str) -> dict[str, int]:
+        """The words of a token not in the newer generation."""
+        found = self.older.pop(token, None)
+        if found is None:
+            words = _WORD.findall(token.casefold())
+            found = {word: zlib.crc32(word.encode()) for word in words}
+        if len(self.newer) >= self.kept:
+            self.older, self.newer = self.newer, {}
+        self.newer[token] = found
+        return found
+
+
+_TOKEN_WORDS = _TokenWords(1 << 13)
 
 
 def likeness(a: bytes, b: bytes) -> float:

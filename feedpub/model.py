@@ -242,6 +242,15 @@ class Item:
         """When the item's content last changed (its publication, if never)."""
         return self.published if self.updated is None else self.updated
 
+    def tokens(self) -> set[str]:
+        """The distinct white-space-separated tokens of the title and the
+        text: what tagging (``tagging.Tagger.tag``) and the word sketch
+        (``identity.sketch``) look at, split once for both."""
+        found = set(self.title.split())
+        for paragraph in self.paragraphs:
+            found.update(paragraph.split())
+        return found
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FeedSpec:

@@ -23,6 +23,7 @@ keeps the id, and a new item added on top of a day leaves the older ids alone.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
@@ -49,13 +50,25 @@ def item_time(day: dt.date, index: int, count: int, zone: dt.tzinfo) -> dt.datet
     window does not depend on their number: a day's first item keeps its
     time when another is added.
     """
+    moment, step = _day_times(day, count, zone)
+    return moment - index * step
+
+
+# The items of a day come one after the other: each but the first takes the
+# day's times from here.
+@functools.lru_cache(maxsize=1 << 10)
+def _day_times(
+    day: dt.date, count: int, zone: dt.tzinfo
+) -> tuple[dt.datetime, dt.timedelta]:
+    """The time of the first-listed of ``count`` items of ``day``, and the
+    step between them (``item_time``)."""
     step = dt.timedelta(seconds=60 if count <= 60 else max(1, 3600 // count))
     moment = dt.datetime.combine(day, _NOON, tzinfo=UTC)
     oldest = moment - max(_HOUR, (count - 1) * step)
     if local_time(moment, zone).date() != day or local_time(oldest, zone).date() != day:
         noon = dt.datetime.combine(day, _NOON, tzinfo=zone)
         moment = noon.replace(tzinfo=local_time(noon, zone).tzinfo).astimezone(UTC)
-    return moment - index * step
+    return moment, step
 
 
 def clean_text(

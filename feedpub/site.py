@@ -554,7 +554,8 @@ def read_run(
                 Diagnostic(source=raw.source, line=raw.line, message="item has no text")
             )
         item = normalise_item(raw, rank, count, config, warnings, errors, digest, at)
-        item = tagger.tag(item, warnings)
+        tokens = item.tokens()  # split once, for the tags and the sketch
+        item = tagger.tag(item, warnings, tokens)
         if len(warnings) > before:
             if item.block:
                 # A block that gave a warning gets no digest: every build
@@ -564,7 +565,7 @@ def read_run(
         done.items.append(item)
         if marked:
             done.prints.append(fingerprint(item))
-            done.sketches.append(sketch(item))
+            done.sketches.append(sketch(item, tokens))
     return done
 
 

@@ -12,7 +12,7 @@ An item that matches an ``exclude`` rule is not in the topic, unless its
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from feedpub.model import Category, Diagnostic, Item, Topic, evolve
 from feedpub.text import WORD_CHAR, WORDS, rule_words
@@ -90,9 +90,11 @@ class _Rules:
             rules.append((self._stems.index(stem), whole))
         return rules
 
-    def matching_topics(self, text: str) -> set[int]:
-        """The indexes of the topics whose keywords, net of excludes, match."""
-        stems = self._stems_in(text)
+    def matching_topics(self, text: str, tokens: set[str] | None = None) -> set[int]:
+        """The indexes of the topics whose keywords, net of excludes, match.
+        ``tokens``: the distinct white-space-separated tokens of ``text``,
+        if they are at hand."""
+        stems = self._stems_in(text.split() if tokens is None else tokens)
         candidates = {t for s in stems for t in self._topics_by_stem.get(s, ())}
         folded = ""  # the casefolded text, made once a rule of several words needs it
 
@@ -113,10 +115,13 @@ class _Rules:
             if matches(self._include[t]) and not matches(self._exclude[t])
         }
 
-    def _stems_in(self, text: str) -> set[int]:
+    def _stems_in(self, given: Iterable[str]) -> set[int]:
         found: set[int] = set()
-        tokens = set(text.split())
-        tokens -= self._plain
+        if isinstance(given, set):
+            tokens = given - self._plain  # a new set: the caller's stays whole
+        else:
+            tokens = set(given)
+            tokens -= self._plain
         older_hits, older_plain = self._older
         if older_plain and (again := tokens & older_plain):
             self._plain |= again
@@ -186,11 +191,15 @@ class Tagger:
             tuple[str, ...], tuple[tuple[str, ...], tuple[Category, ...]]
         ] = {}
 
-    def tag(self, item: Item, warnings: list[Diagnostic]) -> Item:
+    def tag(
+        self, item: Item, warnings: list[Diagnostic], tokens: set[str] | None = None
+    ) -> Item:
         """The item with its topics (in config order) and categories; appends a
-        warning to ``warnings`` for each explicit tag that names no topic."""
+        warning to ``warnings`` for each explicit tag that names no topic.
+        ``tokens``: ``item.tokens()``, if they are at hand."""
         topics, by_name = self._topics, self._by_name
-        matched = self._rules.matching_topics(" ".join((item.title, *item.paragraphs)))
+        text = " ".join((item.title, *item.paragraphs))
+        matched = self._rules.matching_topics(text, tokens)
         explicit = {
             by_name[tag.casefold()].slug
             for tag in item.tags

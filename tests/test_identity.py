@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from feedpub import identity
 from feedpub.config import Config
 from feedpub.errors import StateError
 from feedpub.identity import (
@@ -499,6 +500,26 @@ def test_sketch_is_its_definition(title: str, paragraphs: list[str]) -> None:
         published=FIRST,
     )
     assert sketch(item) == _sketch_by_definition(item)
+    assert sketch(item, item.tokens()) == sketch(item)
+
+
+def test_the_words_of_tokens_are_remembered_for_a_bounded_while() -> None:
+    remembered = identity._TokenWords(kept=4)
+    tokens = [f"wort{n}" for n in range(10)]
+    for token in tokens:
+        assert remembered.add(token) == {token: zlib.crc32(token.encode())}
+        assert len(remembered.newer) <= 4
+        assert len(remembered.older) <= 4
+    assert set(remembered.newer) == {"wort8", "wort9"}
+    assert set(remembered.older) == {"wort4", "wort5", "wort6", "wort7"}
+    # A token of the older generation moves to the newer, with its words.
+    assert remembered.add("wort5") == {"wort5": zlib.crc32(b"wort5")}
+    assert "wort5" not in remembered.older
+    assert set(remembered.newer) == {"wort8", "wort9", "wort5"}
+    # A token's words: its runs of 4+ word characters, casefolded.
+    assert remembered.add("„Straße/Stadt-Rat“") == {
+        w: zlib.crc32(w.encode()) for w in ("strasse", "stadt")
+    }
 
 
 def test_two_words_with_one_crc_both_count_in_a_sketch() -> None:

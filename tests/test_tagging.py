@@ -99,6 +99,16 @@ def test_topics_in_config_order_with_exclusions_and_explicit_tags() -> None:
     ]
 
 
+@given(st.text(alphabet="aeiKmnoörtudfg„“ .-", max_size=60))
+def test_tokens_at_hand_tag_as_the_text_does(text: str) -> None:
+    # read_run splits an item once, for its tags and its sketch.
+    item = _item(text)
+    tokens = item.tokens()
+    alone, given_tokens = Tagger(TOPICS), Tagger(TOPICS)
+    assert given_tokens.tag(item, [], tokens) == alone.tag(item, [])
+    assert tokens == item.tokens()  # the caller's set, left whole
+
+
 def test_topics_made_in_code_with_decomposed_letters_match_the_text() -> None:
     """Source text is NFC (normalise.clean_text); so are a Topic's name and rules."""
     nfd = functools.partial(unicodedata.normalize, "NFD")
