@@ -51,7 +51,7 @@ from feedpub.plan import (
     listing,
     plan_feeds,
 )
-from feedpub.render.archive import FragmentCache, archive_frame, render_archive
+from feedpub.render.archive import FragmentCache, render_archive
 from feedpub.render.assets import embed_script
 from feedpub.render.jsonfeed import render_json_feed
 from feedpub.render.opml import render_opml
@@ -555,7 +555,7 @@ def read_run(
             )
         item = normalise_item(raw, rank, count, config, warnings, errors, digest, at)
         tokens = item.tokens()  # split once, for the tags and the sketch
-        item = tagger.tag(item, warnings, tokens)
+        item = tagger.tag(item, warnings, tokens, in_place=True)
         if len(warnings) > before:
             if item.block:
                 # A block that gave a warning gets no digest: every build
@@ -1624,7 +1624,7 @@ def _check_archive(page: ArchivePage, fragments: FragmentCache, data: bytes) -> 
     """Check an archive document by its parts (see ``validate.py``): the
     fragments its rendering made, then its frame and its item ids. ``data``
     is its frame with checked fragments in between; it is not parsed again."""
-    head, tail = archive_frame(page.spec)
+    head, tail = fragments.frame(page.spec)  # as the rendering made it
     if not (data.startswith(head) and data.endswith(tail)):
         raise ValidationError(
             f"{page.path}: the document is not its frame with its items in between"

@@ -192,11 +192,18 @@ class Tagger:
         ] = {}
 
     def tag(
-        self, item: Item, warnings: list[Diagnostic], tokens: set[str] | None = None
+        self,
+        item: Item,
+        warnings: list[Diagnostic],
+        tokens: set[str] | None = None,
+        *,
+        in_place: bool = False,
     ) -> Item:
         """The item with its topics (in config order) and categories; appends a
         warning to ``warnings`` for each explicit tag that names no topic.
-        ``tokens``: ``item.tokens()``, if they are at hand."""
+        ``tokens``: ``item.tokens()``, if they are at hand. ``in_place``: the
+        item is held by nothing else (fresh from ``normalise_item``): it
+        takes them itself, and is returned, instead of a copy."""
         topics, by_name = self._topics, self._by_name
         text = " ".join((item.title, *item.paragraphs))
         matched = self._rules.matching_topics(text, tokens)
@@ -224,7 +231,11 @@ class Tagger:
         slugs, categories = self._pair(chosen)
         if unknown:
             categories += tuple(Category(term=tag, label=tag) for tag in unknown)
-        return evolve(item, topics=slugs, categories=categories)
+        if not in_place:
+            return evolve(item, topics=slugs, categories=categories)
+        _TOPICS(item, slugs)
+        _CATEGORIES(item, categories)
+        return item
 
     def _pair(
         self, chosen: tuple[int, ...]

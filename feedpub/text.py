@@ -137,11 +137,15 @@ def _ends_sentence(token: str, following: str | None) -> bool:
     return not head or head[0].isupper() or head[0].isdigit() or head != following
 
 
-def first_sentence(text: str) -> str:
-    """Return the first sentence of ``text``, knowing German abbreviations."""
+def first_sentence(text: str, reach: int | None = None) -> str:
+    """Return the first sentence of ``text``, knowing German abbreviations.
+    With ``reach``, a sentence that does not end in the first ``reach``
+    characters is not looked for further: ``text`` is returned."""
     # Only a token ending in . ! or ? (before closing quotes or brackets) can
     # end a sentence; the others need not be looked at.
     for match in _SENTENCE_END.finditer(text):
+        if reach is not None and match.end() > reach:
+            break
         following = _TOKEN.search(text, match.end())
         if _ends_sentence(match.group(), following and following.group()):
             return text[: match.end()]
@@ -172,11 +176,21 @@ def title_from(text: str, limit: int) -> str:
 
 def title_span(text: str, limit: int) -> tuple[int, bool]:
     """The title ``title_from`` derives, as the length of the start of ``text``
-    it keeps and whether "…" follows (it was cut)."""
-    sentence = first_sentence(text)  # a start of text, as the rest below
-    last = sentence.rsplit(maxsplit=1)[-1] if sentence.strip() else ""
-    if last.endswith(".") and not last.endswith("..") and _ends_sentence(last, None):
-        sentence = sentence[:-1]  # the full stop that ends it; "e.V." keeps its own
+    it keeps and whether "…" follows (it was cut).
+
+    Only the first ``limit`` + 1 characters can hold the end of a sentence
+    that fits, full stop aside: a first sentence that ends later is cut in
+    its first ``limit`` characters, which are the text's, so the rest of a
+    long paragraph is not looked at."""
+    sentence = first_sentence(text, reach=limit + 1)
+    if len(sentence) <= limit + 1:  # else cut in its first characters, the text's
+        last = sentence.rsplit(maxsplit=1)[-1] if sentence.strip() else ""
+        if (
+            last.endswith(".")
+            and not last.endswith("..")
+            and _ends_sentence(last, None)
+        ):
+            sentence = sentence[:-1]  # the full stop that ends it; "e.V." keeps its own
     point = cut_point(sentence, limit)
     return (len(sentence), False) if point is None else (point, True)
 

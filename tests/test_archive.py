@@ -564,6 +564,8 @@ def test_an_archive_document_is_its_frame_with_its_checked_fragments() -> None:
         take = cache.rss if spec.kind == "rss" else cache.atom
         fragments = [take(item, zone) for item in spec.items]
         head, tail = archive_frame(spec)
+        # The frame the rendering made, kept for the document's check.
+        assert cache.frame(spec) == (head, tail)
         # The frame and the fragments, in this order, are the whole document.
         assert data == b"".join([head, *fragments, tail])
         assert (

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedpub import tagging
-from feedpub.model import Item, Topic
+from feedpub.model import Item, Topic, evolve
 from feedpub.tagging import Tagger, compile_rules, tag_items
 
 NOON = dt.datetime(2020, 1, 1, 12, tzinfo=dt.UTC)
@@ -105,8 +105,13 @@ def test_tokens_at_hand_tag_as_the_text_does(text: str) -> None:
     item = _item(text)
     tokens = item.tokens()
     alone, given_tokens = Tagger(TOPICS), Tagger(TOPICS)
-    assert given_tokens.tag(item, [], tokens) == alone.tag(item, [])
+    tagged = alone.tag(item, [])
+    assert given_tokens.tag(item, [], tokens) == tagged
     assert tokens == item.tokens()  # the caller's set, left whole
+    # A fresh item, held by nothing else, takes its topics itself.
+    fresh = evolve(item)
+    assert given_tokens.tag(fresh, [], tokens, in_place=True) is fresh
+    assert fresh == tagged
 
 
 def test_topics_made_in_code_with_decomposed_letters_match_the_text() -> None:

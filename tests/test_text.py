@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from feedpub.text import (
     SLUG_PATTERN,
+    _ends_sentence,
     collapse_space,
     cut,
     cut_point,
@@ -17,6 +18,7 @@ from feedpub.text import (
     slugify,
     strip_illegal,
     title_from,
+    title_span,
 )
 
 SEED = (
@@ -294,6 +296,45 @@ def test_cut_point_leaves_room_for_the_ellipsis_and_no_trailing_mark(
     assert 0 <= point <= limit - 1
     head = text[:point]
     assert head == head.rstrip(" ,;:–—-")
+
+
+def _title_span_whole(text: str, limit: int) -> tuple[int, bool]:
+    """``title_span`` by its definition: the whole first sentence, without
+    the full stop that ends it, cut to ``limit``."""
+    sentence = first_sentence(text)
+    last = sentence.rsplit(maxsplit=1)[-1] if sentence.strip() else ""
+    if last.endswith(".") and not last.endswith("..") and _ends_sentence(last, None):
+        sentence = sentence[:-1]
+    point = cut_point(sentence, limit)
+    return (len(sentence), False) if point is None else (point, True)
+
+
+_SENTENCES = st.lists(
+    st.sampled_from(
+        ["Ca.", "z. B.", "e.V.", "13.", "Mai.", "Dr.", "gut.", "gut!", "so?", "„Ja.“"]
+    )
+    | st.text(alphabet="abcAB .", min_size=1, max_size=12),
+    max_size=40,
+).map(" ".join)
+
+
+@settings(database=None)
+@given(text=_SENTENCES | st.text(), limit=st.integers(min_value=20, max_value=120))
+def test_a_title_looks_no_further_than_it_can_reach(text: str, limit: int) -> None:
+    # title_span stops looking for the end of the first sentence past
+    # ``limit`` + 1 characters: the same as looking at the whole sentence.
+    assert title_span(text, limit) == _title_span_whole(text, limit)
+
+
+@pytest.mark.parametrize("stop", [".", "!", "?“", " e.V.", " Ca."])
+@pytest.mark.parametrize("limit", [20, 21, 90])
+def test_a_title_whose_sentence_ends_near_its_limit(stop: str, limit: int) -> None:
+    for length in range(limit - 4, limit + 5):  # where the first sentence ends
+        words = ("Wort " * limit)[: length - len(stop) - 1] + "x"
+        sentence = words + stop
+        assert len(sentence) == length
+        text = sentence + " Danach folgt ein zweiter Satz. Und ein dritter."
+        assert title_span(text, limit) == _title_span_whole(text, limit), length
 
 
 # --- strip_illegal -----------------------------------------------------------

@@ -90,6 +90,19 @@ class FragmentCache:
         self._uses = uses
         self._check = check
         self._unchecked: list[tuple[str, bytes, bytes]] = []
+        # The document rendered last and its frame: its check needs the
+        # frame again (``frame``).
+        self._framed: tuple[ArchiveSpec, tuple[bytes, bytes]] | None = None
+
+    def frame(self, spec: ArchiveSpec) -> tuple[bytes, bytes]:
+        """``archive_frame(spec)``, worked out once for the document that
+        was rendered last."""
+        framed = self._framed
+        if framed is not None and framed[0] is spec:
+            return framed[1]
+        found = archive_frame(spec)
+        self._framed = (spec, found)
+        return found
 
     def _get(self, item: Item, zone: dt.tzinfo) -> tuple[bytes, bytes]:
         key = (item.id, zone)
@@ -189,7 +202,7 @@ def render_archive(spec: ArchiveSpec, cache: FragmentCache | None = None) -> byt
         cache: fragments shared by the documents of one build.
     """
     cache = cache or FragmentCache()
-    head, tail = archive_frame(spec)
+    head, tail = cache.frame(spec)
     zone = spec.timezone
     take = cache.rss if spec.kind == "rss" else cache.atom
     return b"".join([head, *(take(item, zone) for item in spec.items), tail])
