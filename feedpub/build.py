@@ -163,6 +163,7 @@ def _publish(
 ) -> tuple[BuildResult, PublishReport]:
     """Read the state, build and publish everything: ``build`` past its checks."""
     from feedpub.site import (  # only now
+        Checks,
         compile_appended,
         compile_edited,
         compile_site,
@@ -253,5 +254,11 @@ def _publish(
                 release=True,  # documents: the list this module read; let go once read
                 aside=publication.spill,  # the item records wait on disk
                 spread=spread,
+                # Archive documents are checked where their files are
+                # written: in the writer process, once one runs.
+                checks=Checks(
+                    fragments=publication.check_fragments,
+                    archive=publication.validate_archive,
+                ),
             )
         return result, publication.commit()

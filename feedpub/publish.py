@@ -8,6 +8,7 @@ import errno
 import fcntl
 import functools
 import hashlib
+import marshal
 import mmap
 import os
 import re
@@ -18,13 +19,19 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from feedpub.basics import Diagnostic
-from feedpub.errors import BusyError, PublishError, SourceError, StateError
+from feedpub.errors import (
+    BusyError,
+    PublishError,
+    SourceError,
+    StateError,
+    ValidationError,
+)
 from feedpub.state import (
     OutputRecord,
     State,
@@ -35,6 +42,9 @@ from feedpub.state import (
     summary_fits,
     summary_salt,
 )
+
+if TYPE_CHECKING:
+    from feedpub.forms import Kind  # its patterns compile in a build that checks
 
 # Publication._stage() names a temporary ".NAME.RANDOM.tmp", RANDOM 8 hex
 # digits; builds before it used tempfile.mkstemp (8 of [A-Za-z0-9_]): both are found
@@ -330,6 +340,33 @@ class Publication:
         except OSError as e:
             raise PublishError(f"{path}: cannot write: {e.strerror or e}") from e
 
+    def check_fragments(
+        self, where: str, fragments: Sequence[tuple[str, bytes, bytes]]
+    ) -> None:
+        """``validate.check_fragments``, in the writer process once it runs."""
+        self._check("fragments", (where, list(fragments)))
+
+    def validate_archive(
+        self, path: str, kind: Kind, frame: bytes, item_ids: Sequence[str]
+    ) -> None:
+        """``validate.validate_archive``, in the writer process once it runs."""
+        self._check("archive", (path, kind, frame, list(item_ids)))
+
+    def _check(self, what: str, args: tuple[Any, ...]) -> None:
+        """Run the check ``what`` of validate.py here, or hand it to the
+        writer process (``feedpub/writer.py``), which checks with the same
+        patterns (``forms.py``) while this process renders on. A check that
+        fails there is run here again, for its message, when its answer
+        comes: it raises ValidationError before anything is published."""
+        if (writer := self._writer) is not None:
+            payload = marshal.dumps((what, args))
+            if len(payload) <= writer.largest:
+                order = _Order(temp="", name=what, path=Path(args[0]), data=payload)
+                order.check = True
+                self._answered(writer, writer.submit(order))
+                return
+        _check_here(what, args)
+
     def _writer_for(self, data: bytes) -> _Writer | None:
         """The writer process for ``data``, started once ``_WRITER_AFTER``
         files are staged; None: write it here (no writer, or the file is
@@ -350,6 +387,12 @@ class Publication:
         here what it had left."""
         failed, writer.failed = writer.failed, []
         for order, code in failed:
+            if order.check:
+                _check_here(*marshal.loads(order.data))
+                raise ValidationError(
+                    f"{order.path}: a check of the writer process failed,"
+                    " and passed here"
+                )
             if code != errno.EEXIST:  # the exit removes what it left
                 raise PublishError(f"{order.path}: cannot write: {os.strerror(code)}")
             self._staged.remove((order.temp, order.name))  # not ours: left alone
@@ -374,11 +417,15 @@ class Publication:
             return
         left = writer.abandon()
         for order in left:
-            self._staged.remove((order.temp, order.name))
-            with contextlib.suppress(OSError):  # perhaps made, half written
-                os.unlink(order.temp)
+            if not order.check:
+                self._staged.remove((order.temp, order.name))
+                with contextlib.suppress(OSError):  # perhaps made, half written
+                    os.unlink(order.temp)
         for order in left:
-            self._stage(order.path, order.data, order.name)
+            if order.check:
+                _check_here(*marshal.loads(order.data))
+            else:
+                self._stage(order.path, order.data, order.name)
 
     def _end_writer(self, *, kill: bool) -> None:
         writer, self._writer = self._writer, None
@@ -472,11 +519,25 @@ def _file_sha256(path: Path) -> str | None:
 
 # Up to this many staged files are flushed one by one, more with one syncfs.
 _FSYNC_FILES = 64
+
+
+def _check_here(what: str, args: tuple[Any, ...]) -> None:
+    """Run the check ``what`` (``Publication._check``) in this process."""
+    from feedpub import validate  # lxml: loaded by a build that renders
+
+    if what == "fragments":
+        validate.check_fragments(*args)
+    else:
+        validate.validate_archive(*args)
+
+
 # Files a publication with a helper stages before it starts the writer
 # process: a build that changes a few files (a new item: 12) writes them
 # itself, with no process to start.
 _WRITER_AFTER = 64
-_ORDER = struct.Struct("<QII")  # as feedpub/writer.py reads it
+# As feedpub/writer.py reads and answers them: offset, length, length of the
+# path, what to do (0: write the file, 1: check).
+_ORDER = struct.Struct("<QIIB")
 _ANSWER = struct.Struct("<i")
 
 
@@ -492,6 +553,7 @@ class _Order:
     data: bytes
     offset: int = 0  # where its bytes are in the ring
     size: int = 0
+    check: bool = False  # a check (name: which), not a file: see Publication.check
 
 
 class _Writer:
@@ -563,8 +625,9 @@ class _Writer:
         self._pending.append(order)
         self._head = offset + size
         path = os.fsencode(order.temp)
+        head = _ORDER.pack(offset, size, len(path), order.check)
         try:
-            os.write(self._orders, _ORDER.pack(offset, size, len(path)) + path)
+            os.write(self._orders, head + path)
         except OSError:  # it ended; a short write of a few bytes does not happen
             return False
         return self._collect(wait=False)

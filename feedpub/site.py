@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from feedpub.config import Config
 from feedpub.errors import ConfigError, SourceError, ValidationError
+from feedpub.forms import Kind
 from feedpub.identity import fingerprint, reconcile, sketch
 from feedpub.keys import spec_key
 from feedpub.model import (
@@ -425,6 +426,20 @@ def warned_years(
     return warned
 
 
+@dataclass(frozen=True, slots=True)
+class Checks:
+    """Where a build checks its archive documents by their parts: with
+    ``validate.check_fragments`` and ``validate_archive`` here (``HERE``), or
+    with functions that do the same elsewhere and raise ValidationError
+    later, but before anything is published (``publish.Publication``'s)."""
+
+    fragments: Callable[[str, Sequence[tuple[str, bytes, bytes]]], None]
+    archive: Callable[[str, Kind, bytes, Sequence[str]], None]
+
+
+HERE = Checks(fragments=check_fragments, archive=validate_archive)
+
+
 Job = tuple[Block, tuple[int, int], str, int]  # see _read
 RUN = 250  # blocks read as one run: what a helper process is handed at once
 
@@ -813,6 +828,7 @@ def compile_site(
     release: bool = False,
     aside: Callable[[], Aside] | None = None,
     spread: Spread | None = None,
+    checks: Checks | None = None,
 ) -> BuildResult:
     """Turn documents into every output file, as bytes by relative path.
 
@@ -859,6 +875,10 @@ def compile_site(
         spread: reads the sources' blocks, in runs (``Spread``); the shell's
             build gives one that reads on two cores (``spread.Spread``).
             Default: one run after the other.
+        checks: where archive documents are checked by their parts
+            (``Checks``); the shell's build gives checks that run in its
+            writer process and raise later, before anything is published.
+            Default: here, as each document is rendered.
 
     Raises:
         ConfigError: the config has no ``base_url`` to make absolute URLs with,
@@ -908,7 +928,9 @@ def compile_site(
         next_state = dataclasses.replace(next_state, entries=())
     plan = plan_feeds(items, config, next_state.retired)
     first = min(i.published for i in items)
-    published, kept, outputs = _render(plan, config, first, salt, reuse, progress, emit)
+    published, kept, outputs = _render(
+        plan, config, first, salt, reuse, progress, emit, checks or HERE
+    )
     next_state = dataclasses.replace(next_state, inputs=inputs, outputs=published)
     (emit or _collect(outputs))(STATE, state_chunks(next_state, held), None)
     return BuildResult(
@@ -1567,6 +1589,7 @@ def _render(
     reuse: Mapping[str, OutputRecord],
     progress: Callable[[int, int], None] | None,
     emit: _Emit | None,
+    checks: Checks = HERE,
 ) -> tuple[tuple[OutputRecord, ...], tuple[str, ...], dict[str, bytes]]:
     """Render, check and emit each output of ``plan`` whose key is not that
     of its record in ``reuse`` (see ``compile_site``).
@@ -1582,7 +1605,7 @@ def _render(
     # Each job holds what its output needs and is let go once done, so the
     # plan of a large build's archive documents, and their fragments, go with
     # the archive jobs, before the yearly pages are rendered.
-    jobs = _jobs(plan, config, first, ItemLoader(config))
+    jobs = _jobs(plan, config, first, ItemLoader(config), checks)
     del plan
     total = len(jobs)
     jobs.reverse()
@@ -1620,7 +1643,12 @@ def _render_archive(spec: ArchiveSpec, fragments: FragmentCache) -> bytes:
     return render_archive(spec, fragments)
 
 
-def _check_archive(page: ArchivePage, fragments: FragmentCache, data: bytes) -> None:
+def _check_archive(
+    page: ArchivePage,
+    fragments: FragmentCache,
+    validate: Callable[[str, Kind, bytes, Sequence[str]], None],
+    data: bytes,
+) -> None:
     """Check an archive document by its parts (see ``validate.py``): the
     fragments its rendering made, then its frame and its item ids. ``data``
     is its frame with checked fragments in between; it is not parsed again."""
@@ -1631,7 +1659,7 @@ def _check_archive(page: ArchivePage, fragments: FragmentCache, data: bytes) -> 
         )
     fragments.check_new(page.path)
     ids = [i.id for i in page.spec.items]
-    validate_archive(page.path, page.spec.kind, head + tail, ids)
+    validate(page.path, page.spec.kind, head + tail, ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1647,7 +1675,11 @@ class _Job:
 
 
 def _jobs(
-    plan: Plan, config: Config, first: dt.datetime, loader: ItemLoader
+    plan: Plan,
+    config: Config,
+    first: dt.datetime,
+    loader: ItemLoader,
+    checks: Checks = HERE,
 ) -> list[_Job]:
     """Every output of a plan, not yet rendered; stubs are loaded when rendered.
     ``first``: the publication time of the oldest item."""
@@ -1666,7 +1698,7 @@ def _jobs(
     for archive in archives:
         for item in archive.spec.items:
             uses[item.id] = uses.get(item.id, 0) + 1
-    fragments = FragmentCache(uses, check=check_fragments)
+    fragments = FragmentCache(uses, check=checks.fragments)
     # The pages (a year of a feed, or its newest items) and the subscription
     # documents go among them, each after the archive documents that begin
     # before its newest item: their stubs were loaded just before
@@ -1686,7 +1718,7 @@ def _jobs(
             archive.path,
             ("archive", archive.spec),
             later(partial(_render_archive, fragments=fragments), archive.spec),
-            partial(_check_archive, archive, fragments),
+            partial(_check_archive, archive, fragments, checks.archive),
         )
         timed.append((start, len(timed), job))
     for page in plan.pages:

@@ -10,24 +10,38 @@ bytes into it, and answers with 0 or the error number. The publication
 renames nothing before every answer has come, so what a reader sees is
 published all together, as before.
 
+It checks archive documents by their parts too (``validate.check_fragments``
+and ``validate_archive``), with the patterns of ``forms.py``: an order of
+that kind points to the check's arguments, marshalled, and is answered 0 or
+``CHECK_FAILED``; the build then runs the same check itself, for its
+message, and stops.
+
 It runs as ``python -I -S writer.py FD`` (``FD``: the ring, a memfd) and uses
 the standard library alone: it imports neither feedpub nor what feedpub
-imports, so it adds a few MB to a build, not a copy of it.
+imports (``forms.py`` is loaded by its path), so it adds a few MB to a
+build, not a copy of it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import functools
+import importlib.util
+import marshal
 import mmap
 import os
 import signal
 import struct
 import sys
-from typing import BinaryIO
+from types import ModuleType
+from typing import Any, BinaryIO
 
-ORDER = struct.Struct("<QII")  # offset in the ring, length, length of the path
-ANSWER = struct.Struct("<i")  # 0, or the errno of the failure
+# Offset in the ring, length, length of the path that follows, and what to do.
+ORDER = struct.Struct("<QIIB")
+WRITE, CHECK = 0, 1
+ANSWER = struct.Struct("<i")  # 0, or the errno of the failure, or:
+CHECK_FAILED = -1
 # The temporary is new (O_EXCL): a name already taken is answered EEXIST,
 # and that file is left alone.
 FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -40,11 +54,13 @@ def serve(ring_fd: int, orders: BinaryIO, answers: int) -> None:
         view = memoryview(ring)
         try:
             while len(head := orders.read(ORDER.size)) == ORDER.size:
-                offset, length, size = ORDER.unpack(head)
+                offset, length, size, what = ORDER.unpack(head)
                 path = orders.read(size)
                 if len(path) < size:
                     break
-                code = write_file(path, view[offset : offset + length])
+                data = view[offset : offset + length]
+                code = write_file(path, data) if what == WRITE else check(data)
+                data.release()
                 os.write(answers, ANSWER.pack(code))
         finally:
             view.release()
@@ -70,6 +86,45 @@ def write_file(path: bytes, data: memoryview) -> int:
         except OSError as e:  # a write-back error some file systems report here
             code = code or e.errno or errno.EIO
     return code
+
+
+def check(payload: memoryview) -> int:
+    """Run a check of archive documents on its marshalled arguments: 0 if
+    it passes, else ``CHECK_FAILED``."""
+    forms = _forms()
+    what, args = marshal.loads(payload)
+    if what == "fragments":  # validate.check_fragments(where, fragments)
+        _, fragments = args
+        ids = [item_id for item_id, _, _ in fragments]
+        failed = forms.fragment_problems(
+            "rss", [rss for _, rss, _ in fragments], ids, _misfit
+        ) or forms.fragment_problems(
+            "atom", [atom for _, _, atom in fragments], ids, _misfit
+        )
+    else:  # validate.validate_archive(path, kind, frame, ids)
+        _, kind, frame, ids = args
+        failed = forms.archive_problems(kind, frame, ids, _unparsed)
+    return CHECK_FAILED if failed else 0
+
+
+def _misfit(kind: Any, fragment: bytes) -> str:
+    return "out of its form"  # the build finds out what, for its message
+
+
+def _unparsed(kind: Any, frame: bytes) -> list[str]:
+    return []
+
+
+@functools.cache
+def _forms() -> ModuleType:
+    """``feedpub/forms.py``, loaded by its path: this process has no feedpub."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "forms.py")
+    spec = importlib.util.spec_from_file_location("feedpub_forms", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == "__main__":

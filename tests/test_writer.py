@@ -4,6 +4,7 @@ build would have written them itself."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import random
 import signal
@@ -15,8 +16,9 @@ import pytest
 from feedpub import publish
 from feedpub.build import BuildOptions
 from feedpub.build import build as run_build
-from feedpub.config import load_config
-from feedpub.errors import PublishError
+from feedpub.config import Config, load_config
+from feedpub.errors import PublishError, ValidationError
+from feedpub.model import ArchiveSpec, Item
 from feedpub.publish import Publication
 from tests.conftest import load_benchmark, read_tree
 
@@ -220,3 +222,103 @@ def test_a_build_with_the_writer_publishes_what_one_without_does(
     assert read_tree(tmp_path / "helped") == alone
     assert _children() <= before
     assert set(os.listdir("/proc/self/fd")) == files
+
+
+def _refusal(config: Config, out: Path, jobs: int) -> str:
+    """The message of the ValidationError a build with ``jobs`` stops with."""
+    with pytest.raises(ValidationError) as caught:
+        run_build(config, output=out, options=BuildOptions(jobs=jobs))
+    assert not out.exists() or [p for p in out.rglob("*") if p.is_file()] == []
+    return str(caught.value)
+
+
+def _checks_handed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The checks handed to the writer process, by kind, from now on; the
+    writer starts at the third file (a small build checks its archive
+    documents before it stages 64 files)."""
+    monkeypatch.setattr(publish, "_WRITER_AFTER", 2)
+    handed: list[str] = []
+    submit = publish._Writer.submit
+
+    def counted(writer: publish._Writer, order: publish._Order) -> bool:
+        if order.check:
+            handed.append(order.name)
+        return submit(writer, order)
+
+    monkeypatch.setattr(publish._Writer, "submit", counted)
+    return handed
+
+
+def test_a_fragment_the_writer_refuses_stops_the_build_as_a_check_here_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import feedpub.render.archive as archive
+
+    config = load_config(load_benchmark("corpus").write_corpus(tmp_path / "c", 400))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    made, calls = archive._fragments, [0]
+
+    def broken_late(item: Item, zone: dt.tzinfo) -> tuple[bytes, bytes]:
+        # Items are rendered oldest first: the 200th is well after the
+        # writer started.
+        calls[0] += 1
+        rss, atom = made(item, zone)
+        return (rss.replace(b"</item>", b"", 1) if calls[0] >= 200 else rss), atom
+
+    monkeypatch.setattr(archive, "_fragments", broken_late)
+    here = _refusal(config, tmp_path / "here", jobs=1)
+    calls[0] = 0
+    handed = _checks_handed(monkeypatch)
+    there = _refusal(config, tmp_path / "there", jobs=2)
+    assert "fragments" in handed
+    assert "archive" in handed
+    assert there == here
+    assert ": RSS fragments: tag:" in here
+    assert "not an <item> element" in here
+
+
+def test_a_frame_the_writer_refuses_stops_the_build_as_a_check_here_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import feedpub.render.archive as archive
+
+    config = load_config(load_benchmark("corpus").write_corpus(tmp_path / "c", 400))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    framed, calls = archive.archive_frame, [0]
+
+    def unmarked_late(spec: ArchiveSpec) -> tuple[bytes, bytes]:
+        calls[0] += 1
+        head, tail = framed(spec)
+        return (head.replace(b"<fh:archive/>", b"") if calls[0] >= 10 else head), tail
+
+    monkeypatch.setattr(archive, "archive_frame", unmarked_late)
+    here = _refusal(config, tmp_path / "here", jobs=1)
+    calls[0] = 0
+    handed = _checks_handed(monkeypatch)
+    there = _refusal(config, tmp_path / "there", jobs=2)
+    assert "archive" in handed
+    assert there == here
+    assert "archive/" in here
+
+
+def test_a_check_handed_to_a_writer_that_ends_is_made_here(
+    tmp_path: Path, early: None
+) -> None:
+    out = tmp_path / "out"
+
+    def publish_with_a_bad_frame() -> None:
+        with Publication(out, last="state.jsonl", helper=True) as publication:
+            for name, data in _files(10).items():
+                publication.stage(name, data)
+            writer = publication._writer
+            assert writer is not None
+            writer._process.send_signal(signal.SIGSTOP)  # answers nothing yet
+            publication.validate_archive("archive/rss-0001.xml", "rss", b"<rss/>", [])
+            assert len(writer._pending) >= 1
+            writer._process.send_signal(signal.SIGKILL)
+            publication.stage("archive/later.xml", b"<rss/>")
+            publication.commit()
+
+    with pytest.raises(ValidationError, match=r"\n  - archive/rss-0001\.xml: "):
+        publish_with_a_bad_frame()
+    assert [p for p in out.rglob("*") if p.is_file()] == []
