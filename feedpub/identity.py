@@ -145,7 +145,7 @@ class _TokenWords:
         return found
 
 
-_TOKEN_WORDS = _TokenWords(1 << 13)
+_TOKEN_WORDS = _TokenWords(1 << 12)  # at most 8,192 tokens in all
 
 
 def likeness(a: bytes, b: bytes) -> float:

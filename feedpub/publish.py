@@ -566,7 +566,10 @@ class _Writer:
     room, the next file waits for answers. Linux only (``os.memfd_create``).
     """
 
-    RING = 4 << 20  # the largest yearly page at 100k items is about 1.7 MB
+    # Files larger than the ring are written by the build itself: at 100k
+    # items, 3 yearly pages of 2.1-2.2 MB. Every MB of the ring is a MB more
+    # of a large build's memory.
+    RING = 2 << 20
 
     def __init__(self, ring: mmap.mmap, process: subprocess.Popen[bytes]) -> None:
         self._ring = ring
@@ -581,7 +584,7 @@ class _Writer:
         self._partial = b""  # an answer read in part
         # Files answered with an error number, with their bytes again.
         self.failed: list[tuple[_Order, int]] = []
-        self.largest = self.RING // 2  # larger files are written by the build
+        self.largest = self.RING  # larger files are written by the build
 
     @classmethod
     def start(cls) -> _Writer | None:

@@ -15,11 +15,10 @@ from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from feedpub.config import Config
 from feedpub.errors import ConfigError, SourceError, ValidationError
-from feedpub.forms import Kind
 from feedpub.identity import fingerprint, reconcile, sketch
 from feedpub.keys import spec_key
 from feedpub.model import (
@@ -80,6 +79,9 @@ from feedpub.state import (
 )
 from feedpub.tagging import Tagger
 from feedpub.validate import check_fragments, validate_archive, validate_outputs
+
+if TYPE_CHECKING:
+    from feedpub.forms import Kind
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _Spec = TypeVar("_Spec")

@@ -39,6 +39,7 @@ import datetime as dt
 import email.utils
 import re
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -49,11 +50,13 @@ from feedpub.forms import (
     NAMESPACES,
     RFC822_FORM,
     RFC3339_FORM,
-    Kind,
     declarations,
     utf8,
 )
 from feedpub.render.jsonfeed import json_feed_problems
+
+if TYPE_CHECKING:
+    from feedpub.forms import Kind
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 _ELEMENT_ID = re.compile(rb"<[a-zA-Z][^<>]*?\sid=\"([^\"]*)\"")

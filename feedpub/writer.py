@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
-import importlib.util
 import marshal
 import mmap
 import os
@@ -35,7 +34,10 @@ import signal
 import struct
 import sys
 from types import ModuleType
-from typing import Any, BinaryIO
+
+TYPE_CHECKING = False  # typing's, without importing typing (2 MB here)
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO
 
 # Offset in the ring, length, length of the path that follows, and what to do.
 ORDER = struct.Struct("<QIIB")
@@ -117,13 +119,12 @@ def _unparsed(kind: Any, frame: bytes) -> list[str]:
 
 @functools.cache
 def _forms() -> ModuleType:
-    """``feedpub/forms.py``, loaded by its path: this process has no feedpub."""
+    """``feedpub/forms.py``, run from its path: this process has no feedpub."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "forms.py")
-    spec = importlib.util.spec_from_file_location("feedpub_forms", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = ModuleType("feedpub_forms")
+    module.__file__ = path
+    with open(path, "rb") as source:
+        exec(compile(source.read(), path, "exec"), module.__dict__)
     return module
 
 

@@ -33,11 +33,11 @@ def early(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _files(count: int) -> dict[str, bytes]:
-    """Files of many sizes, from empty to larger than half the ring (those
-    are written by the publication itself), each of its own bytes."""
+    """Files of many sizes, from empty to larger than the ring (those are
+    written by the publication itself), each of its own bytes."""
     draw = random.Random(5)
-    sizes = [0, RING // 2, RING // 2 + 1, RING] + [
-        draw.randrange(1, RING // 3) for _ in range(count - 4)
+    sizes = [0, RING // 2, RING - 1, RING, RING + 1] + [
+        draw.randrange(1, RING // 3) for _ in range(count - 5)
     ]
     return {
         f"archive/{'rss' if n % 2 else 'atom'}-{n:04d}.xml": draw.randbytes(size)
