@@ -135,7 +135,8 @@ def cli() -> None:
     type=click.IntRange(1, 2),
     default=2,
     show_default=True,
-    help="Processes that read a large build's items (2: a helper reads half).",
+    help="Processes of a large build (2: a helper reads half of the items,"
+    " another writes and checks the files).",
 )
 @_SOURCES
 @click.pass_context
