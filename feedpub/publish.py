@@ -199,7 +199,8 @@ class Publication:
     follow are written by a process of their own (``_Writer``), while this
     one goes on: the same temporaries, the same bytes, and an error of that
     process stops the build as one here would. Where it cannot be started,
-    or ends before its work is done, this process writes what it had left.
+    ends before its work is done, or does not answer for a minute
+    (``_WRITER_PATIENCE``), this process writes what it had left.
     """
 
     def __init__(
@@ -539,6 +540,10 @@ _WRITER_AFTER = 64
 # path, what to do (0: write the file, 1: check).
 _ORDER = struct.Struct("<QIIB")
 _ANSWER = struct.Struct("<i")
+# Seconds the build waits for the writer to answer, or to take an order; a
+# file takes it milliseconds. A writer that hangs is given up: the build
+# writes and checks what it had left (spread.py gives up a helper so).
+_WRITER_PATIENCE = 60.0
 
 
 @dataclass(slots=True)
@@ -578,6 +583,7 @@ class _Writer:
         assert process.stdout is not None
         self._orders = process.stdin.fileno()
         self._answers = process.stdout.fileno()
+        os.set_blocking(self._orders, False)
         os.set_blocking(self._answers, False)
         self._pending: deque[_Order] = deque()
         self._head = 0  # where the next file's bytes go
@@ -628,10 +634,16 @@ class _Writer:
         self._pending.append(order)
         self._head = offset + size
         path = os.fsencode(order.temp)
-        head = _ORDER.pack(offset, size, len(path), order.check)
+        message = memoryview(_ORDER.pack(offset, size, len(path), order.check) + path)
         try:
-            os.write(self._orders, head + path)
-        except OSError:  # it ended; a short write of a few bytes does not happen
+            while message:
+                try:
+                    message = message[os.write(self._orders, message) :]
+                except BlockingIOError:  # the pipe is full: wait, not forever
+                    ready = select.select([], [self._orders], [], _WRITER_PATIENCE)
+                    if not ready[1]:
+                        return False
+        except OSError:  # it ended
             return False
         return self._collect(wait=False)
 
@@ -651,8 +663,8 @@ class _Writer:
     def _collect(self, *, wait: bool) -> bool:
         """Take the answers that have come (with ``wait``, at least one);
         False if the process has ended."""
-        if wait:
-            select.select([self._answers], [], [])
+        if wait and not select.select([self._answers], [], [], _WRITER_PATIENCE)[0]:
+            return False  # it hangs: given up, as spread.py gives up a helper
         try:
             data = os.read(self._answers, _ANSWER.size * len(self._pending) or 1)
         except BlockingIOError:

@@ -162,6 +162,27 @@ def test_files_the_writer_left_when_it_ended_are_written_here(
     assert read_tree(out) == files | {"state.jsonl": b"state last\n"}
 
 
+def test_a_writer_that_hangs_is_given_up_and_its_files_written_here(
+    tmp_path: Path, early: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(publish, "_WRITER_PATIENCE", 0.2)
+    files = _files(100)
+    out = tmp_path / "out"
+    before = _children()
+    with Publication(out, last="state.jsonl", helper=True) as publication:
+        for number, (name, data) in enumerate(files.items()):
+            publication.stage(name, data)
+            if number == 20:
+                writer = publication._writer
+                assert writer is not None
+                writer._process.send_signal(signal.SIGSTOP)  # it answers no more
+        assert publication._writer is None, "the build waits on a writer that hangs"
+        publication.stage("state.jsonl", _pieces())
+        publication.commit()
+    assert read_tree(out) == files | {"state.jsonl": b"state last\n"}
+    assert _children() <= before, "the writer that hung is still there"
+
+
 def test_a_stopped_publication_ends_the_writer_and_leaves_nothing(
     tmp_path: Path, early: None
 ) -> None:
