@@ -585,6 +585,11 @@ class _Writer:
         self._answers = process.stdout.fileno()
         os.set_blocking(self._orders, False)
         os.set_blocking(self._answers, False)
+        # poll, not select: a build may hold more than 1,024 files open.
+        self._can_send = select.poll()
+        self._can_send.register(self._orders, select.POLLOUT)
+        self._can_take = select.poll()
+        self._can_take.register(self._answers, select.POLLIN)
         self._pending: deque[_Order] = deque()
         self._head = 0  # where the next file's bytes go
         self._partial = b""  # an answer read in part
@@ -607,7 +612,8 @@ class _Writer:
         except OSError:
             os.close(fd)
             return None
-        command = [sys.executable, "-I", "-S", str(_PACKAGE / "writer.py"), str(fd)]
+        writer = str(_PACKAGE / "writer.py")
+        command = [sys.executable, "-I", "-S", writer, str(fd), str(os.getpid())]
         try:
             process = subprocess.Popen(
                 command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, pass_fds=(fd,)
@@ -640,8 +646,7 @@ class _Writer:
                 try:
                     message = message[os.write(self._orders, message) :]
                 except BlockingIOError:  # the pipe is full: wait, not forever
-                    ready = select.select([], [self._orders], [], _WRITER_PATIENCE)
-                    if not ready[1]:
+                    if not self._can_send.poll(_WRITER_PATIENCE * 1000):
                         return False
         except OSError:  # it ended
             return False
@@ -663,7 +668,7 @@ class _Writer:
     def _collect(self, *, wait: bool) -> bool:
         """Take the answers that have come (with ``wait``, at least one);
         False if the process has ended."""
-        if wait and not select.select([self._answers], [], [], _WRITER_PATIENCE)[0]:
+        if wait and not self._can_take.poll(_WRITER_PATIENCE * 1000):
             return False  # it hangs: given up, as spread.py gives up a helper
         try:
             data = os.read(self._answers, _ANSWER.size * len(self._pending) or 1)
@@ -711,7 +716,11 @@ class _Writer:
             process.kill()
         with contextlib.suppress(OSError):
             process.stdin.close()
-        process.wait()
+        try:
+            process.wait(_WRITER_PATIENCE)  # its orders done, it ends at once
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
         process.stdout.close()
         if close:
             self._ring.close()

@@ -16,7 +16,8 @@ that kind points to the check's arguments, marshalled, and is answered 0 or
 ``CHECK_FAILED``; the build then runs the same check itself, for its
 message, and stops.
 
-It runs as ``python -I -S writer.py FD`` (``FD``: the ring, a memfd) and uses
+It runs as ``python -I -S writer.py FD PID`` (``FD``: the ring, a memfd;
+``PID``: the build's process) and uses
 the standard library alone: it imports neither feedpub nor what feedpub
 imports (``forms.py`` is loaded by its path), so it adds a few MB to a
 build, not a copy of it.
@@ -49,13 +50,17 @@ CHECK_FAILED = -1
 FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
-def serve(ring_fd: int, orders: BinaryIO, answers: int) -> None:
+def serve(ring_fd: int, orders: BinaryIO, answers: int, build: int = 0) -> None:
     """Carry out orders until they end: write the bytes an order points to in
-    the ring into the new file it names; answer each in turn."""
+    the ring into the new file it names; answer each in turn. ``build``:
+    the process id of the build; once it is gone (killed: it no longer
+    holds the output folder's lock), the orders left are not carried out."""
     with mmap.mmap(ring_fd, 0, prot=mmap.PROT_READ) as ring:
         view = memoryview(ring)
         try:
             while len(head := orders.read(ORDER.size)) == ORDER.size:
+                if build and os.getppid() != build:
+                    break
                 offset, length, size, what = ORDER.unpack(head)
                 path = orders.read(size)
                 if len(path) < size:
@@ -134,4 +139,4 @@ if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Its publication gone (killed): nothing to answer, and nothing to say.
     with contextlib.suppress(BrokenPipeError):
-        serve(int(sys.argv[1]), sys.stdin.buffer, sys.stdout.fileno())
+        serve(int(sys.argv[1]), sys.stdin.buffer, sys.stdout.fileno(), int(sys.argv[2]))

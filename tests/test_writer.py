@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from feedpub import publish
+from feedpub import publish, writer
 from feedpub.build import BuildOptions
 from feedpub.build import build as run_build
 from feedpub.config import Config, load_config
@@ -346,3 +346,33 @@ def test_a_check_handed_to_a_writer_that_ends_is_made_here(
     with pytest.raises(ValidationError, match=r"\n  - archive/rss-0001\.xml: "):
         publish_with_a_bad_frame()
     assert [p for p in out.rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.parametrize("build_alive", [True, False])
+def test_a_writer_whose_build_is_gone_carries_out_no_order(
+    tmp_path: Path, build_alive: bool
+) -> None:
+    # serve() in this process: its "build" is this process's parent, or a
+    # process that is not (a build killed: the writer was handed on).
+    data = b"<rss/>"
+    fd = os.memfd_create("ring-test")
+    os.write(fd, data)
+    orders_read, orders_write = os.pipe()
+    answers_read, answers_write = os.pipe()
+    target = os.fsencode(tmp_path / ".rss-0001.xml.00000000.tmp")
+    order = writer.ORDER.pack(0, len(data), len(target), writer.WRITE) + target
+    os.write(orders_write, order)
+    os.close(orders_write)
+    build = os.getppid() if build_alive else os.getppid() + 1_000_000
+    with os.fdopen(orders_read, "rb") as orders:
+        writer.serve(fd, orders, answers_write, build)
+    os.close(answers_write)
+    os.close(fd)
+    with os.fdopen(answers_read, "rb") as answers:
+        said = answers.read()
+    if build_alive:
+        assert said == writer.ANSWER.pack(0)
+        assert Path(os.fsdecode(target)).read_bytes() == data
+    else:
+        assert said == b""
+        assert not Path(os.fsdecode(target)).exists()
