@@ -144,43 +144,39 @@ def test_an_error_of_the_writer_stops_the_publication_as_one_here_does(
     assert messages == [f"OUT/{name}: cannot write: File name too long"] * 2
 
 
-def test_files_the_writer_left_when_it_ended_are_written_here(
-    tmp_path: Path, early: None
+def _publish_with_a_writer_signalled(
+    out: Path, files: dict[str, bytes], at: int, signal_number: int
 ) -> None:
-    files = _files(200)
-    out = tmp_path / "out"
+    """Publish ``files`` and the state, sending the writer process
+    ``signal_number`` after the file ``at``: the build goes on without it,
+    and publishes every file; no process is left."""
+    before = _children()
     with Publication(out, last="state.jsonl", helper=True) as publication:
         for number, (name, data) in enumerate(files.items()):
             publication.stage(name, data)
-            if number == 100:
+            if number == at:
                 writer = publication._writer
                 assert writer is not None
-                writer._process.send_signal(signal.SIGKILL)
-        assert publication._writer is None, "the build went on with a dead writer"
+                writer._process.send_signal(signal_number)
+        assert publication._writer is None, "the build went on with its writer"
         publication.stage("state.jsonl", _pieces())
         publication.commit()
     assert read_tree(out) == files | {"state.jsonl": b"state last\n"}
+    assert _children() <= before, "the writer is still there"
+
+
+def test_files_the_writer_left_when_it_ended_are_written_here(
+    tmp_path: Path, early: None
+) -> None:
+    _publish_with_a_writer_signalled(tmp_path / "out", _files(200), 100, signal.SIGKILL)
 
 
 def test_a_writer_that_hangs_is_given_up_and_its_files_written_here(
     tmp_path: Path, early: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(publish, "_WRITER_PATIENCE", 0.2)
-    files = _files(100)
-    out = tmp_path / "out"
-    before = _children()
-    with Publication(out, last="state.jsonl", helper=True) as publication:
-        for number, (name, data) in enumerate(files.items()):
-            publication.stage(name, data)
-            if number == 20:
-                writer = publication._writer
-                assert writer is not None
-                writer._process.send_signal(signal.SIGSTOP)  # it answers no more
-        assert publication._writer is None, "the build waits on a writer that hangs"
-        publication.stage("state.jsonl", _pieces())
-        publication.commit()
-    assert read_tree(out) == files | {"state.jsonl": b"state last\n"}
-    assert _children() <= before, "the writer that hung is still there"
+    # Stopped, it answers no more.
+    _publish_with_a_writer_signalled(tmp_path / "out", _files(100), 20, signal.SIGSTOP)
 
 
 def test_a_stopped_publication_ends_the_writer_and_leaves_nothing(
