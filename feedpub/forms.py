@@ -142,6 +142,21 @@ def fragment_problems(
     return problems
 
 
+def triple_problems(
+    fragments: Sequence[tuple[str, bytes, bytes]],
+    misfit: Callable[[Kind, bytes], str],
+) -> tuple[list[str], list[str]]:
+    """``fragment_problems`` of the RSS and of the Atom fragments of items,
+    given as (item id, RSS, Atom): ``validate.check_fragments``' check."""
+    ids = [item_id for item_id, _, _ in fragments]
+    rss = [fragment for _, fragment, _ in fragments]
+    atom = [fragment for _, _, fragment in fragments]
+    return (
+        fragment_problems("rss", rss, ids, misfit),
+        fragment_problems("atom", atom, ids, misfit),
+    )
+
+
 def in_form(form: re.Pattern[bytes], data: bytes) -> re.Match[bytes] | None:
     """The match of UTF-8 ``data`` with the whole of ``form``; None when it
     does not match or is not UTF-8 (the pattern reads bytes)."""

@@ -312,13 +312,13 @@ class Publication:
             if path.is_symlink():
                 raise PublishError(f"{path}: refusing to replace a symbolic link")
             if isinstance(data, bytes) and (writer := self._writer_for(data)):
-                temp = str(folder / f".{path.name}.{os.urandom(4).hex()}.tmp")
+                temp = _temporary(path)  # the writer makes it, or answers EEXIST
                 self._staged.append((temp, name))
                 self._answered(writer, writer.submit(_Order(temp, name, path, data)))
                 return
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
             while True:
-                temp = str(folder / f".{path.name}.{os.urandom(4).hex()}.tmp")
+                temp = _temporary(path)
                 self._staged.append((temp, name))
                 try:
                     # The mode a plainly created file gets (umask, default ACL).
@@ -362,8 +362,7 @@ class Publication:
         if (writer := self._writer) is not None:
             payload = marshal.dumps((what, args))
             if len(payload) <= writer.largest:
-                order = _Order(temp="", name=what, path=Path(args[0]), data=payload)
-                order.check = True
+                order = _Order("", what, Path(args[0]), payload, check=True)
                 self._answered(writer, writer.submit(order))
                 return
         _check_here(what, args)
@@ -522,6 +521,11 @@ def _file_sha256(path: Path) -> str | None:
 _FSYNC_FILES = 64
 
 
+def _temporary(path: Path) -> str:
+    """A new name for the temporary of ``path``, beside it (``_TEMPORARY``)."""
+    return str(path.parent / f".{path.name}.{os.urandom(4).hex()}.tmp")
+
+
 def _check_here(what: str, args: tuple[Any, ...]) -> None:
     """Run the check ``what`` (``Publication._check``) in this process."""
     from feedpub import validate  # lxml: loaded by a build that renders
@@ -558,7 +562,7 @@ class _Order:
     data: bytes
     offset: int = 0  # where its bytes are in the ring
     size: int = 0
-    check: bool = False  # a check (name: which), not a file: see Publication.check
+    check: bool = False  # a check (name: which), not a file: Publication._check
 
 
 class _Writer:

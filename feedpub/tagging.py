@@ -12,7 +12,7 @@ An item that matches an ``exclude`` rule is not in the topic, unless its
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from feedpub.model import Category, Diagnostic, Item, Topic, evolve
 from feedpub.text import WORD_CHAR, WORDS, rule_words
@@ -90,11 +90,11 @@ class _Rules:
             rules.append((self._stems.index(stem), whole))
         return rules
 
-    def matching_topics(self, text: str, tokens: set[str] | None = None) -> set[int]:
-        """The indexes of the topics whose keywords, net of excludes, match.
-        ``tokens``: the distinct white-space-separated tokens of ``text``,
-        if they are at hand."""
-        stems = self._stems_in(text.split() if tokens is None else tokens)
+    def matching_topics(self, text: str, tokens: set[str]) -> set[int]:
+        """The indexes of the topics whose keywords, net of excludes, match
+        ``text``, whose distinct white-space-separated tokens are
+        ``tokens``."""
+        stems = self._stems_in(tokens)
         candidates = {t for s in stems for t in self._topics_by_stem.get(s, ())}
         folded = ""  # the casefolded text, made once a rule of several words needs it
 
@@ -115,13 +115,9 @@ class _Rules:
             if matches(self._include[t]) and not matches(self._exclude[t])
         }
 
-    def _stems_in(self, given: Iterable[str]) -> set[int]:
+    def _stems_in(self, given: set[str]) -> set[int]:
         found: set[int] = set()
-        if isinstance(given, set):
-            tokens = given - self._plain  # a new set: the caller's stays whole
-        else:
-            tokens = set(given)
-            tokens -= self._plain
+        tokens = given - self._plain  # a new set: the caller's stays whole
         older_hits, older_plain = self._older
         if older_plain and (again := tokens & older_plain):
             self._plain |= again
@@ -206,7 +202,9 @@ class Tagger:
         takes them itself, and is returned, instead of a copy."""
         topics, by_name = self._topics, self._by_name
         text = " ".join((item.title, *item.paragraphs))
-        matched = self._rules.matching_topics(text, tokens)
+        matched = self._rules.matching_topics(
+            text, item.tokens() if tokens is None else tokens
+        )
         explicit = {
             by_name[tag.casefold()].slug
             for tag in item.tags

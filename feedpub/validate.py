@@ -299,15 +299,10 @@ def check_fragments(where: str, fragments: Sequence[tuple[str, bytes, bytes]]) -
     Raises:
         ValidationError: listing the problems.
     """
-    ids = [item_id for item_id, _, _ in fragments]
-    rss = [fragment for _, fragment, _ in fragments]
-    atom = [fragment for _, _, fragment in fragments]
+    rss, atom = forms.triple_problems(fragments, _misfit)
     _refuse(
-        [f"{where}: RSS fragments: {p}" for p in fragment_problems("rss", rss, ids)]
-        + [
-            f"{where}: Atom fragments: {p}"
-            for p in fragment_problems("atom", atom, ids)
-        ]
+        [f"{where}: RSS fragments: {p}" for p in rss]
+        + [f"{where}: Atom fragments: {p}" for p in atom]
     )
 
 

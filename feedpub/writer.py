@@ -102,12 +102,7 @@ def check(payload: memoryview) -> int:
     what, args = marshal.loads(payload)
     if what == "fragments":  # validate.check_fragments(where, fragments)
         _, fragments = args
-        ids = [item_id for item_id, _, _ in fragments]
-        failed = forms.fragment_problems(
-            "rss", [rss for _, rss, _ in fragments], ids, _misfit
-        ) or forms.fragment_problems(
-            "atom", [atom for _, _, atom in fragments], ids, _misfit
-        )
+        failed = any(forms.triple_problems(fragments, _misfit))
     else:  # validate.validate_archive(path, kind, frame, ids)
         _, kind, frame, ids = args
         failed = forms.archive_problems(kind, frame, ids, _unparsed)
