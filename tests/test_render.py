@@ -83,3 +83,71 @@ def test_atom_keeps_items_order_and_text(entries: list[tuple[str, list[str]]]) -
             assert [p.text or "" for p in body.findall("p")] == paragraphs
         else:
             assert content is None
+
+
+# The markup of a page's item as a template writes it, autoescaped: what
+# render/pages.py makes in Python for each item of a page must be these bytes.
+_ARTICLE_TEMPLATE = """\
+{% for item in items %}
+<article id="{{ item.anchor }}">
+<h2><a href="{{ item.link }}">{{ item.title }}</a></h2>
+<p class="meta"><time datetime="{{ local(item).isoformat() }}">\
+{{ local(item).strftime("%d.%m.%Y") }}</time>\
+{% if item.author %} · {{ item.author }}{% endif %}\
+{% if item.categories %} · {{ item.categories | map(attribute="label") | join(", ") }}\
+{% endif %}</p>
+{% if full_text %}{% for paragraph in item.paragraphs %}
+<p>{{ paragraph }}</p>
+{% endfor %}{% elif item.summary %}
+<p>{{ item.summary }}</p>
+{% endif %}
+</article>
+{% endfor %}
+"""
+
+
+@settings(deadline=None)
+@given(
+    ENTRIES,
+    st.lists(st.one_of(st.none(), TEXT), min_size=6, max_size=6),
+    st.booleans(),
+)
+def test_page_items_are_the_autoescaped_markup_of_a_template(
+    entries: list[tuple[str, list[str]]], authors: list[str | None], full_text: bool
+) -> None:
+    import dataclasses
+
+    import jinja2
+
+    from feedpub.dates import local_time
+    from feedpub.model import PageSpec
+    from feedpub.render.pages import render_page
+
+    feed = _spec(entries)
+    items = tuple(
+        dataclasses.replace(item, author=author, given_anchor=f"item-{n}-<'\"&>")
+        for n, (item, author) in enumerate(zip(feed.items, authors, strict=False))
+    )
+    zone = ZoneInfo("Europe/Berlin")
+    page = PageSpec(
+        path="archive/2020.html",
+        title="Archiv",
+        language="de",
+        timezone=zone,
+        items=items,
+        base_url="",  # links as they are: the reference does not relate them
+        full_text=full_text,
+    )
+    environment = jinja2.Environment(
+        autoescape=True, trim_blocks=True, lstrip_blocks=True
+    )
+    expected = environment.from_string(_ARTICLE_TEMPLATE).render(
+        items=items, full_text=full_text, local=lambda i: local_time(i.published, zone)
+    )
+    html = render_page(page).decode("utf-8")
+    if items:
+        assert expected.strip() in html
+        assert html.count("<article ") == len(items)
+    else:
+        assert "<article " not in html
+        assert "<p>Noch keine Meldungen.</p>" in html
