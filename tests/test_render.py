@@ -151,3 +151,25 @@ def test_page_items_are_the_autoescaped_markup_of_a_template(
     else:
         assert "<article " not in html
         assert "<p>Noch keine Meldungen.</p>" in html
+
+
+def test_a_page_title_like_the_items_marker_stays_text() -> None:
+    from feedpub.model import PageSpec
+    from feedpub.render.pages import render_page
+
+    feed = _spec([("Titel", ["Text"])])
+    marker = "<feedpub-articles/>"
+    page = PageSpec(
+        path="index.html",
+        title=marker,
+        language="de",
+        timezone=ZoneInfo("Europe/Berlin"),
+        items=feed.items,
+        base_url="",
+    )
+    html = render_page(page).decode("utf-8")
+    assert marker not in html
+    assert "<title>&lt;feedpub-articles/&gt;</title>" in html
+    main = html[html.index('<main id="main">') : html.index("</main>")]
+    assert main.count("<article ") == 1
+    assert "<p>Text</p>" in main

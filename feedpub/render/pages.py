@@ -111,9 +111,13 @@ def render_page(page: PageSpec) -> bytes:
             targets[target] = relative
         return relative + (f"#{fragment}" if fragment else "")
 
-    articles = "".join(
-        [_article(item, page.timezone, href, page.full_text) for item in page.items]
-    )
+    # The items go in as bytes, each on its own, between the bytes before
+    # and after them: a yearly page is megabytes, and one string of them all
+    # would be held in up to four bytes a character, and copied again.
+    articles = [
+        _article(item, page.timezone, href, page.full_text).encode("utf-8")
+        for item in page.items
+    ]
     text = (
         _environment()
         .get_template("page.html.j2")
@@ -121,11 +125,12 @@ def render_page(page: PageSpec) -> bytes:
             page=page,
             words=words,
             discovery=discovery,
-            articles=_safe(articles),
+            articles=_safe(_ARTICLES),
             href=href,
         )
     )
-    return text.encode("utf-8")
+    head, _, tail = text.partition(_ARTICLES)
+    return b"".join([head.encode("utf-8"), *articles, tail.encode("utf-8")])
 
 
 def render_embed_page(page: PageSpec) -> bytes:
@@ -153,6 +158,10 @@ def render_stylesheet(language: str) -> bytes:
     """Render the XSL that shows any of the RSS or Atom feeds as a page."""
     text = _environment().get_template("feed.xsl.j2").render(words=_words(language))
     return text.encode("utf-8")
+
+
+# Where a page's items go: markup that no escaped text can hold.
+_ARTICLES = "<feedpub-articles/>"
 
 
 def _html(value: str) -> str:
