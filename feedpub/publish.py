@@ -211,6 +211,7 @@ class Publication:
         self._last = last
         self._staged: list[tuple[str, str]] = []  # (temporary, output name)
         self._folders: set[Path] = set()  # made, and found inside the root
+        self._names: dict[Path, frozenset[str]] = {}  # see _listed
         self.written: list[str] = []
         self.unchanged: list[str] = []
         # Flushing what was staged before the ``last`` file, while that one
@@ -283,7 +284,9 @@ class Publication:
             unchanged = same_as == hashlib.sha256(data).hexdigest()
         else:
             try:
-                unchanged = path.is_file() and path.read_bytes() == data
+                unchanged = (
+                    self._listed(path) and path.is_file() and path.read_bytes() == data
+                )
             except OSError:
                 unchanged = False  # unreadable: overwrite it
         if unchanged:
@@ -292,6 +295,24 @@ class Publication:
         self._stage(path, data, name)
         self.written.append(name)
         return True
+
+    def _listed(self, path: Path) -> bool:
+        """Whether the name of ``path`` was in its folder when this
+        publication first looked there. Outputs are renamed into place only
+        when it commits, and the build holds the output's lock: until then,
+        a name not listed is no file and no link. A listing of each folder,
+        not a ``stat`` of each of thousands of files (a build from scratch)."""
+        folder = path.parent
+        names = self._names.get(folder)
+        if names is None:
+            try:
+                names = frozenset(os.listdir(folder))
+            except FileNotFoundError:
+                names = frozenset()
+            except OSError:
+                return True  # not known: the path itself is looked at
+            self._names[folder] = names
+        return path.name in names
 
     def _stage(self, path: Path, data: bytes | Iterable[bytes], name: str) -> None:
         """Write ``data`` (bytes, or bytes in pieces) to a new temporary file
@@ -309,7 +330,7 @@ class Publication:
                 folder.mkdir(parents=True, exist_ok=True)
                 _inside(path, self._root)
                 self._folders.add(folder)
-            if path.is_symlink():
+            if self._listed(path) and path.is_symlink():
                 raise PublishError(f"{path}: refusing to replace a symbolic link")
             if isinstance(data, bytes) and (writer := self._writer_for(data)):
                 temp = _temporary(path)  # the writer makes it, or answers EEXIST

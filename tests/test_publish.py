@@ -394,3 +394,30 @@ def test_the_last_line_of_a_file_is_read_from_its_end(
     data: bytes, line: bytes, at: int
 ) -> None:
     assert _last_line(io.BytesIO(data), chunk=16) == (line, at)
+
+
+@pytest.mark.parametrize("helper", [False, True])
+def test_what_is_in_an_output_folder_is_compared_and_links_refused(
+    tmp_path: Path, helper: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A folder is listed once (Publication._listed): files already there
+    # are still compared with what is staged, and a link is never replaced,
+    # whether the build writes its files or a writer process does.
+    monkeypatch.setattr(publish, "_WRITER_AFTER", 0)
+    out = tmp_path / "out"
+    (out / "a").mkdir(parents=True)
+    (out / "a" / "same.xml").write_bytes(b"<same/>")
+    (out / "a" / "other.xml").write_bytes(b"<old/>")
+    (out / "a" / "link.xml").symlink_to(tmp_path / "elsewhere.xml")
+    with Publication(out, helper=helper) as publication:
+        assert publication.stage("a/new.xml", b"<new/>")  # lists the folder
+        assert not publication.stage("a/same.xml", b"<same/>")
+        assert publication.stage("a/other.xml", b"<other/>")
+        with pytest.raises(PublishError, match="refusing to replace a symbolic link"):
+            publication.stage("a/link.xml", b"<x/>")
+        report = publication.commit()
+    assert report.written == ("a/new.xml", "a/other.xml")
+    assert report.unchanged == ("a/same.xml",)
+    assert (out / "a" / "other.xml").read_bytes() == b"<other/>"
+    assert (out / "a" / "link.xml").is_symlink()
+    assert not (tmp_path / "elsewhere.xml").exists()
