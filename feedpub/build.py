@@ -176,8 +176,10 @@ def _publish(
 
         def stage(
             path: str, data: bytes | Iterator[bytes], previous: OutputRecord | None
-        ) -> None:
+        ) -> Callable[[], str]:
             publication.stage(path, data, previous.sha256 if previous else None)
+            # Worked out as the file is written, perhaps in the writer process.
+            return functools.partial(publication.sha256, path)
 
         tail = None
         if not options.force and not interrupted:

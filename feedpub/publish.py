@@ -212,6 +212,8 @@ class Publication:
         self._staged: list[tuple[str, str]] = []  # (temporary, output name)
         self._folders: set[Path] = set()  # made, and found inside the root
         self._names: dict[Path, frozenset[str]] = {}  # see _listed
+        # The sha256 (hex) of each output staged, once known (``sha256``).
+        self._digests: dict[str, str] = {}
         self.written: list[str] = []
         self.unchanged: list[str] = []
         # Flushing what was staged before the ``last`` file, while that one
@@ -267,6 +269,7 @@ class Publication:
             self._stage(path, _hashed(data, digest), name)
             if same_as is None:
                 same_as = _file_sha256(path)
+            self._digests[name] = digest.hexdigest()
             if digest.hexdigest() == same_as:  # written for nothing: drop it
                 temp, _ = self._staged[-1]
                 try:
@@ -281,7 +284,8 @@ class Publication:
             self.written.append(name)
             return True
         if same_as is not None:
-            unchanged = same_as == hashlib.sha256(data).hexdigest()
+            found = self._digests[name] = hashlib.sha256(data).hexdigest()
+            unchanged = same_as == found
         else:
             try:
                 unchanged = (
@@ -290,11 +294,23 @@ class Publication:
             except OSError:
                 unchanged = False  # unreadable: overwrite it
         if unchanged:
+            if name not in self._digests:
+                self._digests[name] = hashlib.sha256(data).hexdigest()
             self.unchanged.append(name)
             return False
         self._stage(path, data, name)
         self.written.append(name)
         return True
+
+    def sha256(self, name: str) -> str:
+        """The sha256 (hex) of the bytes staged as ``name`` (written, or found
+        unchanged): worked out as they were compared or written, here or in
+        the writer process, whose answers it waits for if need be."""
+        found = self._digests.get(name)
+        if found is None:
+            self._drain()
+            found = self._digests[name]
+        return found
 
     def _listed(self, path: Path) -> bool:
         """Whether the name of ``path`` was in its folder when this
@@ -348,6 +364,8 @@ class Publication:
                 except FileExistsError:
                     self._staged.pop()  # another file's name: leave that file alone
             if isinstance(data, bytes):
+                if name not in self._digests:
+                    self._digests[name] = hashlib.sha256(data).hexdigest()
                 # One system call for most files: a build writes thousands,
                 # and a file object for each costs more than the writing.
                 try:
@@ -396,7 +414,7 @@ class Publication:
             self._until_writer -= 1
             if self._until_writer < 0:
                 self._until_writer = None
-                self._writer = _Writer.start()
+                self._writer = _Writer.start(self._digests)
         writer = self._writer
         fits = writer is not None and 0 < len(data) <= writer.largest
         return writer if fits else None
@@ -564,7 +582,7 @@ _WRITER_AFTER = 64
 # As feedpub/writer.py reads and answers them: offset, length, length of the
 # path, what to do (0: write the file, 1: check).
 _ORDER = struct.Struct("<QIIB")
-_ANSWER = struct.Struct("<i")
+_ANSWER = struct.Struct("<i32s")  # 0 or an error number; the sha256 of a file
 # Seconds the build waits for the writer to answer, or to take an order; a
 # file takes it milliseconds. A writer that hangs is given up: the build
 # writes and checks what it had left (spread.py gives up a helper so).
@@ -601,8 +619,16 @@ class _Writer:
     # of a large build's memory.
     RING = 2 << 20
 
-    def __init__(self, ring: mmap.mmap, process: subprocess.Popen[bytes]) -> None:
+    def __init__(
+        self,
+        ring: mmap.mmap,
+        process: subprocess.Popen[bytes],
+        digests: dict[str, str] | None = None,
+    ) -> None:
+        """``digests``: where the sha256 (hex) of each file written goes, by
+        its output name, as its answer comes."""
         self._ring = ring
+        self._digests = {} if digests is None else digests
         self._process = process
         assert process.stdin is not None
         assert process.stdout is not None
@@ -623,8 +649,8 @@ class _Writer:
         self.largest = self.RING  # larger files are written by the build
 
     @classmethod
-    def start(cls) -> _Writer | None:
-        """A writer process; None where none can be started."""
+    def start(cls, digests: dict[str, str] | None = None) -> _Writer | None:
+        """A writer process (see ``__init__``); None where none can be started."""
         if not hasattr(os, "memfd_create") or not sys.executable:
             return None
         try:
@@ -648,7 +674,7 @@ class _Writer:
             return None
         finally:
             os.close(fd)
-        return cls(ring, process)
+        return cls(ring, process, digests)
 
     def submit(self, order: _Order) -> bool:
         """Hand one file to the process; False if it has ended (see
@@ -704,11 +730,13 @@ class _Writer:
         data = self._partial + data
         whole = len(data) - len(data) % _ANSWER.size
         data, self._partial = data[:whole], data[whole:]
-        for (code,) in _ANSWER.iter_unpack(data):
+        for code, digest in _ANSWER.iter_unpack(data):
             order = self._pending.popleft()
             if code:
                 order.data = self._ring[order.offset : order.offset + order.size]
                 self.failed.append((order, code))
+            elif not order.check:
+                self._digests[order.name] = digest.hex()
         return True
 
     def drain(self) -> bool:

@@ -825,8 +825,7 @@ def compile_site(
     salt: str = "",
     reuse: Mapping[str, OutputRecord] | None = None,
     progress: Callable[[int, int], None] | None = None,
-    emit: Callable[[str, bytes | Iterator[bytes], OutputRecord | None], None]
-    | None = None,
+    emit: _Emit | None = None,
     release: bool = False,
     aside: Callable[[], Aside] | None = None,
     spread: Spread | None = None,
@@ -861,8 +860,11 @@ def compile_site(
         emit: called with (path, bytes, previous record or None) for each
             rendered file once it passed validation, then with the state
             file, its bytes in pieces (``state.state_chunks``), so a large
-            state is never held whole; ``outputs`` then stays empty.
-            Default: collect into ``outputs``.
+            state is never held whole; ``outputs`` then stays empty. For a
+            rendered file, it may give back what gives the sha256 (hex) of
+            its bytes, which the state records: the shell works it out as it
+            writes them, in another process (``publish.Publication``);
+            ``None``: worked out here. Default: collect into ``outputs``.
         release: empty ``documents`` once they are cut into items (only a
             list is emptied; other sequences are left as they are),
             so that the bytes of a document go as soon as its items are read,
@@ -945,7 +947,11 @@ def compile_site(
     )
 
 
-_Emit = Callable[[str, bytes | Iterator[bytes], OutputRecord | None], None]
+# (path, bytes or pieces, previous record) -> what gives the sha256 of the
+# bytes, or None (see compile_site).
+_Emit = Callable[
+    [str, bytes | Iterator[bytes], OutputRecord | None], Callable[[], str] | None
+]
 
 
 def compile_appended(
@@ -1579,6 +1585,7 @@ def _new_blocks(
 def _collect(outputs: dict[str, bytes]) -> _Emit:
     def collect(path: str, data: bytes | Iterator[bytes], _: object) -> None:
         outputs[path] = data if isinstance(data, bytes) else b"".join(data)
+        return None
 
     return collect
 
@@ -1603,6 +1610,8 @@ def _render(
     outputs: dict[str, bytes] = {}
     emit = emit or _collect(outputs)
     records: list[OutputRecord] = []
+    # (path, size, sha256 or what gives it, key) of each output emitted
+    written: list[tuple[str, int, str | Callable[[], str], str]] = []
     kept: list[str] = []
     # Each job holds what its output needs and is let go once done, so the
     # plan of a large build's archive documents, and their fragments, go with
@@ -1627,16 +1636,19 @@ def _render(
             validate_outputs({job.path: data})
         else:
             job.check(data)
-        records.append(
-            OutputRecord(
-                path=job.path,
-                size=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
-                key=key,
-            )
-        )
-        emit(job.path, data, previous)
+        given = emit(job.path, data, previous)
+        digest = hashlib.sha256(data).hexdigest() if given is None else given
+        written.append((job.path, len(data), digest, key))
         del data  # a large build holds one rendered file at a time
+    records += [
+        OutputRecord(
+            path=path,
+            size=size,
+            sha256=digest if isinstance(digest, str) else digest(),
+            key=key,
+        )
+        for path, size, digest, key in written
+    ]
     records.sort(key=lambda r: r.path)
     return tuple(records), tuple(sorted(kept)), outputs
 

@@ -6,7 +6,8 @@ the page cache) cost the rendering process seconds it could spend rendering.
 ``publish.Publication`` hands such files to this process instead: it copies
 each file's bytes into a ring of shared memory and sends an order over a
 pipe; this process creates the temporary file the order names, writes the
-bytes into it, and answers with 0 or the error number. The publication
+bytes into it, and answers with 0 or the error number, and the sha256 of
+the bytes (the state keeps one of each file). The publication
 renames nothing before every answer has come, so what a reader sees is
 published all together, as before.
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import hashlib
 import marshal
 import mmap
 import os
@@ -43,8 +45,11 @@ if TYPE_CHECKING:
 # Offset in the ring, length, length of the path that follows, and what to do.
 ORDER = struct.Struct("<QIIB")
 WRITE, CHECK = 0, 1
-ANSWER = struct.Struct("<i")  # 0, or the errno of the failure, or:
+# 0, or the errno of the failure, or CHECK_FAILED; and the sha256 of the
+# bytes of a file written (the build keeps it in its state), else zeros.
+ANSWER = struct.Struct("<i32s")
 CHECK_FAILED = -1
+NO_DIGEST = bytes(32)
 # The temporary is new (O_EXCL): a name already taken is answered EEXIST,
 # and that file is left alone.
 FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -66,9 +71,15 @@ def serve(ring_fd: int, orders: BinaryIO, answers: int, build: int = 0) -> None:
                 if len(path) < size:
                     break
                 data = view[offset : offset + length]
-                code = write_file(path, data) if what == WRITE else check(data)
+                digest = NO_DIGEST
+                if what == WRITE:
+                    code = write_file(path, data)
+                    if not code:
+                        digest = hashlib.sha256(data).digest()
+                else:
+                    code = check(data)
                 data.release()
-                os.write(answers, ANSWER.pack(code))
+                os.write(answers, ANSWER.pack(code, digest))
         finally:
             view.release()
 

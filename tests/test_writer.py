@@ -5,6 +5,7 @@ build would have written them itself."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import random
 import signal
@@ -77,8 +78,8 @@ def test_the_writer_publishes_what_the_build_writes_itself(
     started: list[publish._Writer] = []
     real_start = publish._Writer.start
 
-    def start() -> publish._Writer | None:
-        writer = real_start()
+    def start(digests: dict[str, str]) -> publish._Writer | None:
+        writer = real_start(digests)
         assert writer is not None
         started.append(writer)
         return writer
@@ -223,9 +224,9 @@ def test_a_build_with_the_writer_publishes_what_one_without_does(
     started: list[int] = []
     real_start = publish._Writer.start
 
-    def start() -> publish._Writer | None:
+    def start(digests: dict[str, str]) -> publish._Writer | None:
         started.append(1)
-        return real_start()
+        return real_start(digests)
 
     monkeypatch.setattr(publish._Writer, "start", start)
     run_build(config, output=tmp_path / "alone", options=BuildOptions(jobs=1))
@@ -367,7 +368,8 @@ def test_a_writer_whose_build_is_gone_carries_out_no_order(
     with os.fdopen(answers_read, "rb") as answers:
         said = answers.read()
     if build_alive:
-        assert said == writer.ANSWER.pack(0)
+        # Written, with the sha256 of its bytes for the build's state.
+        assert said == writer.ANSWER.pack(0, hashlib.sha256(data).digest())
         assert Path(os.fsdecode(target)).read_bytes() == data
     else:
         assert said == b""
