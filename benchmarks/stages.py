@@ -14,7 +14,9 @@ finds the text to read again, ``source_record`` hashes the sources),
 and ``_render`` holds keying, rendering and checking the outputs. A
 stage's time counts every call, the number of calls is shown beside it.
 The state file is written in pieces as it is serialised, so its writing
-counts under ``Publication.stage``.
+counts under ``Publication.stage``. The sha256 of a file the writer process
+writes comes with its answer, so waiting for the last answers counts under
+``_render``, which makes the outputs' records once all are emitted.
 The core is imported before the build starts, so "the whole run" of a build
 that finds nothing changed includes imports that such a build skips.
 

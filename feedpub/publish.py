@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 # digits; builds before it used tempfile.mkstemp (8 of [A-Za-z0-9_]): both are found
 _TEMPORARY = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")
 _PACKAGE = Path(__file__).resolve().parent
+# Whether a folder's listing spells each name as it is looked up: not on
+# the case-insensitive, normalising file systems of macOS and Windows.
+_EXACT_NAMES = sys.platform.startswith("linux")
 _OUTPUT_LINE = re.compile(rb'\{"output": "([^"\\]+)", "size": (\d+),')
 
 
@@ -212,8 +215,9 @@ class Publication:
         self._staged: list[tuple[str, str]] = []  # (temporary, output name)
         self._folders: set[Path] = set()  # made, and found inside the root
         self._names: dict[Path, frozenset[str]] = {}  # see _listed
-        # The sha256 (hex) of each output staged, once known (``sha256``).
-        self._digests: dict[str, str] = {}
+        # The sha256 (hex) of each output staged, or the order of the writer
+        # process that will answer with it (``sha256``).
+        self._digests: dict[str, str | _Order] = {}
         self.written: list[str] = []
         self.unchanged: list[str] = []
         # Flushing what was staged before the ``last`` file, while that one
@@ -259,6 +263,7 @@ class Publication:
             PublishError: naming the path that could not be written.
         """
         path = output_path(self._out_dir, name)
+        self._digests.pop(name, None)  # staged again: what it was goes
         if name == self._last and len(self._staged) > _FSYNC_FILES:
             # The last file (a large build's state) is written last: the
             # disk can take the others meanwhile.
@@ -283,8 +288,9 @@ class Publication:
                 return False
             self.written.append(name)
             return True
+        found = None
         if same_as is not None:
-            found = self._digests[name] = hashlib.sha256(data).hexdigest()
+            found = hashlib.sha256(data).hexdigest()
             unchanged = same_as == found
         else:
             try:
@@ -294,23 +300,32 @@ class Publication:
             except OSError:
                 unchanged = False  # unreadable: overwrite it
         if unchanged:
-            if name not in self._digests:
-                self._digests[name] = hashlib.sha256(data).hexdigest()
+            self._digests[name] = found or hashlib.sha256(data).hexdigest()
             self.unchanged.append(name)
             return False
-        self._stage(path, data, name)
+        self._stage(path, data, name, known=found)
         self.written.append(name)
         return True
 
     def sha256(self, name: str) -> str:
-        """The sha256 (hex) of the bytes staged as ``name`` (written, or found
-        unchanged): worked out as they were compared or written, here or in
-        the writer process, whose answers it waits for if need be."""
+        """The sha256 (hex) of the bytes last staged as ``name`` (written, or
+        found unchanged): worked out as they were compared or written, here
+        or in the writer process, whose answers it waits for if need be."""
         found = self._digests.get(name)
         if found is None:
-            self._drain()
+            raise KeyError(f"{name}: not staged")
+        if not isinstance(found, str):
+            self._drain()  # every file answered for, or written here again
             found = self._digests[name]
+            if not isinstance(found, str):
+                raise RuntimeError(f"{name}: the writer process gave no sha256")
         return found
+
+    def _written(self, order: _Order, digest: str) -> None:
+        """The writer process wrote ``order``'s file, whose bytes have the
+        sha256 ``digest``; kept if it is the last staging of its output."""
+        if self._digests.get(order.name) is order:
+            self._digests[order.name] = digest
 
     def _listed(self, path: Path) -> bool:
         """Whether the name of ``path`` was in its folder when this
@@ -318,6 +333,8 @@ class Publication:
         when it commits, and the build holds the output's lock: until then,
         a name not listed is no file and no link. A listing of each folder,
         not a ``stat`` of each of thousands of files (a build from scratch)."""
+        if not _EXACT_NAMES:
+            return True  # a listing may spell a name otherwise: look at the path
         folder = path.parent
         names = self._names.get(folder)
         if names is None:
@@ -330,9 +347,22 @@ class Publication:
             self._names[folder] = names
         return path.name in names
 
-    def _stage(self, path: Path, data: bytes | Iterable[bytes], name: str) -> None:
+    def _stage(
+        self,
+        path: Path,
+        data: bytes | Iterable[bytes],
+        name: str,
+        *,
+        known: str | None = None,
+        current: bool = True,
+    ) -> None:
         """Write ``data`` (bytes, or bytes in pieces) to a new temporary file
         beside ``path``.
+
+        For bytes, the sha256 of them (``known``, or worked out as they are
+        written, here or by the writer process) is kept for ``sha256(name)``
+        if this is the ``current`` staging of ``name``, not a file the
+        writer could not write for one staged before it.
 
         The temporary is listed in the staged files (with the output
         ``name``) before it is created, so wherever a signal stops this, the
@@ -351,7 +381,10 @@ class Publication:
             if isinstance(data, bytes) and (writer := self._writer_for(data)):
                 temp = _temporary(path)  # the writer makes it, or answers EEXIST
                 self._staged.append((temp, name))
-                self._answered(writer, writer.submit(_Order(temp, name, path, data)))
+                order = _Order(temp, name, path, data)
+                if current:  # before its answer can come
+                    self._digests[name] = known or order
+                self._answered(writer, writer.submit(order))
                 return
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
             while True:
@@ -363,9 +396,9 @@ class Publication:
                     break
                 except FileExistsError:
                     self._staged.pop()  # another file's name: leave that file alone
+            if isinstance(data, bytes) and current:
+                self._digests[name] = known or hashlib.sha256(data).hexdigest()
             if isinstance(data, bytes):
-                if name not in self._digests:
-                    self._digests[name] = hashlib.sha256(data).hexdigest()
                 # One system call for most files: a build writes thousands,
                 # and a file object for each costs more than the writing.
                 try:
@@ -414,7 +447,7 @@ class Publication:
             self._until_writer -= 1
             if self._until_writer < 0:
                 self._until_writer = None
-                self._writer = _Writer.start(self._digests)
+                self._writer = _Writer.start(self._written)
         writer = self._writer
         fits = writer is not None and 0 < len(data) <= writer.largest
         return writer if fits else None
@@ -435,7 +468,8 @@ class Publication:
             if code != errno.EEXIST:  # the exit removes what it left
                 raise PublishError(f"{order.path}: cannot write: {os.strerror(code)}")
             self._staged.remove((order.temp, order.name))  # not ours: left alone
-            self._stage(order.path, order.data, order.name)
+            current = self._digests.get(order.name) is order
+            self._stage(order.path, order.data, order.name, current=current)
         if not running:
             self._writer_gone()
 
@@ -464,7 +498,8 @@ class Publication:
             if order.check:
                 _check_here(*marshal.loads(order.data))
             else:
-                self._stage(order.path, order.data, order.name)
+                current = self._digests.get(order.name) is order
+                self._stage(order.path, order.data, order.name, current=current)
 
     def _end_writer(self, *, kill: bool) -> None:
         writer, self._writer = self._writer, None
@@ -623,12 +658,12 @@ class _Writer:
         self,
         ring: mmap.mmap,
         process: subprocess.Popen[bytes],
-        digests: dict[str, str] | None = None,
+        written: Callable[[_Order, str], None] | None = None,
     ) -> None:
-        """``digests``: where the sha256 (hex) of each file written goes, by
-        its output name, as its answer comes."""
+        """``written``: given each file written and the sha256 (hex) of its
+        bytes, as its answer comes."""
         self._ring = ring
-        self._digests = {} if digests is None else digests
+        self._written = written
         self._process = process
         assert process.stdin is not None
         assert process.stdout is not None
@@ -649,7 +684,9 @@ class _Writer:
         self.largest = self.RING  # larger files are written by the build
 
     @classmethod
-    def start(cls, digests: dict[str, str] | None = None) -> _Writer | None:
+    def start(
+        cls, written: Callable[[_Order, str], None] | None = None
+    ) -> _Writer | None:
         """A writer process (see ``__init__``); None where none can be started."""
         if not hasattr(os, "memfd_create") or not sys.executable:
             return None
@@ -674,7 +711,7 @@ class _Writer:
             return None
         finally:
             os.close(fd)
-        return cls(ring, process, digests)
+        return cls(ring, process, written)
 
     def submit(self, order: _Order) -> bool:
         """Hand one file to the process; False if it has ended (see
@@ -735,8 +772,8 @@ class _Writer:
             if code:
                 order.data = self._ring[order.offset : order.offset + order.size]
                 self.failed.append((order, code))
-            elif not order.check:
-                self._digests[order.name] = digest.hex()
+            elif not order.check and self._written is not None:
+                self._written(order, digest.hex())
         return True
 
     def drain(self) -> bool:

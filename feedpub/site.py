@@ -861,10 +861,11 @@ def compile_site(
             rendered file once it passed validation, then with the state
             file, its bytes in pieces (``state.state_chunks``), so a large
             state is never held whole; ``outputs`` then stays empty. For a
-            rendered file, it may give back what gives the sha256 (hex) of
-            its bytes, which the state records: the shell works it out as it
-            writes them, in another process (``publish.Publication``);
-            ``None``: worked out here. Default: collect into ``outputs``.
+            rendered file, it may give back a callable that gives the sha256
+            (hex) of its bytes, which the state records: the shell works it
+            out as it writes them, in another process
+            (``publish.Publication``); any other answer: worked out here.
+            Default: collect into ``outputs``.
         release: empty ``documents`` once they are cut into items (only a
             list is emptied; other sequences are left as they are),
             so that the bytes of a document go as soon as its items are read,
@@ -948,10 +949,8 @@ def compile_site(
 
 
 # (path, bytes or pieces, previous record) -> what gives the sha256 of the
-# bytes, or None (see compile_site).
-_Emit = Callable[
-    [str, bytes | Iterator[bytes], OutputRecord | None], Callable[[], str] | None
-]
+# bytes, or anything else (see compile_site).
+_Emit = Callable[[str, bytes | Iterator[bytes], OutputRecord | None], object]
 
 
 def compile_appended(
@@ -1637,7 +1636,9 @@ def _render(
         else:
             job.check(data)
         given = emit(job.path, data, previous)
-        digest = hashlib.sha256(data).hexdigest() if given is None else given
+        # What gives the sha256 of the bytes, if the emitter does; any other
+        # answer (None, or what a library caller's emit returns) is ignored.
+        digest = given if callable(given) else hashlib.sha256(data).hexdigest()
         written.append((job.path, len(data), digest, key))
         del data  # a large build holds one rendered file at a time
     records += [

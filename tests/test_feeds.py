@@ -8,6 +8,7 @@ import html
 import json
 import locale
 import re
+from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -261,3 +262,28 @@ def test_old_dates_and_far_zones_publish_each_item_on_its_day(
         zip(moments, days, strict=True)
     )
     assert {s[:10] for s, _ in shown} == {m.isoformat()[:10] for m in moments}
+
+
+def test_an_emit_may_give_the_sha256_of_what_it_writes(tmp_path: Path) -> None:
+    # The state records each file's sha256: the core's own, unless emit
+    # returns what gives it; a library caller's emit may return anything.
+    import hashlib
+
+    config = load_config(ROOT / "feedpub.toml")
+    documents = read_sources([ROOT / "seeds"])
+    written: dict[str, bytes] = {}
+
+    def writes(path: str, data: bytes | Iterator[bytes], _: object) -> int:
+        written[path] = data if isinstance(data, bytes) else b"".join(data)
+        return len(written[path])  # as Path.write_bytes returns
+
+    def answers(path: str, data: object, _: object) -> object:
+        return (lambda: f"given {path}") if isinstance(data, bytes) else None
+
+    kept = compile_site(list(documents), config, emit=writes).state.outputs
+    given = compile_site(list(documents), config, emit=answers).state.outputs
+    assert kept
+    assert len(kept) == len(given) == len(written) - 1  # all but the state
+    for record in kept:
+        assert record.sha256 == hashlib.sha256(written[record.path]).hexdigest()
+    assert [r.sha256 for r in given] == [f"given {r.path}" for r in given]

@@ -11,6 +11,7 @@ import random
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,11 +65,20 @@ def _pieces() -> Iterator[bytes]:
     yield b"last\n"
 
 
+def _sha256s(publication: Publication, files: dict[str, bytes]) -> None:
+    """Each file's sha256 is that of its bytes, wherever it was written."""
+    for name, data in files.items():
+        assert publication.sha256(name) == hashlib.sha256(data).hexdigest(), name
+    state = hashlib.sha256(b"state last\n").hexdigest()
+    assert publication.sha256("state.jsonl") == state
+
+
 def _publish(out: Path, files: dict[str, bytes], *, helper: bool) -> None:
     with Publication(out, last="state.jsonl", helper=helper) as publication:
         for name, data in files.items():
             assert publication.stage(name, data)
         publication.stage("state.jsonl", _pieces())
+        _sha256s(publication, files)
         publication.commit()
 
 
@@ -78,8 +88,8 @@ def test_the_writer_publishes_what_the_build_writes_itself(
     started: list[publish._Writer] = []
     real_start = publish._Writer.start
 
-    def start(digests: dict[str, str]) -> publish._Writer | None:
-        writer = real_start(digests)
+    def start(written: Any) -> publish._Writer | None:
+        writer = real_start(written)
         assert writer is not None
         started.append(writer)
         return writer
@@ -161,6 +171,7 @@ def _publish_with_a_writer_signalled(
                 writer._process.send_signal(signal_number)
         assert publication._writer is None, "the build went on with its writer"
         publication.stage("state.jsonl", _pieces())
+        _sha256s(publication, files)
         publication.commit()
     assert read_tree(out) == files | {"state.jsonl": b"state last\n"}
     assert _children() <= before, "the writer is still there"
@@ -224,9 +235,9 @@ def test_a_build_with_the_writer_publishes_what_one_without_does(
     started: list[int] = []
     real_start = publish._Writer.start
 
-    def start(digests: dict[str, str]) -> publish._Writer | None:
+    def start(written: Any) -> publish._Writer | None:
         started.append(1)
-        return real_start(digests)
+        return real_start(written)
 
     monkeypatch.setattr(publish._Writer, "start", start)
     run_build(config, output=tmp_path / "alone", options=BuildOptions(jobs=1))
@@ -374,3 +385,25 @@ def test_a_writer_whose_build_is_gone_carries_out_no_order(
     else:
         assert said == b""
         assert not Path(os.fsdecode(target)).exists()
+
+
+@pytest.mark.parametrize("helper", [False, True])
+def test_the_sha256_of_an_output_staged_twice_is_that_of_the_last_bytes(
+    tmp_path: Path, early: None, helper: bool
+) -> None:
+    # The writer's answer for the first staging may come after the second.
+    files = _files(20)
+    again = {name: data[::-1] + b"again" for name, data in files.items()}
+    with Publication(
+        tmp_path / "out", last="state.jsonl", helper=helper
+    ) as publication:
+        for name, data in files.items():  # again at once: the answer comes later
+            publication.stage(name, data)
+            publication.stage(name, again[name])
+        publication.stage("state.jsonl", _pieces())
+        assert (publication._writer is not None) == helper
+        _sha256s(publication, again)
+        with pytest.raises(KeyError, match=r"never\.xml: not staged"):
+            publication.sha256("never.xml")
+        publication.commit()
+    assert read_tree(tmp_path / "out") == again | {"state.jsonl": b"state last\n"}
