@@ -177,9 +177,11 @@ def reconcile(
         now: the time of this build, used only as the ``updated`` of an edit.
         link: gives an item with its final anchor (the second argument) its
             link, in the same step (see ``plan.item_link``); None: links stay.
-        in_place: ``items`` is a list the caller lets go: put each result in
-            it, in place of its item, so that a large build never holds two
-            copies of every item; that list is returned. ``entries``, if a
+        in_place: ``items`` is a list the caller lets go, and nothing else
+            holds its items: each item takes its id, times, fingerprint and
+            link itself, and stays in its place, so that a large build never
+            holds two copies of every item (nor makes one); that list is
+            returned. ``entries``, if a
             list, is let go too: emptied once its records are sorted by
             day, so that each day's go once matched and the records made
             for a day can take the memory of those of the days before.
@@ -207,7 +209,8 @@ def reconcile(
 
     # Each item is read (by _match, then _assign) before its result takes its
     # place, and days are matched one by one: no result is read as an item.
-    result = items if in_place and isinstance(items, list) else list(items)
+    own = in_place and isinstance(items, list)
+    result = items if isinstance(items, list) and own else list(items)
     kept: list[Entry] = []
     for day, indexes in by_day.items():
         matched, unmatched = _match(indexes, marks, records.pop(day, []))
@@ -221,6 +224,7 @@ def reconcile(
             now,
             result,
             link,
+            own,
         )
     for rest in records.values():
         kept += map(_gone, rest)
@@ -308,10 +312,13 @@ def _assign(
     now: dt.datetime,
     result: list[Item],
     link: Callable[[Item, str], str] | None,
+    own: bool = False,
 ) -> list[Entry]:
     """Set ids and times of one day's items; return the records of its items.
 
-    Records of removed items (``unmatched``) keep their ids reserved.
+    Records of removed items (``unmatched``) keep their ids reserved. ``own``:
+    the items take them themselves (see ``reconcile``'s ``in_place``), so
+    all that is read of an item is read before its result is made.
     """
     items, prints = marks.items, marks.prints
     records: list[Entry] = []
@@ -359,6 +366,7 @@ def _assign(
                 (_own(item.published, entry.published), updated),
                 prints[index],  # the record's fingerprint now
                 link,
+                own,
             )
             newest_older = max(newest_older or entry.published, entry.published)
             continue
@@ -377,7 +385,6 @@ def _assign(
             moment += dt.timedelta(seconds=1)
         used_times.add(moment)
         newest_older = moment
-        result[index] = _with(item, item_id, (moment, None), prints[index], link)
         block, topics, explicit = _memo_fields(item)
         records.append(
             Entry(
@@ -393,6 +400,7 @@ def _assign(
                 at=item.at,
             )
         )
+        result[index] = _with(item, item_id, (moment, None), prints[index], link, own)
     return records
 
 
@@ -439,17 +447,36 @@ def _with(
     times: tuple[dt.datetime, dt.datetime | None],
     print_: str,
     link: Callable[[Item, str], str] | None,
+    own: bool = False,
 ) -> Item:
-    """The item with its final id, anchor, times, fingerprint and link."""
+    """The item with its final id, anchor, times, fingerprint and link; with
+    ``own``, the item itself takes them (nothing else holds it)."""
     published, updated = times
     anchor = item_anchor(item.day, item_number(item_id))
     if updated is not None and updated <= published:
         updated = None
-    return evolve(
-        item,
-        id=item_id,  # and so its anchor (Item.anchor)
-        published=published,
-        updated=updated,
-        fingerprint=print_,
-        link=item.link if link is None else link(item, anchor),
-    )
+    final = item.link if link is None else link(item, anchor)
+    if not own:
+        return evolve(
+            item,
+            id=item_id,  # and so its anchor (Item.anchor)
+            published=published,
+            updated=updated,
+            fingerprint=print_,
+            link=final,
+        )
+    _ID(item, item_id)
+    _PUBLISHED(item, published)
+    _UPDATED(item, updated)
+    _FINGERPRINT(item, print_)
+    _LINK(item, final)
+    item.__post_init__()  # the checks evolve makes
+    return item
+
+
+# The slots' own setters (Item is frozen): for items nothing else holds.
+_ID = getattr(Item, "id").__set__  # noqa: B009 - the slot, not the field
+_PUBLISHED = getattr(Item, "published").__set__  # noqa: B009
+_UPDATED = getattr(Item, "updated").__set__  # noqa: B009
+_FINGERPRINT = getattr(Item, "fingerprint").__set__  # noqa: B009
+_LINK = getattr(Item, "link").__set__  # noqa: B009

@@ -22,10 +22,10 @@ from feedpub.identity import (
     reconcile,
     sketch,
 )
-from feedpub.model import Item, Topic
+from feedpub.model import Item, Topic, evolve
 from feedpub.normalise import normalise_items
 from feedpub.parse import parse_document
-from feedpub.plan import STATE
+from feedpub.plan import STATE, item_link
 from feedpub.publish import read_state
 from feedpub.site import BuildResult, compile_site
 from feedpub.state import Entry, State, dump_state, load_state
@@ -542,9 +542,18 @@ def test_matching_in_place_gives_what_matching_a_copy_gives(config: Config) -> N
     )
     raw, _ = parse_document(edited, "news.txt")
     items, _ = tag_items(normalise_items(raw, config)[0], config.topics)
-    copy, before = list(items), tuple(items)
-    given = reconcile(items, first.state.entries, LATER)
-    in_place = reconcile(copy, first.state.entries, LATER, in_place=True)
+    # In place, nothing else holds the items: each takes its id, times,
+    # fingerprint and link itself.
+    copy = [evolve(item) for item in items]
+    objects, before = list(copy), tuple(items)
+
+    def link(item: Item, anchor: str) -> str:  # as the build gives them
+        return item_link(item, "https://feeds.example.org/", anchor)
+
+    given = reconcile(items, first.state.entries, LATER, link)
+    in_place = reconcile(copy, first.state.entries, LATER, link, in_place=True)
     assert given == in_place
-    assert in_place[0] is copy  # the very list, its items replaced
+    assert in_place[0][0].link.endswith("#item-2020-09-17-1")
+    assert in_place[0] is copy  # the very list, with the very items
+    assert all(a is b for a, b in zip(copy, objects, strict=True))
     assert tuple(items) == before != tuple(copy)  # without in_place: left alone
