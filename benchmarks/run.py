@@ -234,7 +234,13 @@ class TreeMemory(threading.Thread):
 
     def run(self) -> None:
         while not self._done.wait(0.1):
-            self.peak_kb = max(self.peak_kb, sum(map(_pss_kb, _tree(self._pid))))
+            # The processes are read one after the other: a sample during
+            # which one was forked, started or ended may count the pages
+            # they share at different moments, and is dropped.
+            pids = _tree(self._pid)
+            total = sum(map(_pss_kb, pids))
+            if _tree(self._pid) == pids:
+                self.peak_kb = max(self.peak_kb, total)
 
     def stop(self) -> float:
         """Stop sampling; the peak in MB."""

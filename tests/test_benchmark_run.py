@@ -96,3 +96,25 @@ def test_emptying_one_trash_leaves_another_invocations_alone(tmp_path: Path) -> 
     mine.empty()
     assert not mine.folder.exists()
     assert list(theirs.folder.iterdir()) == trash_of_theirs
+
+
+def test_the_memory_of_a_process_and_of_what_it_starts_is_summed() -> None:
+    # A parent holding 40 MB that starts a child holding 60 MB of its own:
+    # both are counted, once each, as a build and its writer process are.
+    import subprocess
+    import time
+
+    run = load_benchmark("run")
+    child = "b = bytearray(60 << 20); import time; time.sleep(1.5)"
+    parent = (
+        "import subprocess, sys; a = bytearray(40 << 20);"
+        f" subprocess.run([sys.executable, '-c', {child!r}])"
+    )
+    process = subprocess.Popen([sys.executable, "-c", parent])
+    sampler = run.TreeMemory(process.pid)
+    started = time.monotonic()
+    assert process.wait(timeout=30) == 0
+    peak = sampler.stop()
+    assert time.monotonic() - started >= 1.5
+    # 100 MB of bytearrays (zeroed, so written) plus two interpreters.
+    assert 100 < peak < 160
