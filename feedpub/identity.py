@@ -42,7 +42,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
-from feedpub.model import Item, evolve, item_anchor, item_number
+from feedpub.model import Item, amend, evolve, item_anchor, item_number
 from feedpub.state import Entry
 
 LIKENESS = 0.3  # least likeness of words for an edit; unrelated news scores < 0.1
@@ -209,8 +209,10 @@ def reconcile(
 
     # Each item is read (by _match, then _assign) before its result takes its
     # place, and days are matched one by one: no result is read as an item.
-    own = in_place and isinstance(items, list)
-    result = items if isinstance(items, list) and own else list(items)
+    if in_place and isinstance(items, list):
+        own, result = True, items
+    else:
+        own, result = False, list(items)
     kept: list[Entry] = []
     for day, indexes in by_day.items():
         matched, unmatched = _match(indexes, marks, records.pop(day, []))
@@ -455,28 +457,12 @@ def _with(
     anchor = item_anchor(item.day, item_number(item_id))
     if updated is not None and updated <= published:
         updated = None
-    final = item.link if link is None else link(item, anchor)
-    if not own:
-        return evolve(
-            item,
-            id=item_id,  # and so its anchor (Item.anchor)
-            published=published,
-            updated=updated,
-            fingerprint=print_,
-            link=final,
-        )
-    _ID(item, item_id)
-    _PUBLISHED(item, published)
-    _UPDATED(item, updated)
-    _FINGERPRINT(item, print_)
-    _LINK(item, final)
-    item.__post_init__()  # the checks evolve makes
-    return item
-
-
-# The slots' own setters (Item is frozen): for items nothing else holds.
-_ID = getattr(Item, "id").__set__  # noqa: B009 - the slot, not the field
-_PUBLISHED = getattr(Item, "published").__set__  # noqa: B009
-_UPDATED = getattr(Item, "updated").__set__  # noqa: B009
-_FINGERPRINT = getattr(Item, "fingerprint").__set__  # noqa: B009
-_LINK = getattr(Item, "link").__set__  # noqa: B009
+    change = amend if own else evolve
+    return change(
+        item,
+        id=item_id,  # and so its anchor (Item.anchor)
+        published=published,
+        updated=updated,
+        fingerprint=print_,
+        link=item.link if link is None else link(item, anchor),
+    )

@@ -13,7 +13,6 @@ import mmap
 import os
 import re
 import select
-import struct
 import subprocess
 import sys
 import threading
@@ -42,6 +41,9 @@ from feedpub.state import (
     summary_fits,
     summary_salt,
 )
+
+# The orders and answers the writer process reads and writes.
+from feedpub.writer import ANSWER, CHECK, ORDER, WRITE
 
 if TYPE_CHECKING:
     from feedpub.forms import Kind  # its patterns compile in a build that checks
@@ -303,7 +305,7 @@ class Publication:
             self._digests[name] = found or hashlib.sha256(data).hexdigest()
             self.unchanged.append(name)
             return False
-        self._stage(path, data, name, known=found)
+        self._stage(path, data, name)
         self.written.append(name)
         return True
 
@@ -353,16 +355,15 @@ class Publication:
         data: bytes | Iterable[bytes],
         name: str,
         *,
-        known: str | None = None,
         current: bool = True,
     ) -> None:
         """Write ``data`` (bytes, or bytes in pieces) to a new temporary file
         beside ``path``.
 
-        For bytes, the sha256 of them (``known``, or worked out as they are
-        written, here or by the writer process) is kept for ``sha256(name)``
-        if this is the ``current`` staging of ``name``, not a file the
-        writer could not write for one staged before it.
+        For bytes, their sha256 (worked out as they are written, here or by
+        the writer process) is kept for ``sha256(name)`` if this is the
+        ``current`` staging of ``name``, not a file the writer could not
+        write for one staged before it.
 
         The temporary is listed in the staged files (with the output
         ``name``) before it is created, so wherever a signal stops this, the
@@ -383,7 +384,7 @@ class Publication:
                 self._staged.append((temp, name))
                 order = _Order(temp, name, path, data)
                 if current:  # before its answer can come
-                    self._digests[name] = known or order
+                    self._digests[name] = order
                 self._answered(writer, writer.submit(order))
                 return
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -397,7 +398,7 @@ class Publication:
                 except FileExistsError:
                     self._staged.pop()  # another file's name: leave that file alone
             if isinstance(data, bytes) and current:
-                self._digests[name] = known or hashlib.sha256(data).hexdigest()
+                self._digests[name] = hashlib.sha256(data).hexdigest()
             if isinstance(data, bytes):
                 # One system call for most files: a build writes thousands,
                 # and a file object for each costs more than the writing.
@@ -614,10 +615,6 @@ def _check_here(what: str, args: tuple[Any, ...]) -> None:
 # process: a build that changes a few files (a new item: 12) writes them
 # itself, with no process to start.
 _WRITER_AFTER = 64
-# As feedpub/writer.py reads and answers them: offset, length, length of the
-# path, what to do (0: write the file, 1: check).
-_ORDER = struct.Struct("<QIIB")
-_ANSWER = struct.Struct("<i32s")  # 0 or an error number; the sha256 of a file
 # Seconds the build waits for the writer to answer, or to take an order; a
 # file takes it milliseconds. A writer that hangs is given up: the build
 # writes and checks what it had left (spread.py gives up a helper so).
@@ -728,7 +725,8 @@ class _Writer:
         self._pending.append(order)
         self._head = offset + size
         path = os.fsencode(order.temp)
-        message = memoryview(_ORDER.pack(offset, size, len(path), order.check) + path)
+        what = CHECK if order.check else WRITE
+        message = memoryview(ORDER.pack(offset, size, len(path), what) + path)
         try:
             while message:
                 try:
@@ -759,15 +757,15 @@ class _Writer:
         if wait and not self._can_take.poll(_WRITER_PATIENCE * 1000):
             return False  # it hangs: given up, as spread.py gives up a helper
         try:
-            data = os.read(self._answers, _ANSWER.size * len(self._pending) or 1)
+            data = os.read(self._answers, ANSWER.size * len(self._pending) or 1)
         except BlockingIOError:
             return True
         if not data:
             return False
         data = self._partial + data
-        whole = len(data) - len(data) % _ANSWER.size
+        whole = len(data) - len(data) % ANSWER.size
         data, self._partial = data[:whole], data[whole:]
-        for code, digest in _ANSWER.iter_unpack(data):
+        for code, digest in ANSWER.iter_unpack(data):
             order = self._pending.popleft()
             if code:
                 order.data = self._ring[order.offset : order.offset + order.size]

@@ -1584,7 +1584,6 @@ def _new_blocks(
 def _collect(outputs: dict[str, bytes]) -> _Emit:
     def collect(path: str, data: bytes | Iterator[bytes], _: object) -> None:
         outputs[path] = data if isinstance(data, bytes) else b"".join(data)
-        return None
 
     return collect
 

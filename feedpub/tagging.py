@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from feedpub.model import Category, Diagnostic, Item, Topic, evolve
+from feedpub.model import Category, Diagnostic, Item, Topic, amend, evolve
 from feedpub.text import WORD_CHAR, WORDS, rule_words
 
 
@@ -161,12 +161,6 @@ class _Rules:
         return len(self._hits) + len(self._plain) + len(older_hits) + len(older_plain)
 
 
-# The slots' own setters: an item back from another process is held by
-# nothing else yet, and takes the shared tuples in place.
-_TOPICS = getattr(Item, "topics").__set__  # noqa: B009 - the slot, not the field
-_CATEGORIES = getattr(Item, "categories").__set__  # noqa: B009
-
-
 class Tagger:
     """Tags items one by one with the rules of ``topics``, compiled once."""
 
@@ -229,11 +223,8 @@ class Tagger:
         slugs, categories = self._pair(chosen)
         if unknown:
             categories += tuple(Category(term=tag, label=tag) for tag in unknown)
-        if not in_place:
-            return evolve(item, topics=slugs, categories=categories)
-        _TOPICS(item, slugs)
-        _CATEGORIES(item, categories)
-        return item
+        change = amend if in_place else evolve
+        return change(item, topics=slugs, categories=categories)
 
     def _pair(
         self, chosen: tuple[int, ...]
@@ -263,8 +254,7 @@ class Tagger:
             slugs, categories = shared
             if item.topics is not slugs:
                 extra = item.categories[len(categories) :]  # explicit tags
-                _TOPICS(item, slugs)
-                _CATEGORIES(item, categories + extra)
+                amend(item, topics=slugs, categories=categories + extra)
         return items
 
 

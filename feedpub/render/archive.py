@@ -184,23 +184,10 @@ def _fragments(item: Item, zone: dt.tzinfo) -> tuple[bytes, bytes]:
 
 
 def _body(paragraphs: tuple[str, ...]) -> str:
-    """``_text(html_body(...))`` of the paragraphs: their HTML, escaped as
-    XML text, in one pass over each (``&`` is ``&amp;`` in HTML, so
-    ``&amp;amp;`` here)."""
-    return "\n".join(
-        [
-            "&lt;p&gt;"
-            + (
-                p
-                if "&" not in p and "<" not in p and ">" not in p
-                else p.replace("&", "&amp;amp;")
-                .replace("<", "&amp;lt;")
-                .replace(">", "&amp;gt;")
-            )
-            + "&lt;/p&gt;"
-            for p in paragraphs
-        ]
-    )
+    """``_text(html_body(...))`` of the paragraphs, without the pass over the
+    whole body: each paragraph's HTML text escaped for XML (``&`` is
+    ``&amp;`` in HTML, so ``&amp;amp;`` here)."""
+    return "\n".join([f"&lt;p&gt;{_text(_text(p))}&lt;/p&gt;" for p in paragraphs])
 
 
 @functools.lru_cache(maxsize=1024)

@@ -82,8 +82,9 @@ def relative_url(url: str, base_url: str, page_path: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _relative(target: str, start: str) -> str:
-    """``target`` relative to the folder ``start``: every page of a folder
-    links the same feeds and archive pages, and ``relpath`` is slow."""
+    """``target`` relative to the folder ``start``: a page links each of its
+    items to one of a few yearly pages, and every page of a folder the same
+    feeds; ``relpath`` is slow."""
     relative = posixpath.relpath(target or ".", start)
     if target.endswith("/") and relative != ".":
         relative += "/"
@@ -97,19 +98,7 @@ def render_page(page: PageSpec) -> bytes:
     own = page.feed.key if page.feed else None
     discovery = [page.feed] if page.feed else []
     discovery += [f for f in page.feeds if f.key != own]
-    # An archive page links every item to one of a few targets: relpath() once
-    # per target, not once per item.
-    targets: dict[str, str] = {}
-
-    def href(url: str) -> str:
-        target, _, fragment = url.partition("#")
-        if not page.base_url or not target.startswith(page.base_url):
-            return url
-        relative = targets.get(target)
-        if relative is None:
-            relative = relative_url(target, page.base_url, page.path)
-            targets[target] = relative
-        return relative + (f"#{fragment}" if fragment else "")
+    href = functools.partial(relative_url, base_url=page.base_url, page_path=page.path)
 
     # The items go in as bytes, each on its own, between the bytes before
     # and after them: a yearly page is megabytes, and one string of them all
