@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from feedpub.config import Config
 from feedpub.dates import FIRST_YEAR, local_time
 from feedpub.errors import SourceError
-from feedpub.model import Diagnostic, evolve
+from feedpub.model import Diagnostic, amend, evolve
 from feedpub.normalise import item_time, normalise_items
 from feedpub.parse import parse_document
 from feedpub.plan import item_link
@@ -305,6 +305,17 @@ def test_evolve_is_dataclasses_replace_with_the_same_checks() -> None:
         evolve(item, id="x", nope=1, other=2)
     with pytest.raises(ValueError, match="before its publication"):  # __post_init__
         evolve(item, updated=item.published - dt.timedelta(days=1))
+
+
+def test_amend_is_evolve_without_the_copy() -> None:
+    item = _normalise(DOC)[0][0]
+    expected = evolve(item, id="tag:x,2020-01-01:9", topics=("a",))
+    assert amend(item, id="tag:x,2020-01-01:9", topics=("a",)) is item
+    assert item == expected
+    with pytest.raises(TypeError, match=r"Item has no field\(s\) nope"):
+        amend(item, nope=1)
+    with pytest.raises(ValueError, match="before its publication"):  # __post_init__
+        amend(item, updated=item.published - dt.timedelta(days=1))
 
 
 def test_bad_link_is_an_error_at_its_line() -> None:
